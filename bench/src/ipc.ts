@@ -1,0 +1,70 @@
+// Messages between the bench runner and its child processes (over the Node IPC channel).
+
+/** One load window for one generator process. */
+export interface LoadJob {
+  readonly host: string;
+  readonly port: number;
+  readonly connections: number;
+  /** Closed loop: requests kept in flight per connection. Open loop: cap on outstanding per connection. */
+  readonly inflight: number;
+  /** Requests per second for this generator; 0 selects the closed loop. */
+  readonly rate: number;
+  readonly durationMs: number;
+  /** How long to wait for outstanding responses after the window before counting them as timeouts. */
+  readonly drainTimeoutMs: number;
+  /** Total request frame size in bytes, header included. */
+  readonly frameSize: number;
+  /** Offset for connection numbers, so ids stay distinct across generator processes. */
+  readonly firstConnection: number;
+}
+
+export interface ErrorCounts {
+  /** Responses with a status other than OK. */
+  status: number;
+  /** OK responses whose size differs from the echo of what was sent. */
+  mismatch: number;
+  /** Responses whose id matches no outstanding request. */
+  unknownId: number;
+  /** Requests lost with a connection that closed or failed. */
+  connection: number;
+  /** Requests still unanswered when the drain timeout ran out. */
+  timeout: number;
+}
+
+export interface LoadResult {
+  /** Requests answered OK with the expected echo. */
+  readonly completed: number;
+  readonly sent: number;
+  readonly errors: ErrorCounts;
+  /** From the first send to the last response (or the end of the drain). */
+  readonly elapsedMs: number;
+  /** Latency histogram in microseconds, hdr-histogram compressed base64. */
+  readonly histogram: string;
+  /** Open loop: send time minus due time, microseconds, same encoding (empty in the closed loop). */
+  readonly sendLag: string;
+}
+
+export type ToLoadgen =
+  | { readonly type: 'prepare'; readonly job: LoadJob }
+  | { readonly type: 'go' }
+  | { readonly type: 'close' };
+
+export type FromLoadgen =
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'result'; readonly result: LoadResult }
+  | { readonly type: 'closed' };
+
+/** Sent once by the echo server and the pipe proxy when they accept connections. */
+export interface ListeningMessage {
+  readonly type: 'listening';
+  readonly port: number;
+}
+
+export function emptyErrors(): ErrorCounts {
+  return { status: 0, mismatch: 0, unknownId: 0, connection: 0, timeout: 0 };
+}
+
+export function totalErrors(e: ErrorCounts): number {
+  return e.status + e.mismatch + e.unknownId + e.connection + e.timeout;
+}

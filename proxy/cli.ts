@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config/config-error.js';
+import { loadBootstrapFile } from './config/load-bootstrap.js';
+import { logger } from './logger.js';
+import { MeltemiServer } from './server.js';
+
+const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--validate] [--log-level <level>]
+
+  -c, --config-path   Envoy v3 bootstrap file (YAML or JSON)
+      --validate      check the bootstrap and exit (0 when valid)
+  -l, --log-level     trace|debug|info|warn|error (default info)
+  -h, --help          this text
+`;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        'config-path': { type: 'string', short: 'c' },
+        validate: { type: 'boolean' },
+        'log-level': { type: 'string', short: 'l' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`meltemi: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const path = args['config-path'];
+  if (path === undefined) {
+    process.stderr.write(`meltemi: -c <bootstrap> is required\n${USAGE}`);
+    return 2;
+  }
+  if (args['log-level'] !== undefined) logger.level = args['log-level'];
+  let config;
+  try {
+    config = await loadBootstrapFile(path);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`meltemi: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (args.validate === true) {
+    for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(`${path}: valid (${config.listeners.length} listener(s), ${config.clusters.length} cluster(s))\n`);
+    return 0;
+  }
+  let server: MeltemiServer;
+  try {
+    server = await MeltemiServer.start(config);
+  } catch (err) {
+    process.stderr.write(`meltemi: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'draining before exit');
+      server.drain().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'error while draining');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+main().then(
+  (code) => {
+    logger.flush();
+    process.exitCode = code;
+    // Timers of closed sockets must not keep the process alive after a drain.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`meltemi: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,139 @@
+import type { CodecContext, CodecFactory } from '../../codecs/api/index.js';
+import type { Filter } from '../../filters/api/index.js';
+import { findCodec } from '../codec-registry.js';
+import { findFilter } from '../filter-registry.js';
+import { RouteTable } from '../route/route-table.js';
+import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
+import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
+
+export const DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+const ROUTER = 'aeraki.meta_protocol.filters.router';
+const TYPED_STRUCT_TYPES = new Set(['type.googleapis.com/udpa.type.v1.TypedStruct', 'type.googleapis.com/xds.type.v3.TypedStruct']);
+
+/** A listener, compiled: what the runtime needs to serve it. */
+export interface CompiledListener {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly statPrefix: string;
+  readonly codecFactory: CodecFactory;
+  readonly codecContext: CodecContext;
+  readonly routeTable: RouteTable;
+  readonly filters: readonly (() => Filter)[];
+  readonly idleTimeoutMs: number | undefined;
+  readonly requestTimeoutMs: number;
+  readonly source: ListenerConfig;
+  readonly proxyConfig: MetaProtocolProxyConfig;
+}
+
+/**
+ * Unwraps a typed_config given directly or inside a TypedStruct (as Aeraki's EnvoyFilter
+ * delivers it) and returns the payload when its type is `wantType`.
+ */
+export function unwrapTypedConfig(value: unknown, wantType: string, path: string, errors: string[]): Record<string, unknown> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push(`${path}: expected an object with '@type'`);
+    return undefined;
+  }
+  const obj = value as Record<string, unknown>;
+  const type = obj['@type'];
+  if (typeof type === 'string' && TYPED_STRUCT_TYPES.has(type)) {
+    const inner = obj['type_url'] ?? obj['typeUrl'];
+    if (inner !== wantType) {
+      errors.push(`${path}.type_url: expected ${wantType}, got ${JSON.stringify(inner)}`);
+      return undefined;
+    }
+    const v = obj['value'];
+    if (typeof v !== 'object' || v === null) {
+      errors.push(`${path}.value: expected an object`);
+      return undefined;
+    }
+    return v as Record<string, unknown>;
+  }
+  if (type !== wantType) {
+    errors.push(`${path}.@type: expected ${wantType}, got ${JSON.stringify(type)} (only the MetaProtocol proxy network filter is supported)`);
+    return undefined;
+  }
+  const { ['@type']: _drop, ...rest } = obj;
+  return rest;
+}
+
+export function compileListener(l: ListenerConfig, path: string, errors: string[]): CompiledListener | undefined {
+  const startErrors = errors.length;
+  if (l.filter_chains.length > 1) errors.push(`${path}.filter_chains: only one filter chain per listener is supported (got ${l.filter_chains.length})`);
+  const filters = l.filter_chains[0]?.filters ?? [];
+  if (filters.length !== 1) errors.push(`${path}.filter_chains[0].filters: exactly one network filter (the MetaProtocol proxy) is supported`);
+  const fpath = `${path}.filter_chains[0].filters[0].typed_config`;
+  const raw = unwrapTypedConfig(filters[0]?.typed_config, META_PROTOCOL_PROXY_TYPE, fpath, errors);
+  if (raw === undefined) return undefined;
+  const cfg = metaProtocolProxy.parse(raw, fpath, errors);
+  if (cfg === undefined || errors.length > startErrors) return undefined;
+  return compileProxyConfig(l, cfg, fpath, errors);
+}
+
+function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, path: string, errors: string[]): CompiledListener | undefined {
+  const codecCfg = cfg.protocol?.codec ?? cfg.codec;
+  if (codecCfg === undefined) {
+    errors.push(`${path}.codec: required field is missing (or protocol.codec)`);
+    return undefined;
+  }
+  const codecFactory = findCodec(codecCfg.name);
+  if (codecFactory === undefined) {
+    errors.push(`${path}.codec.name: unknown codec '${codecCfg.name}'`);
+    return undefined;
+  }
+  if (cfg.rds !== undefined) {
+    errors.push(`${path}.rds: dynamic routes (MetaRDS) need the xDS client, which this build does not have yet; use route_config`);
+    return undefined;
+  }
+  if (cfg.route_config === undefined) {
+    errors.push(`${path}: one of route_config or rds is required`);
+    return undefined;
+  }
+  let routeTable: RouteTable;
+  try {
+    routeTable = new RouteTable(cfg.route_config);
+  } catch (err) {
+    errors.push(`${path}.route_config: ${(err as Error).message}`);
+    return undefined;
+  }
+  const makers: (() => Filter)[] = [];
+  const filterCfgs = cfg.meta_protocol_filters ?? [];
+  filterCfgs.forEach((f, i) => {
+    const fp = `${path}.meta_protocol_filters[${i}]`;
+    const factory = findFilter(f.name);
+    if (factory === undefined) {
+      errors.push(`${fp}.name: unknown filter '${f.name}'`);
+      return;
+    }
+    if (factory.terminal === true && i !== filterCfgs.length - 1) errors.push(`${fp}: the terminal filter ${f.name} must be last`);
+    try {
+      makers.push(factory.create(f.config));
+    } catch (err) {
+      errors.push(`${fp}.config: ${(err as Error).message}`);
+    }
+  });
+  if (!filterCfgs.some((f) => f.name === ROUTER)) {
+    const router = findFilter(ROUTER);
+    if (router !== undefined) makers.push(router.create(undefined));
+  }
+  const sa = l.address.socket_address;
+  const options = codecCfg.config !== undefined && typeof codecCfg.config === 'object' && codecCfg.config !== null ? (codecCfg.config as Record<string, unknown>) : {};
+  return {
+    name: l.name,
+    host: sa.address,
+    port: sa.port_value ?? 0,
+    protocol: cfg.protocol?.name || cfg.application_protocol || codecFactory.protocol,
+    statPrefix: cfg.stat_prefix,
+    codecFactory,
+    codecContext: { maxFrameSize: cfg.max_frame_size ?? DEFAULT_MAX_FRAME_SIZE, options, wantedKeys: routeTable.keys },
+    routeTable,
+    filters: makers,
+    idleTimeoutMs: cfg.idle_timeout,
+    requestTimeoutMs: cfg.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    source: l,
+    proxyConfig: cfg,
+  };
+}

@@ -1,0 +1,94 @@
+import type { HostConfig } from '../upstream/cluster.js';
+import { bootstrap } from './bootstrap-schema.js';
+import type { BootstrapConfig, ClusterConfig } from './bootstrap-schema.js';
+import { ConfigError } from './config-error.js';
+import { compileListener } from './compile-listener.js';
+import type { CompiledListener } from './compile-listener.js';
+import { takeWarnings } from './schema.js';
+
+export interface CompiledCluster {
+  readonly name: string;
+  readonly connectTimeoutMs: number;
+  readonly hosts: HostConfig[];
+}
+
+export interface RuntimeSettings {
+  readonly connectionsPerHost: number;
+  readonly drainTimeoutMs: number;
+  readonly highWatermark: number;
+}
+
+export interface CompiledConfig {
+  readonly listeners: CompiledListener[];
+  readonly clusters: CompiledCluster[];
+  readonly admin: { host: string; port: number } | undefined;
+  readonly settings: RuntimeSettings;
+  readonly warnings: string[];
+  readonly bootstrap: BootstrapConfig;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+function compileCluster(c: ClusterConfig): CompiledCluster {
+  const hosts: HostConfig[] = [];
+  for (const locality of c.load_assignment?.endpoints ?? []) {
+    for (const e of locality.lb_endpoints) {
+      const sa = e.endpoint.address.socket_address;
+      const status = e.health_status ?? 'UNKNOWN';
+      hosts.push({
+        address: sa.address,
+        port: sa.port_value ?? 0,
+        healthy: status === 'UNKNOWN' || status === 'HEALTHY' || status === 'DEGRADED',
+        weight: e.load_balancing_weight ?? 1,
+      });
+    }
+  }
+  return { name: c.name, connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS, hosts };
+}
+
+/** Validates a parsed bootstrap document and compiles it; throws ConfigError listing every problem. */
+export function compileBootstrap(doc: unknown, source = 'bootstrap'): CompiledConfig {
+  const errors: string[] = [];
+  takeWarnings();
+  const boot = bootstrap.parse(doc, '', errors);
+  if (boot === undefined || errors.length > 0) throw new ConfigError(errors, source);
+  const listeners: CompiledListener[] = [];
+  const names = new Set<string>();
+  (boot.static_resources?.listeners ?? []).forEach((l, i) => {
+    const path = `static_resources.listeners[${i}]`;
+    if (names.has(l.name)) errors.push(`${path}.name: duplicate listener name '${l.name}'`);
+    names.add(l.name);
+    const compiled = compileListener(l, path, errors);
+    if (compiled !== undefined) listeners.push(compiled);
+  });
+  const clusters: CompiledCluster[] = [];
+  const clusterNames = new Set<string>();
+  (boot.static_resources?.clusters ?? []).forEach((c, i) => {
+    if (clusterNames.has(c.name)) errors.push(`static_resources.clusters[${i}].name: duplicate cluster name '${c.name}'`);
+    clusterNames.add(c.name);
+    clusters.push(compileCluster(c));
+  });
+  if (errors.length > 0) throw new ConfigError(errors, source);
+  const warnings = takeWarnings();
+  for (const l of listeners) {
+    for (const r of l.routeTable.routes) {
+      for (const c of r.clusters) {
+        if (!clusterNames.has(c)) warnings.push(`listener ${l.name}, route ${r.name}: cluster '${c}' is not defined (requests get a cluster-not-found error)`);
+      }
+    }
+  }
+  const m = boot.meltemi;
+  const adminAddr = boot.admin?.address.socket_address;
+  return {
+    listeners,
+    clusters,
+    admin: adminAddr === undefined ? undefined : { host: adminAddr.address, port: adminAddr.port_value ?? 0 },
+    settings: {
+      connectionsPerHost: m?.upstream_connections_per_host ?? 2,
+      drainTimeoutMs: m?.drain_timeout ?? 10_000,
+      highWatermark: m?.write_buffer_high_watermark ?? 1024 * 1024,
+    },
+    warnings,
+    bootstrap: boot,
+  };
+}

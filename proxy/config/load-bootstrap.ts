@@ -1,0 +1,23 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { compileBootstrap } from './compile.js';
+import type { CompiledConfig } from './compile.js';
+import { ConfigError } from './config-error.js';
+
+/** Reads an Envoy v3 bootstrap file (YAML or JSON) and compiles it. */
+export async function loadBootstrapFile(path: string): Promise<CompiledConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`cannot read ${path}: ${(err as Error).message}`], path);
+  }
+  let doc: unknown;
+  try {
+    // YAML is a superset of JSON, so one parser reads both.
+    doc = parseYaml(text, { strict: true, uniqueKeys: true });
+  } catch (err) {
+    throw new ConfigError([`${path} is not valid YAML or JSON: ${(err as Error).message}`], path);
+  }
+  return compileBootstrap(doc, path);
+}

@@ -1,0 +1,183 @@
+import type { Socket } from 'node:net';
+import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
+import type { CodecError, Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
+import { logger } from '../logger.js';
+import { WriteQueue } from '../net/write-queue.js';
+import { Exchange } from './exchange.js';
+import type { ExchangeHost } from './exchange-host.js';
+import type { ListenerRuntime } from './listener-runtime.js';
+
+/**
+ * One client connection: decodes requests, answers heartbeats itself, runs an Exchange per
+ * request, and writes responses back (coalesced per event-loop turn).
+ */
+export class DownstreamConnection implements ExchangeHost {
+  readonly listener: ListenerRuntime;
+  readonly codec: ServerCodec;
+  readonly remoteAddress: string;
+  readonly #socket: Socket;
+  readonly #reader = new FrameReader();
+  readonly #out: WriteQueue;
+  readonly #inflight = new Set<Exchange>();
+  #pauseCount = 0;
+  /** True while this connection paused itself because its client reads too slowly. */
+  #selfPaused = false;
+  #closed = false;
+  /** Set while draining: close once the last exchange ends. */
+  #closeWhenIdle = false;
+  readonly #onClosed: (c: DownstreamConnection) => void;
+
+  constructor(socket: Socket, listener: ListenerRuntime, onClosed: (c: DownstreamConnection) => void) {
+    this.#socket = socket;
+    this.listener = listener;
+    this.#onClosed = onClosed;
+    this.codec = listener.codecFactory.createServerCodec(listener.codecContext);
+    this.remoteAddress = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
+    this.#out = new WriteQueue(socket);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', (err) => logger.debug({ client: this.remoteAddress, err: err.message }, 'downstream socket error'));
+    socket.on('close', () => this.#onClose());
+    if (listener.idleTimeoutMs !== undefined) {
+      socket.setTimeout(listener.idleTimeoutMs, () => {
+        listener.stats.idle_timeout++;
+        this.close();
+      });
+    }
+    listener.stats.cx_total++;
+    listener.stats.cx_active++;
+  }
+
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  #onData(chunk: Buffer): void {
+    const reader = this.#reader;
+    reader.push(chunk);
+    const codec = this.codec;
+    while (!this.#closed) {
+      const r = codec.decode(reader);
+      if (r === undefined) return;
+      if (r instanceof Error) {
+        this.#onCodecError(r);
+        return;
+      }
+      this.#onMessage(r);
+    }
+  }
+
+  #onMessage(msg: Message): void {
+    const stats = this.listener.stats;
+    switch (msg.type) {
+      case MessageType.Heartbeat: {
+        stats.request_event++;
+        const reply = this.codec.heartbeatReply(msg);
+        if (reply !== null) this.write(reply);
+        return;
+      }
+      case MessageType.Request:
+      case MessageType.Oneway: {
+        stats.request++;
+        stats.request_decoding_success++;
+        if (msg.type === MessageType.Oneway) stats.request_oneway++;
+        else stats.request_twoway++;
+        const ex = new Exchange(this, msg, this.listener.filters.map((make) => make()));
+        this.#inflight.add(ex);
+        stats.request_active++;
+        if (msg.decodeError !== undefined) {
+          stats.request_local_error++;
+          ex.sendLocalReply(ErrorType.BadRequest, msg.decodeError);
+          return;
+        }
+        ex.start();
+        return;
+      }
+      default:
+        this.#onCodecError(new Error(`unexpected message type ${MessageType[msg.type]} from a client`) as CodecError);
+    }
+  }
+
+  #onCodecError(err: CodecError | Error): void {
+    this.listener.stats.request_decoding_error++;
+    logger.warn({ listener: this.listener.name, client: this.remoteAddress, code: (err as CodecError).code }, `closing downstream connection: ${err.message}`);
+    this.close();
+  }
+
+  /** Puts the client's id back into a response before it goes downstream. */
+  restoreId(response: Message, id: RequestId): void {
+    this.codec.setRequestId(response, id);
+  }
+
+  write(frame: Buffer): void {
+    if (this.#closed) return;
+    this.#out.write(frame);
+    // A client that does not read its responses stops being read: its requests, and so the
+    // responses buffered for it, stay bounded.
+    if (!this.#selfPaused && this.#out.pendingBytes > this.listener.highWatermark) {
+      this.#selfPaused = true;
+      this.pause();
+    }
+  }
+
+  #onDrain(): void {
+    if (this.#selfPaused) {
+      this.#selfPaused = false;
+      this.resume();
+    }
+  }
+
+  /** Reference-counted: several congested upstreams may pause the same client. */
+  pause(): void {
+    if (this.#pauseCount++ === 0) {
+      this.listener.stats.downstream_pause++;
+      this.#socket.pause();
+    }
+  }
+
+  resume(): void {
+    if (this.#pauseCount === 0) return;
+    if (--this.#pauseCount === 0) {
+      this.listener.stats.downstream_resume++;
+      if (!this.#closed) this.#socket.resume();
+    }
+  }
+
+  onExchangeDone(ex: object): void {
+    if (this.#inflight.delete(ex as Exchange)) this.listener.stats.request_active--;
+    if (this.#closeWhenIdle && this.#inflight.size === 0) this.#endGracefully();
+  }
+
+  /** Stops reading new requests and closes once the exchanges in flight are answered. */
+  drain(): void {
+    this.#closeWhenIdle = true;
+    if (this.#inflight.size === 0) this.#endGracefully();
+  }
+
+  #endGracefully(): void {
+    if (this.#closed) return;
+    // Flush what was answered, then half-close so the client sees a clean end.
+    setImmediate(() => {
+      if (!this.#closed) this.#socket.end();
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#socket.destroy();
+    this.#onClose();
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#out.discard();
+    this.#reader.clear();
+    const stats = this.listener.stats;
+    stats.cx_active--;
+    if (this.#inflight.size > 0) stats.cx_destroy_with_active_rq++;
+    for (const ex of [...this.#inflight]) ex.abandon();
+    this.#onClosed(this);
+  }
+}

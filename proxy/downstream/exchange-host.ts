@@ -1,0 +1,17 @@
+import type { Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
+import type { ListenerRuntime } from './listener-runtime.js';
+
+/**
+ * What an exchange needs from the client connection it serves. Kept apart from
+ * DownstreamConnection so that the two files do not import each other.
+ */
+export interface ExchangeHost {
+  readonly listener: ListenerRuntime;
+  readonly codec: ServerCodec;
+  readonly remoteAddress: string;
+  restoreId(response: Message, id: RequestId): void;
+  write(frame: Buffer): void;
+  pause(): void;
+  resume(): void;
+  onExchangeDone(exchange: object): void;
+}

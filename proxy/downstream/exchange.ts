@@ -1,0 +1,179 @@
+import { ErrorType, MessageType } from '../../codecs/api/index.js';
+import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
+import { FilterStatus } from '../../filters/api/index.js';
+import type { Filter, FilterExchange, FilterResult } from '../../filters/api/index.js';
+import type { Expirable } from '../net/deadline-queue.js';
+import type { RouteEntry } from '../route/route-table.js';
+import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-connection.js';
+import type { ExchangeHost } from './exchange-host.js';
+
+/**
+ * One request and its answer. It ends exactly once: with the upstream's response, with a
+ * local error reply, or (one-way) once forwarded.
+ */
+export class Exchange implements FilterExchange, UpstreamRequest, Expirable {
+  readonly request: Message;
+  readonly downstreamRequestId: RequestId;
+  readonly #down: ExchangeHost;
+  readonly #filters: Filter[];
+  response: Message | undefined = undefined;
+  requestMutation: Map<string, string> | null = null;
+  #responseMutation: Map<string, string> | null = null;
+  /** undefined: not matched yet; null: matched nothing. */
+  #route: RouteEntry | null | undefined = undefined;
+  #upstream: UpstreamConnection | undefined = undefined;
+  /** The id this request carries on its upstream connection. */
+  #upstreamId = 0;
+  done = false;
+  readonly startTime = performance.now();
+
+  constructor(down: ExchangeHost, request: Message, filters: Filter[]) {
+    this.#down = down;
+    this.request = request;
+    this.downstreamRequestId = request.requestId;
+    this.#filters = filters;
+  }
+
+  get metadata(): Metadata {
+    return this.request.metadata;
+  }
+
+  get downstreamRemoteAddress(): string {
+    return this.#down.remoteAddress;
+  }
+
+  /** Runs the filter chain from filter `from` on; stays synchronous unless a filter is not. */
+  start(from = 0): void {
+    const filters = this.#filters;
+    for (let i = from; i < filters.length; i++) {
+      if (this.done) return;
+      let r: FilterResult;
+      try {
+        r = filters[i]!.onRequest(this);
+      } catch (err) {
+        this.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`);
+        return;
+      }
+      if (r === FilterStatus.Continue) continue;
+      if (r === FilterStatus.Stop) return;
+      r.then(
+        (s) => {
+          if (s === FilterStatus.Continue) this.start(i + 1);
+        },
+        (err: unknown) => this.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`),
+      );
+      return;
+    }
+    // A chain without a terminal filter ends here; the router is always added last.
+    if (!this.done) this.sendLocalReply(ErrorType.Unspecified, 'meta protocol: no terminal filter handled the request');
+  }
+
+  route(): RouteEntry | undefined {
+    if (this.#route === undefined) {
+      this.#route = this.#down.listener.routes.current.match(this.request.metadata) ?? null;
+      if (this.#route !== null) this.#route.stats.requests++;
+    }
+    return this.#route ?? undefined;
+  }
+
+  setRequestHeader(key: string, value: string): void {
+    (this.requestMutation ??= new Map()).set(key, value);
+  }
+
+  setResponseHeader(key: string, value: string): void {
+    (this.#responseMutation ??= new Map()).set(key, value);
+  }
+
+  forward(clusterName: string): void {
+    const listener = this.#down.listener;
+    const cluster = listener.clusters.get(clusterName);
+    if (cluster === undefined) {
+      listener.stats.cluster_not_found++;
+      this.sendLocalReply(ErrorType.ClusterNotFound, `meta protocol router: unknown cluster '${clusterName}'`);
+      return;
+    }
+    const host = cluster.pick();
+    if (host === undefined) {
+      listener.stats.no_healthy_upstream++;
+      this.sendLocalReply(ErrorType.NoHealthyUpstream, `meta protocol router: no healthy upstream for '${clusterName}'`);
+      return;
+    }
+    const conn = host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey).pick();
+    this.#upstream = conn;
+    conn.send(this);
+    this.#upstreamId = this.request.requestId as number;
+    if (this.request.type === MessageType.Oneway) {
+      this.#finish();
+      return;
+    }
+    if (!this.done) listener.deadlines.add(this, this.#route?.timeoutMs ?? listener.requestTimeoutMs);
+  }
+
+  onUpstreamResponse(response: Message): void {
+    if (this.done) return;
+    this.response = response;
+    const route = this.#route ?? undefined;
+    for (const f of this.#filters) f.onResponse?.(this);
+    const listener = this.#down.listener;
+    const stats = listener.stats;
+    stats.response++;
+    if (response.type === MessageType.Error) {
+      stats.response_business_exception++;
+      if (route !== undefined) route.stats.errors++;
+    } else stats.response_success++;
+    if (route !== undefined) route.stats.responses++;
+    // The upstream's codec restores the client's id; the downstream codec applies the mutation.
+    this.#down.restoreId(response, this.downstreamRequestId);
+    this.#down.write(this.#down.codec.encode(response, this.#responseMutation));
+    this.#finish();
+  }
+
+  onUpstreamFailure(error: ErrorType, text: string): void {
+    if (this.done) return;
+    this.#down.listener.stats.upstream_reset++;
+    this.sendLocalReply(error, text);
+  }
+
+  pauseSource(): void {
+    this.#down.pause();
+  }
+
+  resumeSource(): void {
+    this.#down.resume();
+  }
+
+  expire(): void {
+    if (this.done) return;
+    const listener = this.#down.listener;
+    listener.stats.request_timeout++;
+    this.#upstream?.forget(this.#upstreamId);
+    const ms = this.#route?.timeoutMs ?? listener.requestTimeoutMs;
+    this.sendLocalReply(ErrorType.Timeout, `meta protocol router: upstream request timeout after ${ms} ms`);
+  }
+
+  sendLocalReply(error: ErrorType, text: string): void {
+    if (this.done) return;
+    const listener = this.#down.listener;
+    listener.stats.local_response_business_exception++;
+    if (this.#route) this.#route.stats.localReplies++;
+    if (this.#upstream !== undefined && this.request.type !== MessageType.Oneway) this.#upstream.forget(this.#upstreamId);
+    if (this.request.type !== MessageType.Oneway) {
+      // errorReply reads the id from the message: give it back the client's.
+      this.request.requestId = this.downstreamRequestId;
+      this.#down.write(this.#down.codec.errorReply(this.request, error, text));
+    }
+    this.#finish();
+  }
+
+  /** The client went away: nothing more is written; a late response is dropped. */
+  abandon(): void {
+    if (this.done) return;
+    if (this.#upstream !== undefined) this.#upstream.forget(this.#upstreamId);
+    this.#finish();
+  }
+
+  #finish(): void {
+    this.done = true;
+    this.#down.onExchangeDone(this);
+  }
+}

@@ -1,0 +1,25 @@
+import type { CodecContext, CodecFactory } from '../../codecs/api/index.js';
+import type { Filter } from '../../filters/api/index.js';
+import type { DeadlineQueue } from '../net/deadline-queue.js';
+import type { RouteTable } from '../route/route-table.js';
+import type { ListenerStats } from '../stats.js';
+import type { Cluster } from '../upstream/cluster.js';
+
+/**
+ * Everything a downstream connection needs from its listener's compiled config. The route
+ * table is read through `routes.current` per request, so a new table applies from the next
+ * request on every connection (hot swap) while requests in flight keep theirs.
+ */
+export interface ListenerRuntime {
+  readonly name: string;
+  readonly codecFactory: CodecFactory;
+  readonly codecContext: CodecContext;
+  readonly routes: { current: RouteTable };
+  readonly filters: readonly (() => Filter)[];
+  readonly stats: ListenerStats;
+  readonly idleTimeoutMs: number | undefined;
+  readonly requestTimeoutMs: number;
+  readonly highWatermark: number;
+  readonly clusters: ReadonlyMap<string, Cluster>;
+  readonly deadlines: DeadlineQueue;
+}

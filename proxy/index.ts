@@ -1,0 +1,21 @@
+/** The programmatic API: start a proxy from a bootstrap document or file. */
+import { compileBootstrap } from './config/compile.js';
+import { loadBootstrapFile } from './config/load-bootstrap.js';
+import { MeltemiServer } from './server.js';
+
+export { ConfigError } from './config/config-error.js';
+export { compileBootstrap } from './config/compile.js';
+export type { CompiledConfig } from './config/compile.js';
+export { registerCodec } from './codec-registry.js';
+export { registerFilter } from './filter-registry.js';
+export { MeltemiServer } from './server.js';
+
+/** Starts a proxy from a bootstrap object (the parsed YAML/JSON). */
+export async function startMeltemi(bootstrap: unknown): Promise<MeltemiServer> {
+  return MeltemiServer.start(compileBootstrap(bootstrap));
+}
+
+/** Starts a proxy from a bootstrap file. */
+export async function startMeltemiFromFile(path: string): Promise<MeltemiServer> {
+  return MeltemiServer.start(await loadBootstrapFile(path));
+}

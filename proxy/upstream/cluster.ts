@@ -1,0 +1,98 @@
+import type { ClientCodec, CodecContext, CodecFactory } from '../../codecs/api/index.js';
+import { UpstreamPool } from './upstream-pool.js';
+
+export interface HostConfig {
+  address: string;
+  port: number;
+  healthy: boolean;
+  weight: number;
+}
+
+/** One upstream endpoint, with a connection pool per codec variant. */
+export class Host {
+  readonly address: string;
+  readonly port: number;
+  healthy: boolean;
+  readonly weight: number;
+  readonly #pools = new Map<string, UpstreamPool>();
+  readonly #cluster: Cluster;
+
+  constructor(cluster: Cluster, cfg: HostConfig) {
+    this.#cluster = cluster;
+    this.address = cfg.address;
+    this.port = cfg.port;
+    this.healthy = cfg.healthy;
+    this.weight = cfg.weight;
+  }
+
+  get id(): string {
+    return `${this.address}:${this.port}`;
+  }
+
+  /** The pool for requests decoded by `factory` with upstream key `variant`. */
+  pool(factory: CodecFactory, ctx: CodecContext, variant: string): UpstreamPool {
+    const key = variant === '' ? factory.name : `${factory.name}|${variant}`;
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
+      const s = this.#cluster.settings;
+      pool = new UpstreamPool({
+        host: this.address,
+        port: this.port,
+        connectTimeoutMs: this.#cluster.connectTimeoutMs,
+        highWatermark: s.highWatermark,
+        size: s.connectionsPerHost,
+        createCodec: (): ClientCodec => factory.createClientCodec(ctx),
+      });
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  pools(): IterableIterator<UpstreamPool> {
+    return this.#pools.values();
+  }
+
+  close(): void {
+    for (const p of this.#pools.values()) p.close();
+    this.#pools.clear();
+  }
+}
+
+export interface ClusterSettings {
+  connectionsPerHost: number;
+  highWatermark: number;
+}
+
+/** A named set of hosts and the policy to pick one (round robin over healthy hosts). */
+export class Cluster {
+  readonly name: string;
+  readonly connectTimeoutMs: number;
+  readonly settings: ClusterSettings;
+  hosts: Host[];
+  #next = 0;
+
+  constructor(name: string, connectTimeoutMs: number, settings: ClusterSettings, hosts: HostConfig[]) {
+    this.name = name;
+    this.connectTimeoutMs = connectTimeoutMs;
+    this.settings = settings;
+    this.hosts = hosts.map((h) => new Host(this, h));
+  }
+
+  /** The next healthy host, or undefined when none is. */
+  pick(): Host | undefined {
+    const hosts = this.hosts;
+    const n = hosts.length;
+    for (let i = 0; i < n; i++) {
+      const h = hosts[(this.#next + i) % n]!;
+      if (h.healthy) {
+        this.#next = (this.#next + i + 1) % n;
+        return h;
+      }
+    }
+    return undefined;
+  }
+
+  close(): void {
+    for (const h of this.hosts) h.close();
+  }
+}

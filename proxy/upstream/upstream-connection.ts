@@ -1,0 +1,196 @@
+import net from 'node:net';
+import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
+import type { ClientCodec, CodecError, Message } from '../../codecs/api/index.js';
+import { logger } from '../logger.js';
+import { WriteQueue } from '../net/write-queue.js';
+
+/** What an upstream connection needs from a request it carries. */
+export interface UpstreamRequest {
+  readonly request: Message;
+  readonly requestMutation: ReadonlyMap<string, string> | null;
+  /** Called with the upstream's response (id already matched). */
+  onUpstreamResponse(response: Message): void;
+  /** Called when the request cannot complete on this connection. */
+  onUpstreamFailure(error: ErrorType, text: string): void;
+  /** Called when the connection's buffers are over the high watermark (backpressure). */
+  pauseSource(): void;
+  resumeSource(): void;
+}
+
+export interface UpstreamConnectionOptions {
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+  highWatermark: number;
+  codec: ClientCodec;
+  /** Called once the connection is closed for good (the pool forgets it). */
+  onClosed(conn: UpstreamConnection): void;
+  /** Called when the peer announced it is draining. */
+  onGoAway(conn: UpstreamConnection): void;
+}
+
+const MAX_ID = 0x7fffffff;
+
+/**
+ * One TCP connection to an upstream host, shared by requests from many downstream
+ * connections: each request gets a connection-unique id written into its frame; the
+ * response is matched by that id and handed back.
+ */
+export class UpstreamConnection {
+  readonly #opts: UpstreamConnectionOptions;
+  readonly #socket: net.Socket;
+  readonly #reader = new FrameReader();
+  readonly #out: WriteQueue;
+  readonly #pending = new Map<number, UpstreamRequest>();
+  /** Frames written before the connection was up. */
+  #early: Buffer[] | null = [];
+  #nextId = 1;
+  #closed = false;
+  goingAway = false;
+  /** Requests whose sources were paused because this connection's buffers are full. */
+  #pausedSources = new Set<UpstreamRequest>();
+  readonly #connectTimer: NodeJS.Timeout;
+
+  constructor(opts: UpstreamConnectionOptions) {
+    this.#opts = opts;
+    const socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
+    this.#socket = socket;
+    this.#out = new WriteQueue(socket);
+    this.#connectTimer = setTimeout(() => this.#fail(`connection failure '${this.address}' due to timeout`, ErrorType.NoHealthyUpstream), opts.connectTimeoutMs);
+    socket.once('connect', () => this.#onConnect());
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', (err) => {
+      const connected = this.#early === null;
+      this.#fail(
+        connected ? `upstream connection '${this.address}' reset: ${err.message}` : `remote connection failure '${this.address}': ${err.message}`,
+        connected ? ErrorType.UpstreamReset : ErrorType.NoHealthyUpstream,
+      );
+    });
+    socket.on('close', () => this.#fail(`upstream connection '${this.address}' closed`, ErrorType.UpstreamReset));
+  }
+
+  get address(): string {
+    return `${this.#opts.host}:${this.#opts.port}`;
+  }
+
+  /** Requests waiting for a response. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sends `req`; for two-way requests the response comes back through `onUpstreamResponse`. */
+  send(req: UpstreamRequest): void {
+    const msg = req.request;
+    const codec = this.#opts.codec;
+    const id = this.#nextId;
+    this.#nextId = id === MAX_ID ? 1 : id + 1;
+    codec.setRequestId(msg, id);
+    const frame = codec.encode(msg, req.requestMutation);
+    if (msg.type !== MessageType.Oneway) this.#pending.set(id, req);
+    if (this.#early !== null) this.#early.push(frame);
+    else this.#out.write(frame);
+    if (this.#out.pendingBytes > this.#opts.highWatermark && !this.#pausedSources.has(req)) {
+      this.#pausedSources.add(req);
+      req.pauseSource();
+    }
+  }
+
+  /** Forgets a request that timed out or whose client left; a late response is dropped. */
+  forget(id: number): void {
+    this.#pending.delete(id);
+  }
+
+  /** Writes a frame of the proxy's own (heartbeats). */
+  writeRaw(frame: Buffer): void {
+    if (this.#early !== null) this.#early.push(frame);
+    else this.#out.write(frame);
+  }
+
+  close(): void {
+    this.#fail(`upstream connection '${this.address}' closed by the proxy`, ErrorType.UpstreamReset);
+  }
+
+  #onConnect(): void {
+    clearTimeout(this.#connectTimer);
+    const early = this.#early ?? [];
+    this.#early = null;
+    for (const f of early) this.#out.write(f);
+  }
+
+  #onDrain(): void {
+    if (this.#pausedSources.size === 0) return;
+    const sources = this.#pausedSources;
+    this.#pausedSources = new Set();
+    for (const s of sources) s.resumeSource();
+  }
+
+  #onData(chunk: Buffer): void {
+    const reader = this.#reader;
+    reader.push(chunk);
+    const codec = this.#opts.codec;
+    for (;;) {
+      const r = codec.decode(reader);
+      if (r === undefined) return;
+      if (!isMessage(r)) {
+        logger.warn({ upstream: this.address, code: r.code }, `bad response from upstream: ${r.message}`);
+        this.#fail(`bad response from upstream '${this.address}': ${r.message}`, ErrorType.BadResponse);
+        return;
+      }
+      this.#onMessage(r);
+      if (this.#closed) return;
+    }
+  }
+
+  #onMessage(msg: Message): void {
+    switch (msg.type) {
+      case MessageType.Response:
+      case MessageType.Error: {
+        const id = msg.requestId;
+        const req = typeof id === 'number' ? this.#pending.get(id) : undefined;
+        if (req === undefined) return; // timed out or its client left: dropped, as Java Dubbo does
+        this.#pending.delete(id as number);
+        req.onUpstreamResponse(msg);
+        if (this.goingAway && this.#pending.size === 0) this.close();
+        return;
+      }
+      case MessageType.Heartbeat: {
+        const reply = this.#opts.codec.heartbeatReply?.(msg) ?? null;
+        if (reply !== null) this.#out.write(reply);
+        if (msg.goAway === true && !this.goingAway) {
+          this.goingAway = true;
+          this.#opts.onGoAway(this);
+          if (this.#pending.size === 0) this.close();
+        }
+        return;
+      }
+      default:
+        logger.debug({ upstream: this.address, type: msg.type }, 'ignored an unexpected message from upstream');
+    }
+  }
+
+  #fail(text: string, error: ErrorType): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#connectTimer);
+    this.#out.discard();
+    this.#socket.destroy();
+    this.#reader.clear();
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    this.#early = null;
+    this.#opts.onClosed(this);
+    for (const req of pending) req.onUpstreamFailure(error, `meta protocol upstream request: ${text}`);
+    const sources = this.#pausedSources;
+    this.#pausedSources = new Set();
+    for (const s of sources) s.resumeSource();
+  }
+}
+
+function isMessage(r: Message | CodecError): r is Message {
+  return !(r instanceof Error);
+}

@@ -1,0 +1,94 @@
+/**
+ * The `meltemi` command as a user runs it: config errors, --validate, admin endpoints, and
+ * a graceful drain on SIGTERM.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { stringify } from 'yaml';
+import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
+import { collect, spawnCli } from '../helpers/cli-process.js';
+import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
+import type { Provider } from '../peers/dubbo/sofa.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'meltemi-cli-'));
+let provider: Provider;
+
+before(async () => {
+  provider = await startSofaProvider({ name: 'cli' });
+});
+after(async () => {
+  await provider.close();
+});
+
+function writeYaml(name: string, doc: object): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+const ADMIN = { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } };
+
+test('an invalid bootstrap exits non-zero and names the field', async () => {
+  const doc = bootstrapOf([metaProtocolListener({ routes: [{ name: 'r', cluster: 'c' }] })], [{ ...(staticCluster('c', [1]) as object), lb_polcy: 'ROUND_ROBIN' }]);
+  const r = await collect(spawnCli(['-c', writeYaml('bad.yaml', doc)])).done;
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /static_resources\.clusters\[0\]\.lb_polcy: unknown field/);
+});
+
+test('a missing file and a missing -c are clear errors', async () => {
+  const r1 = await collect(spawnCli(['-c', path.join(dir, 'nope.yaml')])).done;
+  assert.equal(r1.code, 1);
+  assert.match(r1.stderr, /cannot read .*nope\.yaml/);
+  const r2 = await collect(spawnCli([])).done;
+  assert.equal(r2.code, 2);
+  assert.match(r2.stderr, /-c <bootstrap> is required/);
+});
+
+test('--validate accepts a good JSON bootstrap', async () => {
+  const file = path.join(dir, 'good.json');
+  writeFileSync(file, JSON.stringify(bootstrapOf([metaProtocolListener({ routes: [{ name: 'r', cluster: 'c' }] })], [staticCluster('c', [provider.port])])));
+  const r = await collect(spawnCli(['-c', file, '--validate'])).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /valid \(1 listener\(s\), 1 cluster\(s\)\)/);
+});
+
+test('serves traffic, answers the admin endpoints, and drains in-flight calls on SIGTERM', async () => {
+  const doc = bootstrapOf([metaProtocolListener({ routes: [{ name: 'all', cluster: 'demo' }] })], [staticCluster('demo', [provider.port])], { drain_timeout: '5s' }, ADMIN);
+  const child = spawnCli(['-c', writeYaml('run.yaml', doc)]);
+  const out = collect(child);
+  try {
+    // The admin port is in the log line; poll until it shows up.
+    let adminPort = 0;
+    for (let i = 0; i < 200 && adminPort === 0; i++) {
+      const m = /"admin":"127\.0\.0\.1:(\d+)"/.exec(out.stderr());
+      if (m !== null) adminPort = Number(m[1]);
+      else await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(adminPort > 0, `admin port not logged: ${out.stderr()}`);
+    const admin = `http://127.0.0.1:${adminPort}`;
+    assert.equal((await fetch(`${admin}/ready`)).status, 200);
+    const listeners = (await (await fetch(`${admin}/listeners?format=json`)).json()) as { listener_statuses: { name: string; local_address: string }[] };
+    const address = listeners.listener_statuses[0]!.local_address;
+    const dump = (await (await fetch(`${admin}/config_dump`)).json()) as { configs: unknown[] };
+    assert.equal(dump.configs.length, 2);
+
+    const consumer = await createSofaConsumer(address);
+    assert.equal(await consumer.invoke('sayHello', [java.String('cli')]), 'hello cli from cli');
+    const stats = await (await fetch(`${admin}/stats`)).text();
+    assert.match(stats, /^meta_protocol\.dubbo\.main\.request: 1$/m);
+    assert.match(stats, /^meta_protocol\.dubbo\.main\.route\.all\.responses: 1$/m);
+
+    const slow = consumer.invoke('slow', [java.int(600)], 5000);
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    assert.equal(await slow, 'slow from cli', 'the call in flight completes during the drain');
+    const r = await out.done;
+    assert.equal(r.code, 0, r.stderr);
+    await consumer.close();
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

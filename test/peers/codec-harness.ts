@@ -1,0 +1,100 @@
+/**
+ * Helpers shared by the codec unit tests: hex vectors, captures, and driving a codec over
+ * a list of chunks the way a connection does.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CodecError, FrameReader } from '../../codecs/api/index.js';
+import type { CodecBase, CodecContext, Message } from '../../codecs/api/index.js';
+
+/** Where the read-only specs live. */
+export const SPEC_DIR = process.env['MELTEMI_SPEC_DIR'] ?? '/work/shared/spec';
+
+/** Bytes of a hex string (spaces ignored). */
+export function hex(s: string): Buffer {
+  return Buffer.from(s.replace(/\s+/g, ''), 'hex');
+}
+
+/** A codec context for tests. */
+export function testContext(options: Record<string, unknown> = {}, maxFrameSize = 16 * 1024 * 1024): CodecContext {
+  return { maxFrameSize, options, wantedKeys: new Set() };
+}
+
+/** One line of a `captures/*.hex` file. */
+export interface CaptureRead {
+  conn: number;
+  dir: 'C->S' | 'S->C';
+  bytes: Buffer;
+}
+
+/** Reads a capture file: one TCP read per line. */
+export function readCapture(name: string): CaptureRead[] {
+  const text = fs.readFileSync(path.join(SPEC_DIR, 'captures', name), 'utf8');
+  const out: CaptureRead[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^#(\d+) (C->S|S->C) (\d+)B ([0-9a-f]+)$/.exec(line.trim());
+    if (m === null) continue;
+    const bytes = hex(m[4]!);
+    if (bytes.length !== Number(m[3])) throw new Error(`capture ${name}: length mismatch on ${line.slice(0, 30)}`);
+    out.push({ conn: Number(m[1]), dir: m[2] as 'C->S' | 'S->C', bytes });
+  }
+  return out;
+}
+
+/** `<TAG> <hex>` lines of a capture text file (raw-*.out, trpc-vectors.txt). */
+export function readTaggedHex(name: string): { tag: string; bytes: Buffer }[] {
+  const text = fs.readFileSync(path.join(SPEC_DIR, 'captures', name), 'utf8');
+  const out: { tag: string; bytes: Buffer }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_0-9]+) ([0-9a-f]+)$/.exec(line.trim());
+    if (m !== null) out.push({ tag: m[1]!, bytes: hex(m[2]!) });
+  }
+  return out;
+}
+
+/** Everything a codec produced from a stream of chunks. */
+export interface DecodeRun {
+  messages: Message[];
+  error: CodecError | undefined;
+  /** Bytes left in the reader at the end (an incomplete frame). */
+  leftover: number;
+}
+
+/**
+ * Pushes `chunks` one by one into a FrameReader and decodes after each, like a connection
+ * does; stops at the first CodecError. A decode that returns a message without consuming a
+ * byte would loop forever, so it fails the run instead.
+ */
+export function decodeChunks(codec: CodecBase, chunks: Iterable<Buffer>): DecodeRun {
+  const reader = new FrameReader();
+  const messages: Message[] = [];
+  for (const chunk of chunks) {
+    reader.push(chunk);
+    for (;;) {
+      const before = reader.length;
+      const r = codec.decode(reader);
+      if (r === undefined) break;
+      if (r instanceof CodecError) return { messages, error: r, leftover: reader.length };
+      if (reader.length >= before) throw new Error('decode returned a message without consuming bytes');
+      messages.push(r);
+    }
+  }
+  return { messages, error: undefined, leftover: reader.length };
+}
+
+/** `buf` cut at `points` (sorted offsets). */
+export function splitAt(buf: Buffer, points: number[]): Buffer[] {
+  const out: Buffer[] = [];
+  let from = 0;
+  for (const p of points) {
+    out.push(buf.subarray(from, p));
+    from = p;
+  }
+  out.push(buf.subarray(from));
+  return out;
+}
+
+/** A fresh copy (codecs patch frames in place; vectors must stay pristine). */
+export function copy(buf: Buffer): Buffer {
+  return Buffer.from(buf);
+}

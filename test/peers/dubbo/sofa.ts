@@ -1,0 +1,120 @@
+/**
+ * Real Dubbo peers from npm: sofa-rpc-node + dubbo-remoting as provider and consumer,
+ * connected by address (no registry). The packages are CommonJS without types; the
+ * small interfaces below describe the parts the tests use.
+ */
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+
+const require = createRequire(import.meta.url);
+
+interface SofaServer {
+  addService(info: { interfaceName: string; version?: string; group?: string }, impl: Record<string, (...args: unknown[]) => Promise<unknown>>): void;
+  start(): Promise<void>;
+  close(): Promise<void>;
+  _servers: { address(): AddressInfo }[];
+}
+interface SofaConsumer {
+  ready(): Promise<void>;
+  invoke(method: string, args: unknown[], opts?: { responseTimeout?: number }): Promise<unknown>;
+}
+interface SofaClient {
+  createConsumer(opts: { interfaceName: string; version?: string; group?: string; serverHost: string }): SofaConsumer;
+  close(): Promise<void>;
+}
+interface SofaModule {
+  server: { RpcServer: new (opts: { logger: QuietLogger; port: number; protocol: unknown }) => SofaServer };
+  client: { RpcClient: new (opts: { logger: QuietLogger; protocol: unknown }) => SofaClient };
+}
+interface QuietLogger {
+  info(...a: unknown[]): void;
+  warn(...a: unknown[]): void;
+  error(...a: unknown[]): void;
+  debug(...a: unknown[]): void;
+}
+
+const sofa = require('sofa-rpc-node') as SofaModule;
+const protocol: unknown = require('dubbo-remoting');
+/** js-to-java: tags JS values with their Java types for hessian2. */
+export const java = require('js-to-java') as {
+  String(s: string): unknown;
+  int(n: number): unknown;
+  long(n: number): unknown;
+};
+
+const quiet: QuietLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
+export interface Provider {
+  readonly port: number;
+  readonly calls: { method: string; args: unknown[] }[];
+  close(): Promise<void>;
+}
+
+export interface ProviderOptions {
+  interfaceName?: string;
+  version?: string;
+  group?: string;
+  /** Returned in sayHello replies so tests can see which provider answered. */
+  name: string;
+  /** Milliseconds sayHello waits before answering. */
+  delayMs?: number;
+}
+
+/** A sofa-rpc-node Dubbo provider of com.example.DemoService: sayHello, plus, boom, slow, fire. */
+export async function startSofaProvider(opts: ProviderOptions): Promise<Provider> {
+  const server = new sofa.server.RpcServer({ logger: quiet, port: 0, protocol });
+  const calls: { method: string; args: unknown[] }[] = [];
+  const record = (method: string, args: unknown[]): void => {
+    calls.push({ method, args });
+  };
+  const info: { interfaceName: string; version?: string; group?: string } = { interfaceName: opts.interfaceName ?? 'com.example.DemoService', version: opts.version ?? '1.0.0' };
+  if (opts.group !== undefined) info.group = opts.group;
+  server.addService(info, {
+    async sayHello(...args: unknown[]) {
+      record('sayHello', args);
+      if (opts.delayMs !== undefined) await new Promise((r) => setTimeout(r, opts.delayMs));
+      return `hello ${String(args[0])} from ${opts.name}`;
+    },
+    async plus(...args: unknown[]) {
+      record('plus', args);
+      return (args[0] as number) + (args[1] as number);
+    },
+    async boom(...args: unknown[]) {
+      record('boom', args);
+      throw new Error(`boom from ${opts.name}`);
+    },
+    async slow(...args: unknown[]) {
+      record('slow', args);
+      await new Promise((r) => setTimeout(r, Number(args[0])));
+      return `slow from ${opts.name}`;
+    },
+  });
+  await server.start();
+  return {
+    port: server._servers[0]!.address().port,
+    calls,
+    close: () => server.close(),
+  };
+}
+
+export interface Consumer {
+  invoke(method: string, args: unknown[], timeoutMs?: number): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** A sofa-rpc-node Dubbo consumer connected straight to `host:port` (here: the proxy). */
+export async function createSofaConsumer(address: string, opts: { interfaceName?: string; version?: string; group?: string } = {}): Promise<Consumer> {
+  const client = new sofa.client.RpcClient({ logger: quiet, protocol });
+  const consumerOpts: { interfaceName: string; version?: string; group?: string; serverHost: string } = {
+    interfaceName: opts.interfaceName ?? 'com.example.DemoService',
+    version: opts.version ?? '1.0.0',
+    serverHost: address,
+  };
+  if (opts.group !== undefined) consumerOpts.group = opts.group;
+  const consumer = client.createConsumer(consumerOpts);
+  await consumer.ready();
+  return {
+    invoke: (method, args, timeoutMs = 3000) => consumer.invoke(method, args, { responseTimeout: timeoutMs }),
+    close: () => client.close(),
+  };
+}
