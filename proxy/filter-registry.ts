@@ -1,8 +1,12 @@
 import type { FilterFactory } from '../filters/api/index.js';
+import { faultFilterFactory } from '../filters/fault/index.js';
+import { localRateLimitFilterFactory } from '../filters/local-ratelimit/index.js';
 import { routerFilterFactory } from '../filters/router/index.js';
 
 /** Built-in filters by registry name (Aeraki's names where they exist). */
-const builtins = new Map<string, FilterFactory>([[routerFilterFactory.name, routerFilterFactory]]);
+const builtins = new Map<string, FilterFactory>(
+  [routerFilterFactory, localRateLimitFilterFactory, faultFilterFactory].map((f) => [f.name, f]),
+);
 
 export function registerFilter(factory: FilterFactory): void {
   builtins.set(factory.name, factory);

@@ -1,0 +1,29 @@
+import { MaglevBalancer, RingHashBalancer } from './consistent-hash-balancers.js';
+import type { LbHost, LbPolicy, LoadBalancer } from './load-balancer.js';
+import { LeastRequestBalancer, RandomBalancer, RoundRobinBalancer } from './simple-balancers.js';
+
+export type { LbHost, LbPolicy, LoadBalancer } from './load-balancer.js';
+export { hashOfValues, xxhash64 } from './xxhash64.js';
+
+export interface LbOptions {
+  ringMinSize?: number;
+  ringMaxSize?: number;
+  maglevTableSize?: number;
+  leastRequestChoices?: number;
+}
+
+/** The balancer of `policy` for one host set (rebuilt by the cluster when hosts change). */
+export function createLoadBalancer<H extends LbHost>(policy: LbPolicy, hosts: readonly H[], opts: LbOptions = {}): LoadBalancer<H> {
+  switch (policy) {
+    case 'ROUND_ROBIN':
+      return new RoundRobinBalancer(hosts);
+    case 'RANDOM':
+      return new RandomBalancer(hosts);
+    case 'LEAST_REQUEST':
+      return new LeastRequestBalancer(hosts, opts.leastRequestChoices ?? 2);
+    case 'RING_HASH':
+      return new RingHashBalancer(hosts, opts.ringMinSize, opts.ringMaxSize);
+    case 'MAGLEV':
+      return new MaglevBalancer(hosts, opts.maglevTableSize);
+  }
+}
