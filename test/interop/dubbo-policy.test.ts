@@ -12,7 +12,7 @@ import { RawDubboClient } from '../helpers/raw-client.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
 
-function withFilters(filters: object[]): object {
+function withFilters(filters: object[]): Record<string, unknown> {
   return { meta_protocol_filters: [...filters, { name: 'aeraki.meta_protocol.filters.router' }] };
 }
 
