@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { ExtensionLoadError, parseExtensionFlags } from './codec-loader.js';
 import { ConfigError } from './config/config-error.js';
 import { loadBootstrapFile } from './config/load-bootstrap.js';
 import { logger } from './logger.js';
@@ -10,6 +11,9 @@ const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--validate] [--log-level
   -c, --config-path   Envoy v3 bootstrap file (YAML or JSON)
       --validate      check the bootstrap and exit (0 when valid)
   -l, --log-level     trace|debug|info|warn|error (default info)
+      --codec name=pkg    load a codec package (name or path, resolved from the working
+                          directory) for that codec name; repeatable
+      --filter name=pkg   load a filter package for that filter name; repeatable
   -h, --help          this text
 `;
 
@@ -21,6 +25,8 @@ async function main(): Promise<number> {
         'config-path': { type: 'string', short: 'c' },
         validate: { type: 'boolean' },
         'log-level': { type: 'string', short: 'l' },
+        codec: { type: 'string', multiple: true },
+        filter: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -41,9 +47,10 @@ async function main(): Promise<number> {
   if (args['log-level'] !== undefined) logger.level = args['log-level'];
   let config;
   try {
-    config = await loadBootstrapFile(path);
+    const extensions = { codecs: parseExtensionFlags(args.codec ?? [], 'codec'), filters: parseExtensionFlags(args.filter ?? [], 'filter') };
+    config = await loadBootstrapFile(path, extensions);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof ExtensionLoadError) {
       process.stderr.write(`meltemi: ${err.message}\n`);
       return 1;
     }

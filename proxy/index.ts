@@ -1,4 +1,5 @@
 /** The programmatic API: start a proxy from a bootstrap document or file. */
+import { extensionsOfBootstrap, loadExtensions } from './codec-loader.js';
 import { compileBootstrap } from './config/compile.js';
 import { loadBootstrapFile } from './config/load-bootstrap.js';
 import { MeltemiServer } from './server.js';
@@ -7,11 +8,17 @@ export { ConfigError } from './config/config-error.js';
 export { compileBootstrap } from './config/compile.js';
 export type { CompiledConfig } from './config/compile.js';
 export { registerCodec } from './codec-registry.js';
+export { ExtensionLoadError, loadCodecPackage, loadExtensions, loadFilterPackage } from './codec-loader.js';
+export type { ExtensionPackages } from './codec-loader.js';
 export { registerFilter } from './filter-registry.js';
 export { MeltemiServer } from './server.js';
 
-/** Starts a proxy from a bootstrap object (the parsed YAML/JSON). */
+/**
+ * Starts a proxy from a bootstrap object (the parsed YAML/JSON), after loading the codec and
+ * filter packages its `meltemi.codecs` / `meltemi.filters` name.
+ */
 export async function startMeltemi(bootstrap: unknown): Promise<MeltemiServer> {
+  await loadExtensions(extensionsOfBootstrap(bootstrap));
   return MeltemiServer.start(compileBootstrap(bootstrap));
 }
 

@@ -1,21 +1,27 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { AdminServer } from './admin/admin-server.js';
-import type { CompiledConfig } from './config/compile.js';
+import type { CompiledCluster, CompiledConfig } from './config/compile.js';
 import type { CompiledListener } from './config/compile-listener.js';
 import { DownstreamConnection } from './downstream/downstream-connection.js';
 import type { ListenerRuntime } from './downstream/listener-runtime.js';
 import { logger } from './logger.js';
 import { DeadlineQueue } from './net/deadline-queue.js';
+import type { RouteTable } from './route/route-table.js';
 import { ListenerStats } from './stats.js';
 import { Cluster } from './upstream/cluster.js';
 
 const VERSION = '0.1.0';
 
-/** One listening socket and the connections it accepted. */
+/**
+ * One listening socket and the connections it accepted. `runtime` and `compiled` are
+ * replaced by a listener update on the same address: the socket stays bound (Node has no
+ * working reusePort, spec/xds.md §5.2), new connections take the new runtime, and the ones
+ * accepted before keep theirs until they are drained.
+ */
 class Listener {
-  readonly runtime: ListenerRuntime;
-  readonly compiled: CompiledListener;
+  runtime: ListenerRuntime;
+  compiled: CompiledListener;
   readonly server: net.Server;
   readonly connections = new Set<DownstreamConnection>();
 
@@ -23,7 +29,7 @@ class Listener {
     this.compiled = compiled;
     this.runtime = runtime;
     this.server = net.createServer({ noDelay: true }, (socket) => {
-      const conn = new DownstreamConnection(socket, runtime, (c) => this.connections.delete(c));
+      const conn = new DownstreamConnection(socket, this.runtime, (c) => this.connections.delete(c));
       this.connections.add(conn);
     });
   }
@@ -59,23 +65,131 @@ export class MeltemiServer {
     for (const c of config.clusters) {
       this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts));
     }
-    for (const l of config.listeners) {
-      const runtime: ListenerRuntime = {
-        name: l.name,
-        codecFactory: l.codecFactory,
-        codecContext: l.codecContext,
-        routes: { current: l.routeTable },
-        filters: l.filters,
-        stats: new ListenerStats(l.protocol, l.statPrefix),
-        idleTimeoutMs: l.idleTimeoutMs,
-        requestTimeoutMs: l.requestTimeoutMs,
-        highWatermark: s.highWatermark,
-        clusters: this.#clusters,
-        deadlines: this.#deadlines,
-      };
-      this.#listeners.set(l.name, new Listener(l, runtime));
-    }
+    for (const l of config.listeners) this.#listeners.set(l.name, new Listener(l, this.#runtimeOf(l, l.routeTable, undefined)));
   }
+
+  #runtimeOf(l: CompiledListener, routes: RouteTable, previous: ListenerRuntime | undefined): ListenerRuntime {
+    const fresh = new ListenerStats(l.protocol, l.statPrefix);
+    return {
+      name: l.name,
+      codecFactory: l.codecFactory,
+      codecContext: l.codecContext,
+      routes: { current: routes },
+      filters: l.filters,
+      // Counters survive a listener update that keeps the stat prefix.
+      stats: previous !== undefined && previous.stats.prefix === fresh.prefix ? previous.stats : fresh,
+      idleTimeoutMs: l.idleTimeoutMs,
+      requestTimeoutMs: l.requestTimeoutMs,
+      streamIdleTimeoutMs: l.proxyConfig.stream_idle_timeout,
+      highWatermark: this.config.settings.highWatermark,
+      clusters: this.#clusters,
+      deadlines: this.#deadlines,
+    };
+  }
+
+  /** Names of the listeners now serving. */
+  listenerNames(): string[] {
+    return [...this.#listeners.keys()];
+  }
+
+  /** The compiled config a listener now serves with (undefined when there is no such listener). */
+  listenerConfig(name: string): CompiledListener | undefined {
+    return this.#listeners.get(name)?.compiled;
+  }
+
+  /**
+   * Adds a listener, or updates the one of that name (xDS LDS). On the same address the
+   * socket stays bound and only the connections accepted before the update are drained;
+   * on a new address the new socket is bound first, then the old listener is drained.
+   * `routes` is the table to start with (the RDS table already known, or the inline one).
+   */
+  async upsertListener(compiled: CompiledListener, routes: RouteTable = compiled.routeTable): Promise<void> {
+    const old = this.#listeners.get(compiled.name);
+    if (old !== undefined && old.compiled.host === compiled.host && old.compiled.port === compiled.port) {
+      const before = [...old.connections];
+      old.runtime = this.#runtimeOf(compiled, routes, old.runtime);
+      old.compiled = compiled;
+      for (const c of before) c.drain();
+      this.#closeAfterDrainTimeout(before);
+      logger.info({ listener: compiled.name, draining: before.length }, 'listener updated');
+      return;
+    }
+    const fresh = new Listener(compiled, this.#runtimeOf(compiled, routes, old?.runtime));
+    await fresh.listen();
+    this.#listeners.set(compiled.name, fresh);
+    if (old !== undefined) this.#retire(old);
+    logger.info({ listener: compiled.name, address: `${compiled.host}:${fresh.port}` }, old === undefined ? 'listener added' : 'listener moved');
+  }
+
+  /** Removes a listener: its socket closes, its connections drain. */
+  removeListener(name: string): void {
+    const l = this.#listeners.get(name);
+    if (l === undefined) return;
+    this.#listeners.delete(name);
+    this.#retire(l);
+    logger.info({ listener: name }, 'listener removed');
+  }
+
+  /** Swaps a listener's route table; applies from the next request on every connection. */
+  setListenerRoutes(name: string, routes: RouteTable): void {
+    const l = this.#listeners.get(name);
+    if (l !== undefined) l.runtime.routes.current = routes;
+  }
+
+  /** Adds a cluster, or updates its hosts in place (the pools of surviving hosts stay). */
+  upsertCluster(c: CompiledCluster): void {
+    const existing = this.#clusters.get(c.name);
+    const drainMs = this.config.settings.drainTimeoutMs;
+    if (existing !== undefined && existing.connectTimeoutMs === c.connectTimeoutMs) {
+      existing.updateHosts(c.hosts, drainMs);
+      return;
+    }
+    const s = this.config.settings;
+    this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts));
+    existing?.closeWhenIdle(drainMs);
+  }
+
+  /** Removes a cluster; its upstream connections close once their requests are answered. */
+  removeCluster(name: string): void {
+    const c = this.#clusters.get(name);
+    if (c === undefined) return;
+    this.#clusters.delete(name);
+    c.closeWhenIdle(this.config.settings.drainTimeoutMs);
+  }
+
+  /** Names of the clusters now known. */
+  clusterNames(): string[] {
+    return [...this.#clusters.keys()];
+  }
+
+  #retire(l: Listener): void {
+    l.server.close();
+    const conns = [...l.connections];
+    for (const c of conns) c.drain();
+    this.#closeAfterDrainTimeout(conns);
+  }
+
+  /** Closes drained connections that still have requests in flight after the drain timeout. */
+  #closeAfterDrainTimeout(conns: DownstreamConnection[]): void {
+    if (conns.length === 0) return;
+    setTimeout(() => {
+      for (const c of conns) c.close();
+    }, this.config.settings.drainTimeoutMs).unref();
+  }
+
+  /** Adds sections to /config_dump (the xDS client's resources, versions and errors). */
+  setConfigDumpExtra(extra: () => object[]): void {
+    this.#configDumpExtra = extra;
+  }
+
+  #configDumpExtra: () => object[] = () => [];
+
+  /** Adds lines to /stats (the xDS client's counters). */
+  setStatsExtra(extra: () => string[]): void {
+    this.#statsExtra = extra;
+  }
+
+  #statsExtra: () => string[] = () => [];
 
   /** Starts every listener and the admin server; rejects (after cleaning up) if one cannot bind. */
   static async start(config: CompiledConfig): Promise<MeltemiServer> {
@@ -177,6 +291,7 @@ export class MeltemiServer {
               route_config: { '@type': 'type.googleapis.com/aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration', ...l.runtime.routes.current.source },
             })),
           },
+          ...this.#configDumpExtra(),
         ],
       }),
       statsLines: () => {
@@ -187,6 +302,7 @@ export class MeltemiServer {
             for (const [k, v] of Object.entries(r.stats)) lines.push(`${l.runtime.stats.prefix}route.${r.name}.${k}: ${v}`);
           }
         }
+        lines.push(...this.#statsExtra());
         return lines.sort();
       },
       clustersText: () =>

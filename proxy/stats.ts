@@ -1,3 +1,9 @@
+import { LatencyHistogram } from './observability/histogram.js';
+import type { StatsSnapshot } from './observability/stats-snapshot.js';
+
+/** Stat fields that are gauges (they go up and down); every other number is a counter. */
+const LISTENER_GAUGES = new Set(['cx_active', 'request_active', 'stream_active']);
+
 /**
  * Counters of one listener, named as Aeraki names them under
  * `meta_protocol.<protocol>.<stat_prefix>.` (spec/metaprotocol.md §8.3). Plain fields, so
@@ -31,15 +37,67 @@ export class ListenerStats {
   downstream_pause = 0;
   downstream_resume = 0;
   idle_timeout = 0;
+  /** Streams (tRPC streaming): opened, open now, ended by the idle timeout, ended by a reset. */
+  stream_total = 0;
+  stream_active = 0;
+  stream_idle_timeout = 0;
+  stream_reset = 0;
+  /** Bytes read from clients and written to them (Envoy's downstream_cx_rx/tx_bytes_total). */
+  downstream_cx_rx_bytes_total = 0;
+  downstream_cx_tx_bytes_total = 0;
+  /** Aeraki's `request_time_ms`: from decode to the end of the exchange. */
+  readonly request_time_ms = new LatencyHistogram();
 
   constructor(protocol: string, statPrefix: string) {
     this.prefix = `meta_protocol.${protocol}.${statPrefix}.`;
   }
 
-  /** `name: value` lines, Envoy's /stats text format. */
+  /** `name: value` lines, Envoy's /stats text format (numbers only). */
   lines(): string[] {
     const out: string[] = [];
     for (const [k, v] of Object.entries(this)) if (typeof v === 'number') out.push(`${this.prefix}${k}: ${v}`);
     return out;
   }
+
+  /** Adds this listener's stats to `into`. */
+  collect(into: StatsSnapshot): void {
+    for (const [k, v] of Object.entries(this)) {
+      if (typeof v !== 'number') continue;
+      if (LISTENER_GAUGES.has(k)) into.gauges[this.prefix + k] = v;
+      else into.counters[this.prefix + k] = v;
+    }
+    into.histograms[`${this.prefix}request_time_ms`] = this.request_time_ms.snapshot();
+  }
+}
+
+/** Envoy's `cluster.<name>.*` stats of one cluster. */
+export class ClusterStats {
+  upstream_rq_total = 0;
+  upstream_rq_completed = 0;
+  upstream_rq_error = 0;
+  upstream_rq_timeout = 0;
+  upstream_rq_active = 0;
+  upstream_rq_oneway = 0;
+  upstream_rq_tx_bytes = 0;
+  upstream_rs_rx_bytes = 0;
+  readonly upstream_rq_time = new LatencyHistogram();
+
+  collect(cluster: string, into: StatsSnapshot): void {
+    const p = `cluster.${cluster}.`;
+    for (const [k, v] of Object.entries(this)) {
+      if (typeof v !== 'number') continue;
+      if (k === 'upstream_rq_active') into.gauges[p + k] = v;
+      else into.counters[p + k] = v;
+    }
+    into.histograms[`${p}upstream_rq_time`] = this.upstream_rq_time.snapshot();
+  }
+}
+
+/** Per-host counters, as Envoy's /clusters prints them (`cluster::host::rq_total::N`). */
+export class HostStats {
+  rq_total = 0;
+  rq_success = 0;
+  rq_error = 0;
+  rq_timeout = 0;
+  rq_active = 0;
 }

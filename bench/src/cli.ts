@@ -1,32 +1,52 @@
-// `npm run bench`: parse options, run, print the table, optionally write JSON.
+#!/usr/bin/env node
+// `meltemi-bench` / `npm run bench`: parse options, run, print the table, optionally write JSON
+// and a self-contained HTML report.
+import { writeFileSync } from 'node:fs';
+import { buildReport } from './report/document.ts';
+import { renderHtml } from './report/html.ts';
 import { writeJsonReport } from './report/json.ts';
-import { meltemiVsPipe, summarize } from './report/summary.ts';
+import { ratios as computeRatios, summarize } from './report/summary.ts';
 import { describeRun, progressLine, renderTable } from './report/table.ts';
-import { loadOptions, USAGE } from './options.ts';
+import { loadOptions, USAGE, type BenchOptions } from './options.ts';
+import { loadProtocol } from './protocols/registry.ts';
+import type { BenchProtocol } from './protocols/protocol.ts';
 import { runBench } from './runner/run.ts';
 
 async function main(): Promise<number> {
-  let opts;
+  let opts: BenchOptions | null;
+  let protocol: BenchProtocol;
   try {
     opts = loadOptions(process.argv.slice(2));
+    if (opts === null) {
+      console.log(USAGE);
+      return 0;
+    }
+    protocol = await loadProtocol(opts.protocol, opts.codecModule);
+    if (opts.payload < protocol.minFrameSize) throw new Error(`payload must be at least ${protocol.minFrameSize} B for ${protocol.name}, got ${opts.payload}`);
   } catch (err) {
     console.error(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
     return 2;
   }
-  if (opts === null) {
-    console.log(USAGE);
-    return 0;
-  }
-  const rounds = opts.rounds;
-  console.log(describeRun(opts));
+  console.log(describeRun(opts, protocol));
   const startedAt = new Date();
-  const { windows } = await runBench(opts, (w) => console.error(progressLine(w, rounds)));
-  const rows = summarize(opts.targets, windows);
-  const ratios = meltemiVsPipe(rows);
-  console.log(`\n${renderTable(rows, ratios)}`);
-  if (opts.json !== undefined) {
-    writeJsonReport(opts.json, opts, startedAt, windows, rows, ratios);
-    console.log(`raw results written to ${opts.json}`);
+  const rounds = opts.rounds;
+  const { windows, echoPort } = await runBench(opts, protocol, {
+    window: (w) => console.error(progressLine(w, rounds)),
+    note: (line) => console.error(line),
+  });
+  const rows = summarize(opts.targets, windows, opts.connections);
+  const ratios = computeRatios(rows);
+  console.log(`\n${renderTable(opts, rows, ratios)}`);
+  if (opts.json !== undefined || opts.html !== undefined) {
+    const report = buildReport(opts, protocol, startedAt, echoPort, windows, rows, ratios);
+    if (opts.json !== undefined) {
+      writeJsonReport(opts.json, report);
+      console.log(`raw results written to ${opts.json}`);
+    }
+    if (opts.html !== undefined) {
+      writeFileSync(opts.html, renderHtml(report));
+      console.log(`HTML report written to ${opts.html}`);
+    }
   }
   return rows.some((r) => r.errorTotal > 0) ? 1 : 0;
 }

@@ -1,13 +1,24 @@
 // Messages between the bench runner and its child processes (over the Node IPC channel).
+import type { ProtocolName } from './protocols/registry.ts';
+
+/**
+ * closed: `inflight` outstanding per connection, refilled at once. open: a fixed rate.
+ * idle: connect, send nothing, hold the connections for the window (memory per connection).
+ */
+export type LoadMode = 'closed' | 'open' | 'idle';
 
 /** One load window for one generator process. */
 export interface LoadJob {
+  readonly protocol: ProtocolName;
+  /** The CodecBenchAdapter module of the `custom` protocol. */
+  readonly codecModule: string | undefined;
+  readonly mode: LoadMode;
   readonly host: string;
   readonly port: number;
   readonly connections: number;
   /** Closed loop: requests kept in flight per connection. Open loop: cap on outstanding per connection. */
   readonly inflight: number;
-  /** Requests per second for this generator; 0 selects the closed loop. */
+  /** Open loop: requests per second for this generator. */
   readonly rate: number;
   readonly durationMs: number;
   /** How long to wait for outstanding responses after the window before counting them as timeouts. */
@@ -16,6 +27,18 @@ export interface LoadJob {
   readonly frameSize: number;
   /** Offset for connection numbers, so ids stay distinct across generator processes. */
   readonly firstConnection: number;
+  /** Period of the latency timeline, milliseconds. */
+  readonly sampleIntervalMs: number;
+}
+
+/** Latency of the responses that arrived in one interval of a window. */
+export interface TimelinePoint {
+  /** End of the interval, milliseconds from the window's start. */
+  readonly tMs: number;
+  readonly completed: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly maxUs: number;
 }
 
 export interface ErrorCounts {
@@ -42,6 +65,7 @@ export interface LoadResult {
   readonly histogram: string;
   /** Open loop: send time minus due time, microseconds, same encoding (empty in the closed loop). */
   readonly sendLag: string;
+  readonly timeline: readonly TimelinePoint[];
 }
 
 export type ToLoadgen =

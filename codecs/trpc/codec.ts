@@ -249,14 +249,16 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
   /**
    * Unary: ResponseProtocol{request_id, ret, error_msg}, empty body, the client's version
    * and @10 convention. Stream INIT: an INIT answer with response_meta{ret, error_msg}.
-   * Other stream frames: CLOSE with close_type RESET.
+   * Any other stream message (by `request.type`): CLOSE with close_type RESET.
    */
   errorReply(request: Message, error: ErrorType, text: string): Buffer {
     const ret = trpcRetCode(error);
     const frame = request.frame;
     const version = frame[Offset.Version]!;
     if (isStreamFrame(frame)) {
-      if (frame[Offset.StreamFrameType] === StreamFrameType.Init) return buildInitError(request.streamId, version, ret, text);
+      // By type, not by the frame's bytes: the proxy resets an answered stream by asking
+      // with its INIT frame and type StreamData.
+      if (request.type === MessageType.StreamInit) return buildInitError(request.streamId, version, ret, text);
       return buildStreamReset(request.streamId, version, ret, text);
     }
     return buildUnaryError(toUint32(request.requestId), version, ret, text);

@@ -52,10 +52,18 @@ export interface Filter {
   onResponse?(exchange: FilterExchange): void;
 }
 
+/** The version of this SPI. A filter package declares the one it was written for. */
+export const FILTER_API_VERSION = 1;
+
 /** Built once per listener config; creates a filter per exchange (or shares one). */
 export interface FilterFactory {
   /** Registry name, e.g. `aeraki.meta_protocol.filters.router`. */
   readonly name: string;
+  /**
+   * The FILTER_API_VERSION the filter was written for. Required of filter packages loaded
+   * by name (`--filter`, `meltemi.filters`); built-in filters may leave it out.
+   */
+  readonly apiVersion?: number;
   /**
    * Validates `config` (the `config` Any of a `meta_protocol_filters` entry, or undefined)
    * and returns a maker of filters, or throws an Error whose message names the problem.

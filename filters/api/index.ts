@@ -1,3 +1,3 @@
 /** The public filter API (`meltemi/filter`). */
-export { FilterStatus } from './filter.js';
+export { FILTER_API_VERSION, FilterStatus } from './filter.js';
 export type { Filter, FilterExchange, FilterFactory, FilterResult, RouteView } from './filter.js';

@@ -4,6 +4,7 @@
  */
 import { bool, duration, int, list, object, oneOfValues, optional, record, str, unknownValue, wrappedInt } from './schema.js';
 import type { Infer } from './schema.js';
+import { accessLog, statsConfig, tracing } from '../observability/config-schema.js';
 
 export const META_PROTOCOL_PROXY_TYPE = 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
 
@@ -109,10 +110,12 @@ export const metaProtocolProxy = object(
     idle_timeout: optional(duration()),
     /** Meltemi extension: the request timeout of routes that set none (default 15 s, as Envoy's). */
     request_timeout: optional(duration()),
+    /** Meltemi extension: a stream with no frame either way for this long is reset (default 60 s). */
+    stream_idle_timeout: optional(duration()),
     /** Meltemi extension: the largest frame accepted, in bytes (default 8 MiB). */
     max_frame_size: optional(int({ min: 64, max: 1 << 30 })),
-    tracing: optional(unknownValue()),
-    access_log: optional(unknownValue()),
+    tracing: optional(tracing),
+    access_log: optional(list(accessLog)),
   },
   { oneOf: [['route_config', 'rds']] },
 );
@@ -133,8 +136,15 @@ const listener = object(
 );
 export type ListenerConfig = Infer<typeof listener>;
 
+/** An endpoint address: a TCP socket, or a Unix socket (`pipe`, as Istio's xds-grpc cluster uses). */
+const endpointAddress = object(
+  { socket_address: optional(socketAddress), pipe: optional(object({ path: str({ minLength: 1 }), mode: optional(int()) })) },
+  { oneOf: [['socket_address', 'pipe']] },
+);
+export type EndpointAddressConfig = Infer<typeof endpointAddress>;
+
 const lbEndpoint = object({
-  endpoint: object({ address, health_check_config: optional(unknownValue()), hostname: optional(str()) }),
+  endpoint: object({ address: endpointAddress, health_check_config: optional(unknownValue()), hostname: optional(str()) }),
   health_status: optional(oneOfValues(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'])),
   load_balancing_weight: optional(wrappedInt({ min: 1 })),
   metadata: optional(unknownValue()),
@@ -153,13 +163,32 @@ export const clusterLoadAssignment = object({
   policy: optional(unknownValue()),
 });
 
-const cluster = object({
-  name: str({ minLength: 1 }),
-  connect_timeout: optional(duration()),
-  type: optional(oneOfValues(['STATIC'])),
-  lb_policy: optional(oneOfValues(['ROUND_ROBIN'])),
-  load_assignment: optional(clusterLoadAssignment),
-});
+/** A transport socket (TLS to a control plane); its typed_config is read by the xDS client. */
+const transportSocket = object({ name: str({ minLength: 1 }), typed_config: optional(unknownValue()) });
+
+const cluster = object(
+  {
+    name: str({ minLength: 1 }),
+    connect_timeout: optional(duration()),
+    /** STRICT_DNS/LOGICAL_DNS hosts are resolved at connect time; EDS clusters get their hosts over xDS. */
+    type: optional(oneOfValues(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS'])),
+    lb_policy: optional(oneOfValues(['ROUND_ROBIN'])),
+    load_assignment: optional(clusterLoadAssignment),
+    eds_cluster_config: optional(object({ eds_config: optional(unknownValue()), service_name: optional(str()) })),
+    /** HTTP/2 settings of a control-plane cluster (gRPC is always HTTP/2): accepted as written. */
+    http2_protocol_options: optional(unknownValue()),
+    typed_extension_protocol_options: optional(unknownValue()),
+    transport_socket: optional(transportSocket),
+    dns_lookup_family: optional(oneOfValues(['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'])),
+  },
+  {
+    ignored: {
+      circuit_breakers: 'no circuit breakers yet',
+      upstream_connection_options: 'TCP keepalive is not configurable yet',
+      max_requests_per_connection: 'upstream connections are multiplexed',
+    },
+  },
+);
 export type ClusterConfig = Infer<typeof cluster>;
 
 /** Meltemi's own settings; an Envoy bootstrap without them gets the defaults. */
@@ -170,12 +199,68 @@ const meltemiSettings = object({
   drain_timeout: optional(duration()),
   /** Write buffer high watermark per socket in bytes (low = high / 2; default 1 MiB). */
   write_buffer_high_watermark: optional(int({ min: 1024 })),
+  /** Codec packages by codec name, loaded at start-up: `{ <codec name>: <package or path> }`. */
+  codecs: optional(record(str({ minLength: 1 }))),
+  /** Filter packages by filter name, loaded at start-up: `{ <filter name>: <package or path> }`. */
+  filters: optional(record(str({ minLength: 1 }))),
 });
 export type MeltemiSettings = Infer<typeof meltemiSettings>;
 
+/** A gRPC service of an ApiConfigSource: Envoy's `envoy_grpc` naming a static cluster. */
+const grpcService = object({
+  envoy_grpc: object({ cluster_name: str({ minLength: 1 }), authority: optional(str()), max_receive_message_length: optional(wrappedInt()) }),
+  timeout: optional(duration()),
+  /** Sent with every xDS call, e.g. `authorization: Bearer <token>` for istiod's 15012. */
+  initial_metadata: optional(list(object({ key: str({ minLength: 1 }), value: str() }))),
+});
+
+/** Envoy's ApiConfigSource, the gRPC flavours (spec/xds.md §5.1). */
+export const apiConfigSource = object(
+  {
+    api_type: oneOfValues(['GRPC', 'DELTA_GRPC', 'AGGREGATED_GRPC', 'AGGREGATED_DELTA_GRPC']),
+    transport_api_version: optional(oneOfValues(['V3', 'AUTO'])),
+    grpc_services: list(grpcService, { minItems: 1 }),
+    set_node_on_first_message_only: optional(bool()),
+    request_timeout: optional(duration()),
+    refresh_delay: optional(duration()),
+  },
+  { ignored: { rate_limit_settings: 'xDS requests are not rate limited', config_validators: 'no config validators' } },
+);
+export type ApiConfigSourceConfig = Infer<typeof apiConfigSource>;
+
+/** Envoy's ConfigSource: over ADS, or its own gRPC stream. */
+export const configSource = object(
+  {
+    ads: optional(object({})),
+    api_config_source: optional(apiConfigSource),
+    resource_api_version: optional(oneOfValues(['V3', 'AUTO'])),
+    initial_fetch_timeout: optional(duration()),
+  },
+  { oneOf: [['ads', 'api_config_source']] },
+);
+export type ConfigSourceConfig = Infer<typeof configSource>;
+
+const dynamicResources = object({
+  lds_config: optional(configSource),
+  cds_config: optional(configSource),
+  ads_config: optional(apiConfigSource),
+});
+export type DynamicResourcesConfig = Infer<typeof dynamicResources>;
+
 export const bootstrap = object(
   {
-    node: optional(object({ id: optional(str()), cluster: optional(str()), metadata: optional(record(unknownValue())), locality: optional(unknownValue()) })),
+    node: optional(
+      object({
+        id: optional(str()),
+        cluster: optional(str()),
+        metadata: optional(record(unknownValue())),
+        locality: optional(unknownValue()),
+        user_agent_name: optional(str()),
+        user_agent_version: optional(str()),
+        client_features: optional(list(str())),
+      }),
+    ),
+    dynamic_resources: optional(dynamicResources),
     admin: optional(
       object(
         { address, access_log_path: optional(str()), access_log: optional(unknownValue()), profile_path: optional(str()) },
@@ -189,7 +274,9 @@ export const bootstrap = object(
       }),
     ),
     meltemi: optional(meltemiSettings),
+    /** `stats_matcher.reject_all: true` turns metrics (latency histograms, /stats) off. */
+    stats_config: optional(statsConfig),
   },
-  { ignored: { layered_runtime: 'Meltemi has no runtime layer', stats_config: 'stats are always on' } },
+  { ignored: { layered_runtime: 'Meltemi has no runtime layer' } },
 );
 export type BootstrapConfig = Infer<typeof bootstrap>;

@@ -2,6 +2,8 @@ import type { CodecContext, CodecFactory } from '../../codecs/api/index.js';
 import type { Filter } from '../../filters/api/index.js';
 import { findCodec } from '../codec-registry.js';
 import { findFilter } from '../filter-registry.js';
+import { compileObservability } from '../observability/compile-observability.js';
+import type { ListenerObservability } from '../observability/compile-observability.js';
 import { RouteTable } from '../route/route-table.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
 import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
@@ -26,6 +28,13 @@ export interface CompiledListener {
   readonly requestTimeoutMs: number;
   readonly source: ListenerConfig;
   readonly proxyConfig: MetaProtocolProxyConfig;
+  /** Access logs, tracing and Istio stats of this listener. */
+  readonly observability: ListenerObservability;
+  /**
+   * Set when the routes come from MetaRDS: the route config name to subscribe to. Until the
+   * first table arrives, `routeTable` is empty and every request gets a no-route reply.
+   */
+  readonly rds: { readonly routeConfigName: string; readonly configSource: unknown } | undefined;
 }
 
 /**
@@ -84,20 +93,18 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     errors.push(`${path}.codec.name: unknown codec '${codecCfg.name}'`);
     return undefined;
   }
-  if (cfg.rds !== undefined) {
-    errors.push(`${path}.rds: dynamic routes (MetaRDS) need the xDS client, which this build does not have yet; use route_config`);
-    return undefined;
-  }
-  if (cfg.route_config === undefined) {
+  if (cfg.route_config === undefined && cfg.rds === undefined) {
     errors.push(`${path}: one of route_config or rds is required`);
     return undefined;
   }
-  let routeTable: RouteTable;
-  try {
-    routeTable = new RouteTable(cfg.route_config);
-  } catch (err) {
-    errors.push(`${path}.route_config: ${(err as Error).message}`);
-    return undefined;
+  let routeTable = RouteTable.EMPTY;
+  if (cfg.route_config !== undefined) {
+    try {
+      routeTable = new RouteTable(cfg.route_config);
+    } catch (err) {
+      errors.push(`${path}.route_config: ${(err as Error).message}`);
+      return undefined;
+    }
   }
   const makers: (() => Filter)[] = [];
   const filterCfgs = cfg.meta_protocol_filters ?? [];
@@ -119,6 +126,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     const router = findFilter(ROUTER);
     if (router !== undefined) makers.push(router.create(undefined));
   }
+  const observability = compileObservability(cfg, l.traffic_direction, cfg.stat_prefix, path, errors);
   const sa = l.address.socket_address;
   const options = codecCfg.config !== undefined && typeof codecCfg.config === 'object' && codecCfg.config !== null ? (codecCfg.config as Record<string, unknown>) : {};
   return {
@@ -135,5 +143,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     requestTimeoutMs: cfg.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS,
     source: l,
     proxyConfig: cfg,
+    observability,
+    rds: cfg.rds === undefined ? undefined : { routeConfigName: cfg.rds.route_config_name, configSource: cfg.rds.config_source },
   };
 }

@@ -29,11 +29,13 @@ export interface CompiledConfig {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
-function compileCluster(c: ClusterConfig): CompiledCluster {
+/** Compiles one cluster (static, or delivered by CDS). Unix-socket endpoints carry no RPC traffic and are skipped. */
+export function compileCluster(c: ClusterConfig): CompiledCluster {
   const hosts: HostConfig[] = [];
   for (const locality of c.load_assignment?.endpoints ?? []) {
     for (const e of locality.lb_endpoints) {
       const sa = e.endpoint.address.socket_address;
+      if (sa === undefined) continue;
       const status = e.health_status ?? 'UNKNOWN';
       hosts.push({
         address: sa.address,

@@ -3,18 +3,24 @@ import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
 import type { CodecError, Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
 import { logger } from '../logger.js';
 import { WriteQueue } from '../net/write-queue.js';
+import type { Cluster, Host } from '../upstream/cluster.js';
+import { DedicatedUpstream } from '../upstream/dedicated-upstream.js';
+import type { PinnedClient } from '../upstream/dedicated-upstream.js';
+import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import { Exchange } from './exchange.js';
 import type { ExchangeHost } from './exchange-host.js';
 import type { ListenerRuntime } from './listener-runtime.js';
+import { StreamTable } from './stream-table.js';
 
 /**
  * One client connection: decodes requests, answers heartbeats itself, runs an Exchange per
  * request, and writes responses back (coalesced per event-loop turn).
  */
-export class DownstreamConnection implements ExchangeHost {
+export class DownstreamConnection implements ExchangeHost, PinnedClient {
   readonly listener: ListenerRuntime;
   readonly codec: ServerCodec;
   readonly remoteAddress: string;
+  readonly localAddress: string;
   readonly #socket: Socket;
   readonly #reader = new FrameReader();
   readonly #out: WriteQueue;
@@ -26,6 +32,10 @@ export class DownstreamConnection implements ExchangeHost {
   /** Set while draining: close once the last exchange ends. */
   #closeWhenIdle = false;
   readonly #onClosed: (c: DownstreamConnection) => void;
+  /** Multiplexed streams (tRPC), created with the first one. */
+  #streams: StreamTable | undefined;
+  /** Set when the codec pins streams (bRPC option pinStreams): this client's own upstream. */
+  readonly #pinned: DedicatedUpstream | undefined;
 
   constructor(socket: Socket, listener: ListenerRuntime, onClosed: (c: DownstreamConnection) => void) {
     this.#socket = socket;
@@ -33,6 +43,9 @@ export class DownstreamConnection implements ExchangeHost {
     this.#onClosed = onClosed;
     this.codec = listener.codecFactory.createServerCodec(listener.codecContext);
     this.remoteAddress = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
+    this.localAddress = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
+    this.#pinned =
+      listener.codecContext.options['pinStreams'] === true ? new DedicatedUpstream(this, listener.codecFactory, listener.codecContext) : undefined;
     this.#out = new WriteQueue(socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -49,12 +62,14 @@ export class DownstreamConnection implements ExchangeHost {
     listener.stats.cx_active++;
   }
 
+  /** Exchanges in flight plus open streams: what a drain waits for. */
   get inflight(): number {
-    return this.#inflight.size;
+    return this.#inflight.size + (this.#streams === undefined ? 0 : this.#streams.size);
   }
 
   #onData(chunk: Buffer): void {
     const reader = this.#reader;
+    this.listener.stats.downstream_cx_rx_bytes_total += chunk.length;
     reader.push(chunk);
     const codec = this.codec;
     while (!this.#closed) {
@@ -94,9 +109,37 @@ export class DownstreamConnection implements ExchangeHost {
         ex.start();
         return;
       }
+      case MessageType.StreamInit:
+      case MessageType.StreamData:
+      case MessageType.StreamCloseOneWay:
+      case MessageType.StreamCloseTwoWay:
+        this.#onStreamFrame(msg);
+        return;
       default:
         this.#onCodecError(new Error(`unexpected message type ${MessageType[msg.type]} from a client`) as CodecError);
     }
+  }
+
+  /** Pinned streams go to this client's own upstream as they are; others to the stream table. */
+  #onStreamFrame(msg: Message): void {
+    const pinned = this.#pinned;
+    if (pinned === undefined) {
+      (this.#streams ??= new StreamTable(this)).onFrame(msg);
+      return;
+    }
+    if (!pinned.sendStreamFrame(msg)) {
+      this.#onCodecError(new Error(`stream frame (stream ${msg.streamId}) before any request pinned an upstream connection`));
+    }
+  }
+
+  pinnedUpstream(cluster: Cluster, host: Host): UpstreamConnection | undefined {
+    return this.#pinned?.connectionFor(cluster, host);
+  }
+
+  /** The pinned upstream connection closed: answer what is in flight, then close. */
+  onPinnedUpstreamClosed(text: string): void {
+    logger.info({ listener: this.listener.name, client: this.remoteAddress }, `closing downstream connection: ${text}`);
+    this.drain();
   }
 
   #onCodecError(err: CodecError | Error): void {
@@ -112,6 +155,7 @@ export class DownstreamConnection implements ExchangeHost {
 
   write(frame: Buffer): void {
     if (this.#closed) return;
+    this.listener.stats.downstream_cx_tx_bytes_total += frame.length;
     this.#out.write(frame);
     // A client that does not read its responses stops being read: its requests, and so the
     // responses buffered for it, stay bounded.
@@ -146,13 +190,18 @@ export class DownstreamConnection implements ExchangeHost {
 
   onExchangeDone(ex: object): void {
     if (this.#inflight.delete(ex as Exchange)) this.listener.stats.request_active--;
-    if (this.#closeWhenIdle && this.#inflight.size === 0) this.#endGracefully();
+    if (this.#closeWhenIdle && this.#idle()) this.#endGracefully();
   }
 
-  /** Stops reading new requests and closes once the exchanges in flight are answered. */
+  /** No exchange in flight and no stream open. */
+  #idle(): boolean {
+    return this.#inflight.size === 0 && (this.#streams === undefined || this.#streams.size === 0);
+  }
+
+  /** Stops reading new requests and closes once the exchanges in flight are answered and its streams ended. */
   drain(): void {
     this.#closeWhenIdle = true;
-    if (this.#inflight.size === 0) this.#endGracefully();
+    if (this.#idle()) this.#endGracefully();
   }
 
   #endGracefully(): void {
@@ -178,6 +227,8 @@ export class DownstreamConnection implements ExchangeHost {
     stats.cx_active--;
     if (this.#inflight.size > 0) stats.cx_destroy_with_active_rq++;
     for (const ex of [...this.#inflight]) ex.abandon();
+    this.#streams?.closeAll();
+    this.#pinned?.close();
     this.#onClosed(this);
   }
 }

@@ -1,4 +1,6 @@
 import type { Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
+import type { Cluster, Host } from '../upstream/cluster.js';
+import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 
 /**
@@ -9,9 +11,13 @@ export interface ExchangeHost {
   readonly listener: ListenerRuntime;
   readonly codec: ServerCodec;
   readonly remoteAddress: string;
+  /** `address:port` the client connected to (access log). */
+  readonly localAddress: string;
   restoreId(response: Message, id: RequestId): void;
   write(frame: Buffer): void;
   pause(): void;
   resume(): void;
   onExchangeDone(exchange: object): void;
+  /** The client's own upstream connection for `cluster`, when it is pinned to one. */
+  pinnedUpstream?(cluster: Cluster, host: Host): UpstreamConnection | undefined;
 }

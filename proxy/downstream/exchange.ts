@@ -3,7 +3,10 @@ import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
 import { FilterStatus } from '../../filters/api/index.js';
 import type { Filter, FilterExchange, FilterResult } from '../../filters/api/index.js';
 import type { Expirable } from '../net/deadline-queue.js';
+import type { ExchangeTrace, ObservedExchange } from '../observability/observed-exchange.js';
 import type { RouteEntry } from '../route/route-table.js';
+import type { ClusterStats } from '../stats.js';
+import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
 
@@ -11,7 +14,7 @@ import type { ExchangeHost } from './exchange-host.js';
  * One request and its answer. It ends exactly once: with the upstream's response, with a
  * local error reply, or (one-way) once forwarded.
  */
-export class Exchange implements FilterExchange, UpstreamRequest, Expirable {
+export class Exchange implements FilterExchange, UpstreamRequest, Expirable, ObservedExchange {
   readonly request: Message;
   readonly downstreamRequestId: RequestId;
   readonly #down: ExchangeHost;
@@ -26,12 +29,44 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable {
   #upstreamId = 0;
   done = false;
   readonly startTime = performance.now();
+  /** Set when the exchange ended with a local error reply (access log, metrics). */
+  localError: ErrorType | undefined = undefined;
+  /** True when the client went away before its answer. */
+  abandoned = false;
+  /** Bytes of the answer written to the client. */
+  responseBytes = 0;
+  /** Tracing state; undefined unless tracing is on for the listener. */
+  trace: ExchangeTrace | undefined = undefined;
+  #cluster: Cluster | undefined = undefined;
+  #host: Host | undefined = undefined;
 
   constructor(down: ExchangeHost, request: Message, filters: Filter[]) {
     this.#down = down;
     this.request = request;
     this.downstreamRequestId = request.requestId;
     this.#filters = filters;
+    const obs = down.listener.observer;
+    if (obs !== undefined && obs.wantsStart) obs.onStart(this);
+  }
+
+  get routeName(): string | undefined {
+    return this.#route?.name;
+  }
+
+  get upstreamCluster(): string | undefined {
+    return this.#cluster?.name;
+  }
+
+  get upstreamHost(): string | undefined {
+    return this.#host?.id;
+  }
+
+  get upstreamClusterStats(): ClusterStats | undefined {
+    return this.#cluster?.stats;
+  }
+
+  get downstreamLocalAddress(): string {
+    return this.#down.localAddress;
   }
 
   get metadata(): Metadata {
@@ -98,11 +133,22 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable {
       this.sendLocalReply(ErrorType.NoHealthyUpstream, `meta protocol router: no healthy upstream for '${clusterName}'`);
       return;
     }
-    const conn = host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey).pick();
+    this.#cluster = cluster;
+    this.#host = host;
+    cluster.stats.upstream_rq_total++;
+    cluster.stats.upstream_rq_active++;
+    cluster.stats.upstream_rq_tx_bytes += this.request.frame.length;
+    host.stats.rq_total++;
+    host.stats.rq_active++;
+    const obs = listener.observer;
+    if (obs !== undefined && obs.wantsStart) obs.onUpstream(this);
+    // A client pinned to its own upstream connection (bRPC streams) uses it for its cluster.
+    const conn = this.#down.pinnedUpstream?.(cluster, host) ?? host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey).pick();
     this.#upstream = conn;
     conn.send(this);
     this.#upstreamId = this.request.requestId as number;
     if (this.request.type === MessageType.Oneway) {
+      cluster.stats.upstream_rq_oneway++;
       this.#finish();
       return;
     }
@@ -124,7 +170,9 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable {
     if (route !== undefined) route.stats.responses++;
     // The upstream's codec restores the client's id; the downstream codec applies the mutation.
     this.#down.restoreId(response, this.downstreamRequestId);
-    this.#down.write(this.#down.codec.encode(response, this.#responseMutation));
+    const out = this.#down.codec.encode(response, this.#responseMutation);
+    this.responseBytes = out.length;
+    this.#down.write(out);
     this.#finish();
   }
 
@@ -146,6 +194,10 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable {
     if (this.done) return;
     const listener = this.#down.listener;
     listener.stats.request_timeout++;
+    if (this.#host !== undefined) {
+      this.#host.stats.rq_timeout++;
+      this.#cluster!.stats.upstream_rq_timeout++;
+    }
     this.#upstream?.forget(this.#upstreamId);
     const ms = this.#route?.timeoutMs ?? listener.requestTimeoutMs;
     this.sendLocalReply(ErrorType.Timeout, `meta protocol router: upstream request timeout after ${ms} ms`);
@@ -155,12 +207,15 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable {
     if (this.done) return;
     const listener = this.#down.listener;
     listener.stats.local_response_business_exception++;
+    this.localError = error;
     if (this.#route) this.#route.stats.localReplies++;
     if (this.#upstream !== undefined && this.request.type !== MessageType.Oneway) this.#upstream.forget(this.#upstreamId);
     if (this.request.type !== MessageType.Oneway) {
       // errorReply reads the id from the message: give it back the client's.
       this.request.requestId = this.downstreamRequestId;
-      this.#down.write(this.#down.codec.errorReply(this.request, error, text));
+      const reply = this.#down.codec.errorReply(this.request, error, text);
+      this.responseBytes = reply.length;
+      this.#down.write(reply);
     }
     this.#finish();
   }
@@ -168,12 +223,30 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable {
   /** The client went away: nothing more is written; a late response is dropped. */
   abandon(): void {
     if (this.done) return;
+    this.abandoned = true;
     if (this.#upstream !== undefined) this.#upstream.forget(this.#upstreamId);
     this.#finish();
   }
 
   #finish(): void {
     this.done = true;
+    const host = this.#host;
+    if (host !== undefined) {
+      const cs = this.#cluster!.stats;
+      host.stats.rq_active--;
+      cs.upstream_rq_active--;
+      if (this.response !== undefined) {
+        host.stats.rq_success++;
+        cs.upstream_rq_completed++;
+        cs.upstream_rs_rx_bytes += this.response.frame.length;
+      } else if (this.localError !== undefined) {
+        host.stats.rq_error++;
+        cs.upstream_rq_error++;
+      }
+    }
+    // One check when every observability feature is off: nothing else is paid.
+    const obs = this.#down.listener.observer;
+    if (obs !== undefined) obs.onEnd(this);
     this.#down.onExchangeDone(this);
   }
 }

@@ -1,6 +1,7 @@
 import type { CodecContext, CodecFactory } from '../../codecs/api/index.js';
 import type { Filter } from '../../filters/api/index.js';
 import type { DeadlineQueue } from '../net/deadline-queue.js';
+import type { ExchangeObserver } from '../observability/observed-exchange.js';
 import type { RouteTable } from '../route/route-table.js';
 import type { ListenerStats } from '../stats.js';
 import type { Cluster } from '../upstream/cluster.js';
@@ -19,7 +20,11 @@ export interface ListenerRuntime {
   readonly stats: ListenerStats;
   readonly idleTimeoutMs: number | undefined;
   readonly requestTimeoutMs: number;
+  /** Streams idle this long are reset both ways; undefined: the default (60 s). */
+  readonly streamIdleTimeoutMs?: number | undefined;
   readonly highWatermark: number;
   readonly clusters: ReadonlyMap<string, Cluster>;
   readonly deadlines: DeadlineQueue;
+  /** Metrics, access log, tracing hooks; undefined when all are off (nothing is paid). */
+  readonly observer?: ExchangeObserver | undefined;
 }

@@ -1,4 +1,5 @@
 import type { ClientCodec, CodecContext, CodecFactory } from '../../codecs/api/index.js';
+import { ClusterStats, HostStats } from '../stats.js';
 import { UpstreamPool } from './upstream-pool.js';
 
 export interface HostConfig {
@@ -13,7 +14,9 @@ export class Host {
   readonly address: string;
   readonly port: number;
   healthy: boolean;
-  readonly weight: number;
+  weight: number;
+  /** Requests sent to this host, by outcome (admin /clusters). */
+  readonly stats = new HostStats();
   readonly #pools = new Map<string, UpstreamPool>();
   readonly #cluster: Cluster;
 
@@ -70,6 +73,8 @@ export class Cluster {
   readonly settings: ClusterSettings;
   hosts: Host[];
   #next = 0;
+  /** Envoy's `cluster.<name>.*` stats. */
+  readonly stats = new ClusterStats();
 
   constructor(name: string, connectTimeoutMs: number, settings: ClusterSettings, hosts: HostConfig[]) {
     this.name = name;
@@ -92,7 +97,50 @@ export class Cluster {
     return undefined;
   }
 
+  /**
+   * Replaces the host set (xDS EDS/CDS update). Hosts that stay keep their connection pools
+   * and get the new health and weight; removed hosts close once their requests are answered.
+   */
+  updateHosts(configs: HostConfig[], drainMs: number): void {
+    const byId = new Map(this.hosts.map((h) => [h.id, h]));
+    const next: Host[] = [];
+    for (const cfg of configs) {
+      const id = `${cfg.address}:${cfg.port}`;
+      const kept = byId.get(id);
+      if (kept !== undefined) {
+        byId.delete(id);
+        kept.healthy = cfg.healthy;
+        kept.weight = cfg.weight;
+        next.push(kept);
+      } else {
+        next.push(new Host(this, cfg));
+      }
+    }
+    this.hosts = next;
+    this.#next = 0;
+    for (const gone of byId.values()) closeHostWhenIdle(gone, drainMs);
+  }
+
+  /** Closes every host once its requests are answered (the cluster was removed or replaced). */
+  closeWhenIdle(drainMs: number): void {
+    for (const h of this.hosts) closeHostWhenIdle(h, drainMs);
+  }
+
   close(): void {
     for (const h of this.hosts) h.close();
   }
+}
+
+const IDLE_POLL_MS = 50;
+
+/** Polls a host that no longer gets requests until nothing is in flight (or `drainMs` passed), then closes it. */
+function closeHostWhenIdle(host: Host, drainMs: number): void {
+  const deadline = Date.now() + drainMs;
+  const check = (): void => {
+    let pending = 0;
+    for (const p of host.pools()) for (const c of p.connections) pending += c.pendingCount;
+    if (pending === 0 || Date.now() >= deadline) host.close();
+    else setTimeout(check, IDLE_POLL_MS).unref();
+  };
+  check();
 }

@@ -4,17 +4,30 @@ import type { ClientCodec, CodecError, Message } from '../../codecs/api/index.js
 import { logger } from '../logger.js';
 import { WriteQueue } from '../net/write-queue.js';
 
+/** Something whose input a congested upstream connection pauses (backpressure). */
+export interface FlowSource {
+  pauseSource(): void;
+  resumeSource(): void;
+}
+
+/**
+ * A stream carried on an upstream connection (tRPC streaming, pinned bRPC STRM): the
+ * upstream's stream frames with its id come back through `onUpstreamStreamFrame`.
+ */
+export interface UpstreamStream extends FlowSource {
+  onUpstreamStreamFrame(frame: Message): void;
+  /** The connection failed or closed: the stream is gone upstream. */
+  onUpstreamFailure(error: ErrorType, text: string): void;
+}
+
 /** What an upstream connection needs from a request it carries. */
-export interface UpstreamRequest {
+export interface UpstreamRequest extends FlowSource {
   readonly request: Message;
   readonly requestMutation: ReadonlyMap<string, string> | null;
   /** Called with the upstream's response (id already matched). */
   onUpstreamResponse(response: Message): void;
   /** Called when the request cannot complete on this connection. */
   onUpstreamFailure(error: ErrorType, text: string): void;
-  /** Called when the connection's buffers are over the high watermark (backpressure). */
-  pauseSource(): void;
-  resumeSource(): void;
 }
 
 export interface UpstreamConnectionOptions {
@@ -47,8 +60,12 @@ export class UpstreamConnection {
   #nextId = 1;
   #closed = false;
   goingAway = false;
+  /** Open streams by their id on this connection (ids come from the request id counter). */
+  readonly #streams = new Map<number, UpstreamStream>();
+  /** Receives stream frames of unknown ids: set when the connection is pinned to one client. */
+  #streamSink: UpstreamStream | undefined;
   /** Requests whose sources were paused because this connection's buffers are full. */
-  #pausedSources = new Set<UpstreamRequest>();
+  #pausedSources = new Set<FlowSource>();
   readonly #connectTimer: NodeJS.Timeout;
 
   constructor(opts: UpstreamConnectionOptions) {
@@ -97,6 +114,49 @@ export class UpstreamConnection {
     if (this.#out.pendingBytes > this.#opts.highWatermark && !this.#pausedSources.has(req)) {
       this.#pausedSources.add(req);
       req.pauseSource();
+    }
+  }
+
+  /** Registers `stream` and returns its connection-unique id (never one a request holds). */
+  openStream(stream: UpstreamStream): number {
+    let id = this.#nextId;
+    while (this.#streams.has(id) || this.#pending.has(id)) id = id === MAX_ID ? 1 : id + 1;
+    this.#nextId = id === MAX_ID ? 1 : id + 1;
+    this.#streams.set(id, stream);
+    return id;
+  }
+
+  /** Ends stream `id` here; its late frames are dropped. */
+  closeStream(id: number): void {
+    if (this.#streams.delete(id) && this.goingAway && this.#pending.size === 0 && this.#streams.size === 0) this.close();
+  }
+
+  /** Streams open on this connection. */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /**
+   * Pins the connection to one client: stream frames of ids it does not know go to `sink`
+   * as they are (bRPC STRM frames carry ids the two peers chose, not the proxy).
+   */
+  setStreamSink(sink: UpstreamStream): void {
+    this.#streamSink = sink;
+  }
+
+  /**
+   * Writes a stream frame of `source`; with `id` the frame's stream id is rewritten to it
+   * first, without (pinned connections) it goes as it is.
+   */
+  sendStreamFrame(source: FlowSource, msg: Message, id: number | undefined, mutation: ReadonlyMap<string, string> | null): void {
+    const codec = this.#opts.codec;
+    if (id !== undefined) codec.setRequestId(msg, id);
+    const frame = codec.encode(msg, mutation);
+    if (this.#early !== null) this.#early.push(frame);
+    else this.#out.write(frame);
+    if (this.#out.pendingBytes > this.#opts.highWatermark && !this.#pausedSources.has(source)) {
+      this.#pausedSources.add(source);
+      source.pauseSource();
     }
   }
 
@@ -155,7 +215,7 @@ export class UpstreamConnection {
         if (req === undefined) return; // timed out or its client left: dropped, as Java Dubbo does
         this.#pending.delete(id as number);
         req.onUpstreamResponse(msg);
-        if (this.goingAway && this.#pending.size === 0) this.close();
+        if (this.goingAway && this.#pending.size === 0 && this.#streams.size === 0) this.close();
         return;
       }
       case MessageType.Heartbeat: {
@@ -164,9 +224,17 @@ export class UpstreamConnection {
         if (msg.goAway === true && !this.goingAway) {
           this.goingAway = true;
           this.#opts.onGoAway(this);
-          if (this.#pending.size === 0) this.close();
+          if (this.#pending.size === 0 && this.#streams.size === 0) this.close();
         }
         return;
+      }
+      case MessageType.StreamInit:
+      case MessageType.StreamData:
+      case MessageType.StreamCloseOneWay:
+      case MessageType.StreamCloseTwoWay: {
+        const stream = this.#streams.get(msg.streamId) ?? this.#streamSink;
+        if (stream !== undefined) stream.onUpstreamStreamFrame(msg);
+        return; // a frame of a stream that already ended: dropped
       }
       default:
         logger.debug({ upstream: this.address, type: msg.type }, 'ignored an unexpected message from upstream');
@@ -185,6 +253,11 @@ export class UpstreamConnection {
     this.#early = null;
     this.#opts.onClosed(this);
     for (const req of pending) req.onUpstreamFailure(error, `meta protocol upstream request: ${text}`);
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    if (this.#streamSink !== undefined) streams.push(this.#streamSink);
+    this.#streamSink = undefined;
+    for (const s of streams) s.onUpstreamFailure(error, `meta protocol upstream stream: ${text}`);
     const sources = this.#pausedSources;
     this.#pausedSources = new Set();
     for (const s of sources) s.resumeSource();

@@ -31,7 +31,15 @@ export class UpstreamPool {
     const conns = this.#conns;
     if (conns.length < this.#opts.size) return this.#open();
     let best = conns[0]!;
-    for (let i = 1; i < conns.length; i++) if (conns[i]!.pendingCount < best.pendingCount) best = conns[i]!;
+    // Open streams count as load too: they are long-lived and each carries its own frames.
+    let bestLoad = best.pendingCount + best.streamCount;
+    for (let i = 1; i < conns.length; i++) {
+      const load = conns[i]!.pendingCount + conns[i]!.streamCount;
+      if (load < bestLoad) {
+        best = conns[i]!;
+        bestLoad = load;
+      }
+    }
     return best;
   }
 

@@ -1,9 +1,8 @@
-// One load-generating Dubbo connection: writes batches of requests (one write per batch),
-// matches responses to requests by id, and hands the tally what it saw.
+// One load-generating connection, for any protocol: writes batches of requests (one write per
+// batch), matches responses to requests by sequence number, and hands the tally what it saw.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { FLAG_EVENT, FLAG_REQUEST, STATUS_OK, writeRequestId, type RequestTemplate } from '../dubbo/frame.ts';
-import { FrameSplitter } from '../dubbo/frame-splitter.ts';
+import { Outcome, SEQ_LIMIT, type BenchProtocol, type ClientFramer } from '../protocols/protocol.ts';
 import type { Tally } from './tally.ts';
 
 /** Called after a 'data' event with the number of requests it settled, so a driver can refill. */
@@ -11,28 +10,25 @@ export type SettledHandler = (conn: ClientConnection, settled: number) => void;
 
 export class ClientConnection {
   readonly #socket: net.Socket;
-  readonly #template: RequestTemplate;
+  readonly #framer: ClientFramer;
   readonly #tally: Tally;
-  /** High half of every id: the connection number + 1, so ids use all 64 bits and proxies must restore them whole. */
-  readonly #idHi: number;
-  #nextIdLo = 0;
-  /** Low half of the id -> when the request was due, in performance.now() milliseconds. */
+  #nextSeq = 0;
+  /** Sequence number -> when the request was due, in performance.now() milliseconds. */
   readonly #pending = new Map<number, number>();
   #onSettled: SettledHandler = () => {};
   #alive = true;
 
-  private constructor(socket: net.Socket, template: RequestTemplate, tally: Tally, index: number) {
+  private constructor(socket: net.Socket, framer: ClientFramer, tally: Tally) {
     this.#socket = socket;
-    this.#template = template;
+    this.#framer = framer;
     this.#tally = tally;
-    this.#idHi = index + 1;
     let settled = 0;
-    const splitter = new FrameSplitter((buf, off, length) => {
-      if (this.#onResponse(buf, off, length)) settled++;
-    });
+    const onResponse = (seq: number, outcome: Outcome): void => {
+      if (this.#onResponse(seq, outcome)) settled++;
+    };
     socket.on('data', (chunk: Buffer) => {
       settled = 0;
-      const err = splitter.push(chunk);
+      const err = framer.push(chunk, onResponse);
       if (err !== null) {
         console.error(`loadgen: ${err}`);
         socket.destroy();
@@ -49,7 +45,16 @@ export class ClientConnection {
     });
   }
 
-  static connect(host: string, port: number, template: RequestTemplate, tally: Tally, index: number, timeoutMs: number): Promise<ClientConnection> {
+  static connect(
+    host: string,
+    port: number,
+    protocol: BenchProtocol,
+    frameSize: number,
+    tally: Tally,
+    index: number,
+    timeoutMs: number,
+  ): Promise<ClientConnection> {
+    const framer = protocol.createClient(frameSize, index);
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host, port, noDelay: true });
       const timer = setTimeout(() => {
@@ -63,7 +68,7 @@ export class ClientConnection {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new ClientConnection(socket, template, tally, index));
+        resolve(new ClientConnection(socket, framer, tally));
       });
     });
   }
@@ -91,16 +96,14 @@ export class ClientConnection {
       const now = performance.now();
       for (let i = 0; i < count; i++) this.#tally.lateBy(firstDueMs + i * stepMs, now);
     }
-    const frame = this.#template.frame;
-    const size = frame.length;
+    const framer = this.#framer;
+    const size = framer.requestSize;
     const batch = Buffer.allocUnsafe(size * count);
     for (let i = 0; i < count; i++) {
-      const off = i * size;
-      frame.copy(batch, off);
-      const lo = this.#nextIdLo;
-      this.#nextIdLo = (lo + 1) >>> 0;
-      writeRequestId(batch, off, this.#idHi, lo);
-      this.#pending.set(lo, firstDueMs + i * stepMs);
+      const seq = this.#nextSeq;
+      this.#nextSeq = (seq + 1) % SEQ_LIMIT;
+      framer.writeRequest(batch, i * size, seq);
+      this.#pending.set(seq, firstDueMs + i * stepMs);
     }
     this.#tally.sent += count;
     this.#socket.write(batch);
@@ -118,21 +121,16 @@ export class ClientConnection {
     this.#socket.destroy();
   }
 
-  /** Returns true when the frame settled one of our requests. */
-  #onResponse(buf: Buffer, off: number, length: number): boolean {
-    const flag = buf[off + 2]!;
-    // Requests from the peer and heartbeat replies are not answers to our load.
-    if ((flag & (FLAG_REQUEST | FLAG_EVENT)) !== 0) return false;
-    const hi = buf.readUInt32BE(off + 4);
-    const lo = buf.readUInt32BE(off + 8);
-    const due = hi === this.#idHi ? this.#pending.get(lo) : undefined;
+  /** Returns true when the response settled one of our requests. */
+  #onResponse(seq: number, outcome: Outcome): boolean {
+    const due = seq < 0 ? undefined : this.#pending.get(seq);
     if (due === undefined) {
       this.#tally.errors.unknownId++;
       return false;
     }
-    this.#pending.delete(lo);
-    if (buf[off + 3] !== STATUS_OK) this.#tally.errors.status++;
-    else if (length !== this.#template.responseSize) this.#tally.errors.mismatch++;
+    this.#pending.delete(seq);
+    if (outcome === Outcome.Status) this.#tally.errors.status++;
+    else if (outcome === Outcome.Mismatch) this.#tally.errors.mismatch++;
     else this.#tally.ok(due, performance.now());
     return true;
   }

@@ -1,14 +1,21 @@
 // Load generator process. The runner drives it over IPC, one window at a time:
 // prepare (connect) -> ready, go -> result, close -> closed. Connecting and closing happen
 // outside the measured window, so the proxy's accept and teardown work is not billed to requests.
-import { buildRequestTemplate, ECHO_REQUEST } from '../dubbo/frame.ts';
+import { performance } from 'node:perf_hooks';
 import type { FromLoadgen, LoadJob, ToLoadgen } from '../ipc.ts';
+import { loadProtocol } from '../protocols/registry.ts';
 import { ClientConnection } from './client-connection.ts';
 import { runClosedLoop } from './closed-loop.ts';
+import { runIdle } from './idle.ts';
 import { runOpenLoop } from './open-loop.ts';
 import { Tally } from './tally.ts';
 
-const CONNECT_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Connections opened at once. Thousands of simultaneous SYNs overflow a listener's accept
+ * backlog (Node's default 511), and a dropped SYN is retried only after a second.
+ */
+const CONNECT_BATCH = 256;
 
 interface Prepared {
   readonly job: LoadJob;
@@ -23,17 +30,22 @@ function reply(msg: FromLoadgen): void {
 }
 
 async function prepare(job: LoadJob): Promise<void> {
-  const template = buildRequestTemplate(ECHO_REQUEST, job.frameSize);
-  const tally = new Tally();
-  const attempts = Array.from({ length: job.connections }, (_, i) =>
-    ClientConnection.connect(job.host, job.port, template, tally, job.firstConnection + i, CONNECT_TIMEOUT_MS),
-  );
-  const settled = await Promise.allSettled(attempts);
-  const conns = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failure !== undefined) {
-    for (const c of conns) c.close();
-    throw failure.reason instanceof Error ? failure.reason : new Error(String(failure.reason));
+  const protocol = await loadProtocol(job.protocol, job.codecModule);
+  const tally = new Tally(job.sampleIntervalMs);
+  const conns: ClientConnection[] = [];
+  for (let first = 0; first < job.connections; first += CONNECT_BATCH) {
+    const attempts = [];
+    for (let i = first; i < Math.min(job.connections, first + CONNECT_BATCH); i++) {
+      attempts.push(ClientConnection.connect(job.host, job.port, protocol, job.frameSize, tally, job.firstConnection + i, CONNECT_TIMEOUT_MS));
+    }
+    const settled = await Promise.allSettled(attempts);
+    for (const s of settled) if (s.status === 'fulfilled') conns.push(s.value);
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure !== undefined) {
+      for (const c of conns) c.close();
+      const reason = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
+      throw new Error(`connection ${conns.length + 1} of ${job.connections}: ${reason}`);
+    }
   }
   prepared = { job, conns, tally };
 }
@@ -41,7 +53,9 @@ async function prepare(job: LoadJob): Promise<void> {
 async function go(): Promise<void> {
   if (prepared === null) throw new Error('go before prepare');
   const { job, conns, tally } = prepared;
-  const elapsedMs = job.rate > 0 ? await runOpenLoop(conns, job, tally) : await runClosedLoop(conns, job);
+  tally.start(performance.now());
+  const elapsedMs =
+    job.mode === 'open' ? await runOpenLoop(conns, job, tally) : job.mode === 'idle' ? await runIdle(conns, job, tally) : await runClosedLoop(conns, job);
   reply({ type: 'result', result: tally.toResult(elapsedMs) });
 }
 

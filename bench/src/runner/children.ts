@@ -1,6 +1,7 @@
 // Starting and stopping the bench's child processes. Every child is tracked so that the runner
 // can stop exactly the processes it started (by pid), also when it fails half way.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const STOP_GRACE_MS = 3000;
@@ -11,6 +12,13 @@ export interface SpawnOptions {
   /** CPU list for taskset -c (e.g. "0" or "0,1"); the affinity then covers every thread of the child. */
   readonly cpus?: string | undefined;
   readonly ipc?: boolean;
+  /**
+   * Open-file limit the child needs (idle runs hold thousands of sockets; the pipe proxy two per
+   * connection). When above this process's soft limit, the child runs under `prlimit --nofile`,
+   * which needs the hard limit (or root) to allow it; otherwise the child's accept/connect fails
+   * with EMFILE and the run says so.
+   */
+  readonly nofile?: number;
   /** Keep stderr readable by the caller instead of sharing the runner's, and drop stdout (a proxy's logs must not mix into the table). */
   readonly captureOutput?: boolean;
 }
@@ -26,15 +34,27 @@ export function spawnBenchChild(entry: URL, args: readonly string[], opts: Spawn
 
 /** Runs `node <args>`, wrapped in taskset when a CPU list is given (taskset execs, so the pid stays node's). */
 export function spawnNode(nodeArgs: readonly string[], opts: SpawnOptions): ChildProcess {
-  const [cmd, args] = opts.cpus
+  let [cmd, args]: [string, string[]] = opts.cpus
     ? ['taskset', ['-c', opts.cpus, process.execPath, ...nodeArgs]]
     : [process.execPath, [...nodeArgs]];
+  // prlimit execs its command too, so the pid stays node's.
+  if (opts.nofile !== undefined && opts.nofile > openFileLimit()) [cmd, args] = ['prlimit', [`--nofile=${opts.nofile}`, '--', cmd, ...args]];
   const stdio: StdioOptions = opts.captureOutput ? ['ignore', 'ignore', 'pipe'] : ['ignore', 'inherit', 'inherit'];
   if (opts.ipc) stdio.push('ipc');
   const child = spawn(cmd, args, { stdio });
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
+}
+
+/** This process's soft limit on open files (from /proc/self/limits; 1024 when unreadable). */
+export function openFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    return m === null ? 1024 : m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
+  } catch {
+    return 1024;
+  }
 }
 
 /** Resolves with the first IPC message of the given type, or rejects if the child exits or times out. */

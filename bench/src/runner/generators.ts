@@ -11,8 +11,8 @@ export class Generator {
   readonly pid: number;
   readonly #label: string;
 
-  constructor(index: number, cpus: string | undefined) {
-    this.#child = spawnBenchChild(new URL('../loadgen/main.js', import.meta.url), [], { cpus, ipc: true });
+  constructor(index: number, cpus: string | undefined, nofile: number) {
+    this.#child = spawnBenchChild(new URL('../loadgen/main.js', import.meta.url), [], { cpus, ipc: true, nofile });
     this.pid = pidOf(this.#child);
     this.#label = `load generator ${index}`;
   }

@@ -1,5 +1,6 @@
-// The Meltemi target: writes an Envoy v3 bootstrap with one Dubbo listener routed to the echo
-// server, starts `node dist/proxy/cli.js -c <file>`, and waits until the listener accepts.
+// The Meltemi target: writes an Envoy v3 bootstrap with one listener for the bench protocol,
+// routed on two metadata keys to the echo server, starts `node dist/proxy/cli.js -c <file>`
+// (with `--concurrency <n>` for a multi-worker target), and waits until the listener accepts.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,20 +8,21 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { pidOf, spawnNode, stopChild } from './children.ts';
 import { freePort, waitForPort } from './net-util.ts';
+import type { BenchProtocol } from '../protocols/protocol.ts';
 import type { RunningTarget } from './targets.ts';
 
 const READY_TIMEOUT_MS = 10_000;
 /** Keep this much of the proxy's stderr to show when it fails. */
 const STDERR_TAIL_BYTES = 4096;
 
-export function bootstrap(listenerPort: number, echoPort: number): string {
+export function bootstrap(listenerPort: number, echoPort: number, protocol: BenchProtocol): string {
   const socketAddress = (port: number): object => ({ socket_address: { address: '127.0.0.1', port_value: port } });
   return stringify({
     admin: { address: socketAddress(0) },
     static_resources: {
       listeners: [
         {
-          name: 'dubbo',
+          name: protocol.name,
           address: socketAddress(listenerPort),
           filter_chains: [
             {
@@ -30,19 +32,14 @@ export function bootstrap(listenerPort: number, echoPort: number): string {
                   typed_config: {
                     '@type': 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy',
                     stat_prefix: 'bench',
-                    application_protocol: 'dubbo',
-                    codec: { name: 'aeraki.meta_protocol.codec.dubbo' },
+                    application_protocol: protocol.name,
+                    codec: protocol.codecConfig === undefined ? { name: protocol.codecName } : { name: protocol.codecName, config: protocol.codecConfig },
                     route_config: {
                       name: 'bench',
                       routes: [
                         {
                           name: 'echo',
-                          match: {
-                            metadata: [
-                              { name: 'interface', exact_match: 'com.example.EchoService' },
-                              { name: 'method', exact_match: 'echo' },
-                            ],
-                          },
+                          match: { metadata: protocol.routeMatch.map((m) => ({ name: m.name, exact_match: m.exact_match })) },
                           route: { cluster: 'echo' },
                         },
                       ],
@@ -71,7 +68,19 @@ export function bootstrap(listenerPort: number, echoPort: number): string {
   });
 }
 
-export async function startMeltemi(cli: string, echoPort: number, cpus: string | undefined): Promise<RunningTarget> {
+export interface MeltemiStart {
+  readonly cli: string;
+  readonly echoPort: number;
+  readonly cpus: string | undefined;
+  readonly protocol: BenchProtocol;
+  /** Target name: `meltemi`, or `meltemi-<n>` for n workers. */
+  readonly name: string;
+  /** Workers to ask for with `--concurrency`; null starts the plain single-worker CLI. */
+  readonly workers: number | null;
+  readonly nofile: number;
+}
+
+export async function startMeltemi({ cli, echoPort, cpus, protocol, name, workers, nofile }: MeltemiStart): Promise<RunningTarget> {
   if (!existsSync(cli)) {
     throw new Error(
       `meltemi target: ${cli} does not exist. Build the proxy first (cd /work/main && npm run build), ` +
@@ -81,30 +90,38 @@ export async function startMeltemi(cli: string, echoPort: number, cpus: string |
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'meltemi-bench-'));
   const file = join(dir, 'bootstrap.yaml');
-  writeFileSync(file, bootstrap(port, echoPort));
-  const child = spawnNode([cli, '-c', file], { cpus, captureOutput: true });
+  writeFileSync(file, bootstrap(port, echoPort, protocol));
+  const args = [cli, '-c', file];
+  if (protocol.codecPackage !== undefined) args.push('--codec', `${protocol.codecName}=${protocol.codecPackage}`);
+  if (workers !== null) args.push('--concurrency', String(workers));
+  const child = spawnNode(args, { cpus, captureOutput: true, nofile });
   const tail = keepStderrTail(child);
   try {
-    await waitForPort(port, READY_TIMEOUT_MS, () =>
-      child.exitCode !== null || child.signalCode !== null
-        ? `meltemi exited (code ${child.exitCode}, signal ${child.signalCode}) before listening on ${port}${tail.text()}`
-        : null,
-    );
+    await waitForPort('127.0.0.1', port, READY_TIMEOUT_MS, () => {
+      if (child.exitCode === null && child.signalCode === null) return null;
+      // The CLI exits 2 on an unknown flag: say which flag, rather than leave a usage text to decode.
+      const hint =
+        workers !== null && child.exitCode === 2
+          ? ` (this Meltemi CLI rejected --concurrency ${workers}: it has no multi-worker support yet; drop target ${name})`
+          : '';
+      return `meltemi exited (code ${child.exitCode}, signal ${child.signalCode}) before listening on ${port}${hint}${tail.text()}`;
+    });
   } catch (err) {
     await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
     const message = err instanceof Error ? err.message : String(err);
     // An early exit already carries the stderr tail; a timeout does not yet.
-    throw new Error(message.startsWith('meltemi exited') ? message : `meltemi: ${message}${tail.text()}`);
+    throw new Error(message.startsWith('meltemi exited') ? `${name}: ${message}` : `${name}: ${message}${tail.text()}`);
   }
   return {
-    name: 'meltemi',
+    name,
+    host: '127.0.0.1',
     port,
     pid: pidOf(child),
     async stop() {
       const code = await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
-      if (code !== 0) console.error(`warning: meltemi exited with code ${code} on SIGTERM (expected 0)${tail.text()}`);
+      if (code !== 0) console.error(`warning: ${name} exited with code ${code} on SIGTERM (expected 0)${tail.text()}`);
     },
   };
 }

@@ -1,4 +1,4 @@
-// Loopback port helpers for targets the bench does not control over IPC (Meltemi).
+// Port helpers for targets the bench does not control over IPC (Meltemi, an external proxy).
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -17,9 +17,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-function tryConnect(port: number): Promise<boolean> {
+function tryConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host, port });
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -32,13 +32,13 @@ function tryConnect(port: number): Promise<boolean> {
  * Polls until something accepts on the port. `gaveUp` lets the caller stop early (the process
  * it waits for has exited); the wait is bounded by `timeoutMs` either way.
  */
-export async function waitForPort(port: number, timeoutMs: number, gaveUp: () => string | null): Promise<void> {
+export async function waitForPort(host: string, port: number, timeoutMs: number, gaveUp: () => string | null): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const reason = gaveUp();
     if (reason !== null) throw new Error(reason);
-    if (await tryConnect(port)) return;
-    if (Date.now() >= deadline) throw new Error(`nothing accepted on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    if (await tryConnect(host, port)) return;
+    if (Date.now() >= deadline) throw new Error(`nothing accepted on ${host}:${port} within ${timeoutMs} ms`);
     await sleep(50);
   }
 }

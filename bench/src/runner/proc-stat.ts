@@ -2,7 +2,7 @@
 // threads: main loop, libuv pool, GC helpers), in clock ticks, so the kernel work a proxy causes
 // with its system calls counts as its own, and idle waiting does not count at all.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface CpuSample {
   /** User-mode CPU, microseconds. */
@@ -46,4 +46,60 @@ export function readRss(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
   if (m === null) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Number(m[1]) * 1024;
+}
+
+/**
+ * The pid and every descendant (a multi-worker proxy forks its workers), from
+ * /proc/<pid>/task/<tid>/children. Processes that vanish meanwhile are skipped.
+ */
+export function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length > 0 && out.length < 1024) {
+    const p = todo.pop()!;
+    out.push(p);
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      try {
+        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'latin1').split(' ')) if (c.trim() !== '') todo.push(Number(c));
+      } catch {
+        // The task ended between the listing and the read.
+      }
+    }
+  }
+  return out;
+}
+
+/** CPU of a process and its descendants; a worker that exits mid-window loses its share (it was reaped into its parent's cutime, which is not read). */
+export function readTreeCpu(pid: number): CpuSample {
+  let userUs = 0;
+  let systemUs = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const c = readCpu(p);
+      userUs += c.userUs;
+      systemUs += c.systemUs;
+    } catch {
+      // Gone: nothing to add.
+    }
+  }
+  return { userUs, systemUs };
+}
+
+/** Summed RSS of a process and its descendants, bytes (shared pages count once per process). */
+export function readTreeRss(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      total += readRss(p);
+    } catch {
+      // Gone: nothing to add.
+    }
+  }
+  return total;
 }

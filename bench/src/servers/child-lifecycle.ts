@@ -13,7 +13,8 @@ export function serveAsChild(server: Server, sockets: Set<Socket>, port: number)
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   process.once('disconnect', stop);
-  server.listen(port, '127.0.0.1', () => {
+  // A deep accept queue: the idle scenario opens thousands of connections in bursts.
+  server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
     const msg: ListeningMessage = { type: 'listening', port: address.port };
@@ -29,4 +30,10 @@ export function portArg(name: string): number {
   const port = Number(process.argv[i + 1]);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad ${name}: ${process.argv[i + 1]}`);
   return port;
+}
+
+/** Value of `--name value` on the command line, undefined when absent. */
+export function stringArg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
 }

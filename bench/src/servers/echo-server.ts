@@ -1,23 +1,26 @@
-// Dubbo echo server, run as its own process: answers every two-way request with an OK response
-// carrying the request's argument back, answers heartbeats, and ignores one-way requests.
+// Echo server for any bench protocol, run as its own process: answers every two-way request with
+// an OK response carrying the request's payload back (see each protocol's EchoFramer).
 // Replies produced by one 'data' event leave in one writev (cork/uncork), so the server costs
 // few system calls and stays out of the proxy's way on a small machine.
 import net from 'node:net';
-import { echoReply } from '../dubbo/echo-reply.ts';
-import { FrameSplitter } from '../dubbo/frame-splitter.ts';
-import { portArg, serveAsChild } from './child-lifecycle.ts';
+import { isProtocolName, loadProtocol } from '../protocols/registry.ts';
+import { portArg, serveAsChild, stringArg } from './child-lifecycle.ts';
+
+const protocolName = stringArg('--protocol') ?? 'dubbo';
+if (!isProtocolName(protocolName)) throw new Error(`echo-server: unknown protocol ${protocolName}`);
+const protocol = await loadProtocol(protocolName, stringArg('--codec-module'));
 
 const sockets = new Set<net.Socket>();
 
 const server = net.createServer({ noDelay: true }, (socket) => {
   sockets.add(socket);
+  const framer = protocol.createEcho();
   const replies: Buffer[] = [];
-  const splitter = new FrameSplitter((buf, off, length) => {
-    const reply = echoReply(buf, off, length);
-    if (reply !== null) replies.push(reply);
-  });
+  const queue = (r: Buffer): void => {
+    replies.push(r);
+  };
   socket.on('data', (chunk: Buffer) => {
-    const err = splitter.push(chunk);
+    const err = framer.push(chunk, queue);
     if (replies.length > 0) {
       socket.cork();
       for (const r of replies) socket.write(r);
@@ -33,5 +36,4 @@ const server = net.createServer({ noDelay: true }, (socket) => {
   socket.on('error', () => socket.destroy());
   socket.on('close', () => sockets.delete(socket));
 });
-
 serveAsChild(server, sockets, portArg('--port'));

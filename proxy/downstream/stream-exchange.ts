@@ -1,0 +1,279 @@
+import { EMPTY_METADATA, ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
+import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
+import { FilterStatus } from '../../filters/api/index.js';
+import type { Filter, FilterExchange, FilterResult } from '../../filters/api/index.js';
+import type { RouteEntry } from '../route/route-table.js';
+import type { UpstreamConnection, UpstreamStream } from '../upstream/upstream-connection.js';
+import type { ExchangeHost } from './exchange-host.js';
+
+/** The table a stream belongs to: its client connection, and who forgets it when it ends. */
+export interface StreamOwner {
+  readonly host: ExchangeHost;
+  onStreamEnd(stream: DownstreamStream): void;
+}
+
+const enum StreamState {
+  /** The INIT is in the filter chain; client frames wait in order. */
+  Routing,
+  /** Bound to an upstream connection; frames flow both ways. */
+  Open,
+  Ended,
+}
+
+/**
+ * One client stream (tRPC streaming). Its INIT runs the filter chain and routing like a
+ * request; the router's `forward` binds the stream to one shared upstream connection under
+ * an id unique on that connection (the client's id is restored on every frame coming back).
+ * It ends when both sides closed, when either side resets, when its upstream connection
+ * fails, when its client leaves, or when no frame went either way for the idle timeout.
+ */
+export class DownstreamStream implements FilterExchange, UpstreamStream {
+  /** The INIT frame. Its stream id becomes the upstream one once forwarded. */
+  readonly request: Message;
+  /** The client's stream id. */
+  readonly downstreamRequestId: RequestId;
+  readonly clientStreamId: number;
+  /** The upstream's INIT answer, once it came. */
+  response: Message | undefined = undefined;
+  requestMutation: Map<string, string> | null = null;
+  /** Set by every frame either way; the owner's idle sweep clears it. */
+  active = true;
+  /** When the owner's sweep last found the stream active. */
+  idleSince = 0;
+  readonly #owner: StreamOwner;
+  readonly #down: ExchangeHost;
+  readonly #filters: Filter[];
+  #responseMutation: Map<string, string> | null = null;
+  #route: RouteEntry | null | undefined = undefined;
+  #state = StreamState.Routing;
+  #waiting: Message[] | null = null;
+  #upstream: UpstreamConnection | undefined = undefined;
+  #upstreamId = 0;
+  #initAnswered = false;
+  #clientClosed = false;
+  #serverClosed = false;
+
+  constructor(owner: StreamOwner, init: Message, filters: Filter[]) {
+    this.#owner = owner;
+    this.#down = owner.host;
+    this.request = init;
+    this.clientStreamId = init.streamId;
+    this.downstreamRequestId = init.streamId;
+    this.#filters = filters;
+  }
+
+  get metadata(): Metadata {
+    return this.request.metadata;
+  }
+
+  get downstreamRemoteAddress(): string {
+    return this.#down.remoteAddress;
+  }
+
+  get ended(): boolean {
+    return this.#state === StreamState.Ended;
+  }
+
+  /** Runs the filter chain on the INIT from filter `from` on, as an Exchange does. */
+  start(from = 0): void {
+    const filters = this.#filters;
+    for (let i = from; i < filters.length; i++) {
+      if (this.#state !== StreamState.Routing) return;
+      let r: FilterResult;
+      try {
+        r = filters[i]!.onRequest(this);
+      } catch (err) {
+        this.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`);
+        return;
+      }
+      if (r === FilterStatus.Continue) continue;
+      if (r === FilterStatus.Stop) return;
+      r.then(
+        (s) => {
+          if (s === FilterStatus.Continue) this.start(i + 1);
+        },
+        (err: unknown) => this.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`),
+      );
+      return;
+    }
+    if (this.#state === StreamState.Routing) this.sendLocalReply(ErrorType.Unspecified, 'meta protocol: no terminal filter handled the stream');
+  }
+
+  route(): RouteEntry | undefined {
+    if (this.#route === undefined) {
+      this.#route = this.#down.listener.routes.current.match(this.request.metadata) ?? null;
+      if (this.#route !== null) this.#route.stats.requests++;
+    }
+    return this.#route ?? undefined;
+  }
+
+  setRequestHeader(key: string, value: string): void {
+    (this.requestMutation ??= new Map()).set(key, value);
+  }
+
+  setResponseHeader(key: string, value: string): void {
+    (this.#responseMutation ??= new Map()).set(key, value);
+  }
+
+  /** Binds the stream to an upstream connection of `clusterName` and sends the INIT. */
+  forward(clusterName: string): void {
+    if (this.#state !== StreamState.Routing) return;
+    const listener = this.#down.listener;
+    const cluster = listener.clusters.get(clusterName);
+    if (cluster === undefined) {
+      listener.stats.cluster_not_found++;
+      this.sendLocalReply(ErrorType.ClusterNotFound, `meta protocol router: unknown cluster '${clusterName}'`);
+      return;
+    }
+    const host = cluster.pick();
+    if (host === undefined) {
+      listener.stats.no_healthy_upstream++;
+      this.sendLocalReply(ErrorType.NoHealthyUpstream, `meta protocol router: no healthy upstream for '${clusterName}'`);
+      return;
+    }
+    const conn = host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey).pick();
+    this.#upstream = conn;
+    this.#upstreamId = conn.openStream(this);
+    this.#state = StreamState.Open;
+    conn.sendStreamFrame(this, this.request, this.#upstreamId, this.requestMutation);
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    if (waiting !== null) for (const m of waiting) this.fromClient(m);
+  }
+
+  /** A DATA, FEEDBACK, CLOSE or RESET frame from the client. */
+  fromClient(msg: Message): void {
+    this.active = true;
+    if (this.#state === StreamState.Routing) {
+      (this.#waiting ??= []).push(msg);
+      return;
+    }
+    if (this.#state !== StreamState.Open) return;
+    if (msg.type === MessageType.StreamCloseOneWay) this.#clientClosed = true;
+    this.#upstream!.sendStreamFrame(this, msg, this.#upstreamId, null);
+    if (msg.type === MessageType.StreamCloseTwoWay) {
+      this.#down.listener.stats.stream_reset++;
+      this.#end();
+    } else if (this.#clientClosed && this.#serverClosed) this.#end();
+  }
+
+  /** A frame of this stream from the upstream: the client's id goes back in, then it is written. */
+  onUpstreamStreamFrame(msg: Message): void {
+    if (this.#state !== StreamState.Open) return;
+    this.active = true;
+    const down = this.#down;
+    down.codec.setRequestId(msg, this.clientStreamId);
+    switch (msg.type) {
+      case MessageType.StreamInit: {
+        this.#initAnswered = true;
+        this.response = msg;
+        for (const f of this.#filters) f.onResponse?.(this);
+        down.write(down.codec.encode(msg, this.#responseMutation));
+        // A refused INIT (ret != 0) ends the stream on the server's side.
+        if (msg.status !== ResponseStatus.Ok) this.#end();
+        return;
+      }
+      case MessageType.StreamCloseOneWay:
+        this.#serverClosed = true;
+        down.write(msg.frame);
+        if (this.#clientClosed) this.#end();
+        return;
+      case MessageType.StreamCloseTwoWay:
+        down.write(msg.frame);
+        down.listener.stats.stream_reset++;
+        this.#end();
+        return;
+      default:
+        down.write(msg.frame);
+    }
+  }
+
+  /** The upstream connection failed: the client learns at once, with the codec's error. */
+  onUpstreamFailure(error: ErrorType, text: string): void {
+    if (this.#state !== StreamState.Open) return;
+    const stats = this.#down.listener.stats;
+    stats.upstream_reset++;
+    stats.stream_reset++;
+    this.#upstream = undefined;
+    this.#replyError(error, text);
+    this.#end();
+  }
+
+  pauseSource(): void {
+    this.#down.pause();
+  }
+
+  resumeSource(): void {
+    this.#down.resume();
+  }
+
+  /** Answers the client with an INIT refusal (before the upstream's INIT answer) or a RESET. */
+  sendLocalReply(error: ErrorType, text: string): void {
+    if (this.#state === StreamState.Ended) return;
+    this.#down.listener.stats.local_response_business_exception++;
+    if (this.#route) this.#route.stats.localReplies++;
+    this.#resetUpstream(error, text);
+    this.#replyError(error, text);
+    this.#end();
+  }
+
+  /** No frame either way for `idleMs`: reset both sides. */
+  expire(idleMs: number): void {
+    if (this.#state === StreamState.Ended) return;
+    const stats = this.#down.listener.stats;
+    stats.stream_idle_timeout++;
+    stats.stream_reset++;
+    const text = `meta protocol stream: idle for ${idleMs} ms`;
+    this.#resetUpstream(ErrorType.Timeout, text);
+    this.#replyError(ErrorType.Timeout, text);
+    this.#end();
+  }
+
+  /** The client went away: the upstream stream is reset, nothing goes to the client. */
+  abandon(): void {
+    if (this.#state === StreamState.Ended) return;
+    this.#down.listener.stats.stream_reset++;
+    this.#resetUpstream(ErrorType.UpstreamReset, 'meta protocol stream: client connection closed');
+    this.#end();
+  }
+
+  #replyError(error: ErrorType, text: string): void {
+    const type = this.#initAnswered ? MessageType.StreamData : MessageType.StreamInit;
+    this.#down.write(this.#down.codec.errorReply(this.#probe(type, this.clientStreamId), error, text));
+  }
+
+  #resetUpstream(error: ErrorType, text: string): void {
+    const conn = this.#upstream;
+    if (conn === undefined || conn.closed || this.#state !== StreamState.Open) return;
+    // A RESET is the same frame in both directions; the server codec builds it.
+    conn.writeRaw(this.#down.codec.errorReply(this.#probe(MessageType.StreamData, this.#upstreamId), error, text));
+  }
+
+  /**
+   * A message standing for this stream when asking the codec for an error frame: the INIT's
+   * bytes (protocol version and framing), with `type` choosing an INIT answer or a RESET.
+   */
+  #probe(type: MessageType, streamId: number): Message {
+    const init = this.request;
+    return {
+      type,
+      requestId: streamId,
+      streamId,
+      frame: init.frame,
+      headerSize: init.headerSize,
+      bodySize: init.bodySize,
+      status: init.status,
+      operationName: '',
+      metadata: EMPTY_METADATA,
+      upstreamKey: init.upstreamKey,
+    };
+  }
+
+  #end(): void {
+    if (this.#state === StreamState.Ended) return;
+    this.#state = StreamState.Ended;
+    this.#waiting = null;
+    this.#upstream?.closeStream(this.#upstreamId);
+    this.#owner.onStreamEnd(this);
+  }
+}

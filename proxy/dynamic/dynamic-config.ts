@@ -1,0 +1,35 @@
+/**
+ * Wires the xDS client to a running server: accepted snapshots are applied, and the
+ * client's versions, NACKs and counters show in /config_dump and /stats.
+ */
+import { XdsClient } from '../../xds-client/xds-client.js';
+import type { XdsClientOptions } from '../../xds-client/xds-client.js';
+import type { CompiledConfig } from '../config/compile.js';
+import type { MeltemiServer } from '../server.js';
+import { SnapshotApplier } from './snapshot-applier.js';
+
+export interface DynamicConfig {
+  readonly xds: XdsClient;
+  readonly applier: SnapshotApplier;
+  close(): void;
+}
+
+/** Tuning for tests (shorter timers); production uses the defaults. */
+export type DynamicConfigOptions = Pick<XdsClientOptions, 'doesNotExistTimeoutMs' | 'backoffBaseMs' | 'backoffMaxMs'>;
+
+/** Starts xDS for `server` when its bootstrap asks for it; undefined otherwise. */
+export function startDynamicConfig(server: MeltemiServer, config: CompiledConfig, opts: DynamicConfigOptions = {}): DynamicConfig | undefined {
+  if (!XdsClient.wanted(config.bootstrap, config.listeners)) return undefined;
+  const applier = new SnapshotApplier(server);
+  const xds = new XdsClient(config.bootstrap, {
+    ...opts,
+    staticListeners: config.listeners,
+    onSnapshot: (snap) => {
+      void applier.apply(snap);
+    },
+  });
+  server.setConfigDumpExtra(() => xds.configDump());
+  server.setStatsExtra(() => xds.statsLines());
+  xds.start();
+  return { xds, applier, close: () => xds.close() };
+}

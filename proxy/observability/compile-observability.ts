@@ -1,0 +1,66 @@
+import { ISTIO_STATS_FILTER, parseIstioStatsConfig } from '../../filters/istio-stats/index.js';
+import type { IstioStatsConfig } from '../../filters/istio-stats/index.js';
+import type { AccessLogSpec } from './access-log/access-logger.js';
+import { compileAccessLogs } from './access-log/compile.js';
+import { percentValue } from './config-schema.js';
+import type { AccessLogConfig, TracingConfig } from './config-schema.js';
+import type { TracingSettings } from './tracing/tracer.js';
+
+/** A listener's observability config, compiled (nothing opened or started yet). */
+export interface ListenerObservability {
+  readonly accessLogs: readonly AccessLogSpec[];
+  readonly tracing: TracingSettings | undefined;
+  readonly istioStats: IstioStatsConfig | undefined;
+  /** Envoy's traffic_direction: inbound proxies report as destination. */
+  readonly inbound: boolean;
+}
+
+const DEFAULT_MAX_TAG_LENGTH = 256;
+
+function compileTracing(t: TracingConfig, path: string, errors: string[], serviceName: string): TracingSettings {
+  const otel = t.provider?.typed_config?.grpc_service;
+  const target = otel?.google_grpc?.target_uri;
+  if (t.provider !== undefined && t.provider.name !== 'envoy.tracers.opentelemetry') {
+    errors.push(`${path}.provider.name: only envoy.tracers.opentelemetry (OTLP over gRPC) is supported, got '${t.provider.name}'`);
+  }
+  return {
+    sampling: {
+      client: percentValue(t.client_sampling, 100),
+      random: percentValue(t.random_sampling, 100),
+      overall: percentValue(t.overall_sampling, 100),
+    },
+    verbose: t.verbose ?? false,
+    maxTagLength: t.max_tag_length ?? DEFAULT_MAX_TAG_LENGTH,
+    collectorUrl: target === undefined ? undefined : /^[a-z]+:\/\//.test(target) ? target : `http://${target}`,
+    collectorCluster: otel?.envoy_grpc?.cluster_name,
+    serviceName: t.provider?.typed_config?.service_name ?? serviceName,
+  };
+}
+
+/**
+ * Compiles `access_log`, `tracing` and the istio_stats filter's config of one
+ * MetaProtocolProxy. Errors are reported with their field paths.
+ */
+export function compileObservability(
+  cfg: { access_log?: AccessLogConfig[]; tracing?: TracingConfig; meta_protocol_filters?: { name: string; config?: unknown }[] },
+  trafficDirection: string | undefined,
+  statPrefix: string,
+  path: string,
+  errors: string[],
+): ListenerObservability {
+  let istioStats: IstioStatsConfig | undefined;
+  (cfg.meta_protocol_filters ?? []).forEach((f, i) => {
+    if (f.name !== ISTIO_STATS_FILTER) return;
+    try {
+      istioStats = parseIstioStatsConfig(f.config);
+    } catch (err) {
+      errors.push(`${path}.meta_protocol_filters[${i}].config: ${(err as Error).message}`);
+    }
+  });
+  return {
+    accessLogs: cfg.access_log === undefined ? [] : compileAccessLogs(cfg.access_log, `${path}.access_log`, errors),
+    tracing: cfg.tracing === undefined ? undefined : compileTracing(cfg.tracing, `${path}.tracing`, errors, statPrefix),
+    istioStats,
+    inbound: trafficDirection !== 'OUTBOUND',
+  };
+}

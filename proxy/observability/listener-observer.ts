@@ -1,0 +1,59 @@
+import type { ListenerStats } from '../stats.js';
+import type { ExchangeObserver, ObservedExchange } from './observed-exchange.js';
+
+/** Writes one access-log entry per exchange (see access-log/). */
+export interface ExchangeLogger {
+  log(ex: ObservedExchange, durationMs: number): void;
+}
+
+/** Starts and propagates spans (see tracing/). */
+export interface ExchangeTracer {
+  onStart(ex: ObservedExchange): void;
+  onUpstream(ex: ObservedExchange): void;
+}
+
+/** Records per-exchange metrics with labels (Istio's stats, see filters/istio-stats). */
+export interface ExchangeRecorder {
+  record(ex: ObservedExchange, durationMs: number): void;
+}
+
+/** What a listener has switched on; each part is null/empty when off. */
+export interface ObserverParts {
+  /** The listener's stats when latency histograms are on. */
+  readonly metrics: ListenerStats | null;
+  readonly accessLogs: readonly ExchangeLogger[];
+  readonly tracer: ExchangeTracer | null;
+  readonly recorders: readonly ExchangeRecorder[];
+}
+
+/**
+ * The one observer of a listener's exchanges, combining what is on. Returns undefined when
+ * nothing is, so that the data path pays a single `undefined` check.
+ */
+export function buildObserver(parts: ObserverParts): ExchangeObserver | undefined {
+  const { metrics, tracer } = parts;
+  const logs = parts.accessLogs;
+  const recorders = parts.recorders;
+  if (metrics === null && tracer === null && logs.length === 0 && recorders.length === 0) return undefined;
+  return {
+    wantsStart: tracer !== null,
+    onStart(ex) {
+      tracer?.onStart(ex);
+    },
+    onUpstream(ex) {
+      tracer?.onUpstream(ex);
+    },
+    onEnd(ex) {
+      const ms = performance.now() - ex.startTime;
+      if (metrics !== null) {
+        metrics.request_time_ms.record(ms);
+        const cs = ex.upstreamClusterStats;
+        if (cs !== undefined && ex.response !== undefined) cs.upstream_rq_time.record(ms);
+      }
+      const trace = ex.trace;
+      if (trace !== undefined) trace.end(ex);
+      for (let i = 0; i < recorders.length; i++) recorders[i]!.record(ex, ms);
+      for (let i = 0; i < logs.length; i++) logs[i]!.log(ex, ms);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import type { CompiledListener } from '../config/compile-listener.js';
+import { logger } from '../logger.js';
+import type { ListenerStats } from '../stats.js';
+import { AccessLogger } from './access-log/access-logger.js';
+import { openLogSink } from './access-log/sink.js';
+import type { LogSink } from './access-log/sink.js';
+import { IstioSeriesStore, IstioStatsRecorder } from './istio-recorder.js';
+import { buildObserver } from './listener-observer.js';
+import type { ExchangeLogger, ExchangeRecorder } from './listener-observer.js';
+import type { ExchangeObserver } from './observed-exchange.js';
+import type { StatsSnapshot } from './stats-snapshot.js';
+import { createTracer } from './tracing/provider.js';
+import type { TracerHandle } from './tracing/provider.js';
+import { MetaTracer } from './tracing/tracer.js';
+
+/** What the proxy's observability needs from the bootstrap. */
+export interface ObservabilityOptions {
+  /** False with `stats_config.stats_matcher.reject_all`: no histograms, empty /stats. */
+  readonly metricsOn: boolean;
+  /** The bootstrap's `node.metadata` (Istio's workload attributes). */
+  readonly nodeMetadata: Readonly<Record<string, unknown>> | undefined;
+  /** `cluster name -> first host` for an OTLP collector named by envoy_grpc cluster_name. */
+  readonly clusterAddress: (cluster: string) => string | undefined;
+}
+
+/**
+ * The process-wide side of metrics, access logs and tracing: shared log files, tracer
+ * providers per collector, the Istio series. Builds each listener's observer.
+ */
+export class ServerObservability {
+  readonly #opts: ObservabilityOptions;
+  readonly #sinks = new Map<string, LogSink>();
+  readonly #tracers = new Map<string, TracerHandle>();
+  readonly istio = new IstioSeriesStore();
+
+  constructor(opts: ObservabilityOptions) {
+    this.#opts = opts;
+  }
+
+  get metricsOn(): boolean {
+    return this.#opts.metricsOn;
+  }
+
+  /** The observer of a listener's exchanges; undefined when nothing is on. */
+  observerFor(l: CompiledListener, stats: ListenerStats): ExchangeObserver | undefined {
+    const o = l.observability;
+    const ctx = { protocol: l.protocol };
+    const accessLogs: ExchangeLogger[] = o.accessLogs.map((spec) => new AccessLogger(spec, this.#sink(spec.path), ctx));
+    const recorders: ExchangeRecorder[] = [];
+    if (o.istioStats !== undefined && this.#opts.metricsOn) {
+      recorders.push(new IstioStatsRecorder(o.inbound ? 'destination' : 'source', this.#opts.nodeMetadata, o.istioStats, this.istio));
+    }
+    let tracer: MetaTracer | null = null;
+    if (o.tracing !== undefined) {
+      const t = o.tracing;
+      const url = t.collectorUrl ?? (t.collectorCluster === undefined ? undefined : this.#collectorOf(t.collectorCluster));
+      tracer = new MetaTracer(this.#tracer(url, t.serviceName).tracer, t, l.protocol, l.name);
+    }
+    return buildObserver({ metrics: this.#opts.metricsOn ? stats : null, accessLogs, tracer, recorders });
+  }
+
+  #collectorOf(cluster: string): string | undefined {
+    const addr = this.#opts.clusterAddress(cluster);
+    if (addr === undefined) logger.warn({ cluster }, 'tracing: the collector cluster has no host; spans go to the OTLP default endpoint');
+    return addr === undefined ? undefined : `http://${addr}`;
+  }
+
+  #sink(path: string): LogSink {
+    let s = this.#sinks.get(path);
+    if (s === undefined) this.#sinks.set(path, (s = openLogSink(path)));
+    return s;
+  }
+
+  #tracer(url: string | undefined, serviceName: string): TracerHandle {
+    const key = `${url ?? ''}|${serviceName}`;
+    let t = this.#tracers.get(key);
+    if (t === undefined) this.#tracers.set(key, (t = createTracer({ serviceName, collectorUrl: url })));
+    return t;
+  }
+
+  /** Adds the process-wide series (Istio's) to a snapshot. */
+  collect(into: StatsSnapshot): void {
+    if (this.#opts.metricsOn) this.istio.collect(into);
+  }
+
+  /** Writes out buffered access-log lines and spans. */
+  async flush(): Promise<void> {
+    await Promise.all([...[...this.#sinks.values()].map((s) => s.flush()), ...[...this.#tracers.values()].map((t) => t.flush())]);
+  }
+
+  async close(): Promise<void> {
+    const sinks = [...this.#sinks.values()];
+    const tracers = [...this.#tracers.values()];
+    this.#sinks.clear();
+    this.#tracers.clear();
+    await Promise.all([...sinks.map((s) => s.close()), ...tracers.map((t) => t.shutdown().catch((err: unknown) => logger.warn({ err: String(err) }, 'tracing: export on shutdown failed')))]);
+  }
+}

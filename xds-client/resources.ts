@@ -1,0 +1,173 @@
+/**
+ * Decoded xDS resources → Meltemi's config model, with validation. Every problem is pushed
+ * to `errors` with the resource name, so a NACK can list them all (spec/xds.md §1.4).
+ */
+import type { CompiledCluster } from '../proxy/config/compile.js';
+import { compileListener } from '../proxy/config/compile-listener.js';
+import { META_PROTOCOL_PROXY_TYPE, configSource } from '../proxy/config/bootstrap-schema.js';
+import type { ConfigSourceConfig, ListenerConfig } from '../proxy/config/bootstrap-schema.js';
+import { takeWarnings } from '../proxy/config/schema.js';
+import type { HostConfig } from '../proxy/upstream/cluster.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const TYPED_STRUCTS = new Set(['type.googleapis.com/udpa.type.v1.TypedStruct', 'type.googleapis.com/xds.type.v3.TypedStruct']);
+
+/** A MetaProtocol listener from LDS, in the bootstrap's shape (plain data, safe to send to workers). */
+export interface ListenerResource {
+  readonly name: string;
+  readonly listener: ListenerConfig;
+  /** The MetaRDS subscription of this listener, if its routes are not inline. */
+  readonly rds: { readonly routeConfigName: string; readonly configSource: ConfigSourceConfig } | undefined;
+}
+
+/** A cluster from CDS; an EDS cluster's hosts come from `edsServiceName`'s assignment. */
+export interface ClusterResource {
+  readonly cluster: CompiledCluster;
+  readonly eds: { readonly serviceName: string; readonly configSource: ConfigSourceConfig | undefined } | undefined;
+}
+
+function isMetaProtocolFilter(f: unknown): boolean {
+  if (!isObj(f) || !isObj(f['typed_config'])) return false;
+  const tc = f['typed_config'];
+  const type = tc['@type'];
+  if (type === META_PROTOCOL_PROXY_TYPE) return true;
+  return typeof type === 'string' && TYPED_STRUCTS.has(type) && tc['type_url'] === META_PROTOCOL_PROXY_TYPE;
+}
+
+/**
+ * A Listener. Listeners without the MetaProtocol proxy (an istiod push also carries HTTP and
+ * TCP listeners) are not Meltemi's: they return 'not-ours' and are left out, not rejected.
+ */
+export function decodeListener(res: Obj, errors: string[]): ListenerResource | 'not-ours' | undefined {
+  const name = typeof res['name'] === 'string' ? res['name'] : '';
+  if (name === '') {
+    errors.push('listener without a name');
+    return undefined;
+  }
+  const chain = arr(res['filter_chains']).find((c) => isObj(c) && arr(c['filters']).some(isMetaProtocolFilter));
+  if (!isObj(chain)) return 'not-ours';
+  const filter = arr(chain['filters']).find(isMetaProtocolFilter) as Obj;
+  const address = isObj(res['address']) ? res['address'] : {};
+  const sa = isObj(address['socket_address']) ? address['socket_address'] : undefined;
+  if (sa === undefined || typeof sa['address'] !== 'string') {
+    errors.push(`listener ${name}: a MetaProtocol listener needs address.socket_address`);
+    return undefined;
+  }
+  const listener = {
+    name,
+    address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },
+    filter_chains: [{ filters: [{ name: String(filter['name'] ?? ''), typed_config: filter['typed_config'] }] }],
+  } as ListenerConfig;
+  const start = errors.length;
+  const compiled = compileListener(listener, `listener ${name}`, errors);
+  takeWarnings();
+  if (compiled === undefined || errors.length > start) return undefined;
+  let rds: ListenerResource['rds'];
+  if (compiled.rds !== undefined) {
+    const cs = configSource.parse(stripUnread(compiled.rds.configSource), `listener ${name}: rds.config_source`, errors);
+    takeWarnings();
+    if (cs === undefined || errors.length > start) return undefined;
+    rds = { routeConfigName: compiled.rds.routeConfigName, configSource: cs };
+  }
+  return { name, listener, rds };
+}
+
+const SUPPORTED_CLUSTER_TYPES = new Set(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS']);
+
+function durationMs(v: unknown): number | undefined {
+  if (!isObj(v)) return undefined;
+  return Number(v['seconds'] ?? 0) * 1000 + Number(v['nanos'] ?? 0) / 1e6;
+}
+
+/**
+ * A Cluster. Kinds Meltemi cannot serve (ORIGINAL_DST, custom cluster_type) are kept with
+ * no hosts, as Envoy would accept them: requests to them get a no-healthy-upstream reply.
+ */
+export function decodeCluster(res: Obj, errors: string[], warnings: string[]): ClusterResource | undefined {
+  const name = typeof res['name'] === 'string' ? res['name'] : '';
+  if (name === '') {
+    errors.push('cluster without a name');
+    return undefined;
+  }
+  const type = typeof res['type'] === 'string' ? res['type'] : res['cluster_type'] !== undefined ? 'CUSTOM' : 'STATIC';
+  const connectTimeoutMs = durationMs(res['connect_timeout']) ?? 5000;
+  if (!SUPPORTED_CLUSTER_TYPES.has(type)) {
+    warnings.push(`cluster ${name}: type ${type} is not supported; it has no hosts`);
+    return { cluster: { name, connectTimeoutMs, hosts: [] }, eds: undefined };
+  }
+  if (type === 'EDS') {
+    const ecc = isObj(res['eds_cluster_config']) ? res['eds_cluster_config'] : {};
+    const serviceName = typeof ecc['service_name'] === 'string' && ecc['service_name'] !== '' ? ecc['service_name'] : name;
+    let source: ConfigSourceConfig | undefined;
+    if (ecc['eds_config'] !== undefined) {
+      const start = errors.length;
+      source = configSource.parse(stripUnread(ecc['eds_config']), `cluster ${name}: eds_cluster_config.eds_config`, errors);
+      takeWarnings();
+      if (errors.length > start) return undefined;
+    }
+    return { cluster: { name, connectTimeoutMs, hosts: [] }, eds: { serviceName, configSource: source } };
+  }
+  const hosts = hostsOf(res['load_assignment'], `cluster ${name}: load_assignment`, errors);
+  if (hosts === undefined) return undefined;
+  return { cluster: { name, connectTimeoutMs, hosts }, eds: undefined };
+}
+
+/** Parses a ConfigSource as decoded from a proto or written in a bootstrap, keeping the fields Meltemi reads. */
+export function parseConfigSource(raw: unknown, path: string, errors: string[]): ConfigSourceConfig | undefined {
+  const cs = configSource.parse(stripUnread(raw), path, errors);
+  takeWarnings();
+  return cs;
+}
+
+/**
+ * Keeps the ConfigSource fields Meltemi reads: Envoy fills others (authorities, path
+ * sources), and a TypedStruct payload spells them in lowerCamel.
+ */
+function stripUnread(v: unknown): unknown {
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  const pick = (snake: string, camel: string): unknown => v[snake] ?? v[camel];
+  if (v['ads'] !== undefined) out['ads'] = {};
+  const api = pick('api_config_source', 'apiConfigSource');
+  if (api !== undefined) out['api_config_source'] = api;
+  const rav = pick('resource_api_version', 'resourceApiVersion');
+  if (typeof rav === 'string') out['resource_api_version'] = rav;
+  const ift = pick('initial_fetch_timeout', 'initialFetchTimeout');
+  if (ift !== undefined) out['initial_fetch_timeout'] = ift;
+  return out;
+}
+
+/** The priority-0 hosts of a ClusterLoadAssignment (higher priorities are failover, not supported yet). */
+export function hostsOf(cla: unknown, path: string, errors: string[]): HostConfig[] | undefined {
+  const hosts: HostConfig[] = [];
+  const start = errors.length;
+  arr(isObj(cla) ? cla['endpoints'] : undefined).forEach((loc, i) => {
+    if (!isObj(loc) || Number(loc['priority'] ?? 0) !== 0) return;
+    arr(loc['lb_endpoints']).forEach((e, j) => {
+      const ep = isObj(e) && isObj(e['endpoint']) ? e['endpoint'] : undefined;
+      const addr = ep !== undefined && isObj(ep['address']) ? ep['address'] : undefined;
+      const sa = addr !== undefined && isObj(addr['socket_address']) ? addr['socket_address'] : undefined;
+      if (sa === undefined) {
+        if (addr === undefined || addr['pipe'] === undefined) errors.push(`${path}.endpoints[${i}].lb_endpoints[${j}]: endpoint.address.socket_address is required`);
+        return;
+      }
+      const port = Number(sa['port_value'] ?? 0);
+      if (typeof sa['address'] !== 'string' || sa['address'] === '' || !Number.isInteger(port) || port <= 0 || port > 65535) {
+        errors.push(`${path}.endpoints[${i}].lb_endpoints[${j}]: invalid socket address ${JSON.stringify(sa)}`);
+        return;
+      }
+      const status = isObj(e) && typeof e['health_status'] === 'string' ? e['health_status'] : 'UNKNOWN';
+      const w = isObj(e) ? e['load_balancing_weight'] : undefined;
+      const weight = isObj(w) ? Number(w['value'] ?? 1) : typeof w === 'number' ? w : 1;
+      hosts.push({ address: sa['address'], port, healthy: status === 'UNKNOWN' || status === 'HEALTHY' || status === 'DEGRADED', weight });
+    });
+  });
+  return errors.length > start ? undefined : hosts;
+}
+
+/** The name of a ClusterLoadAssignment (its `cluster_name`, the EDS resource name). */
+export function endpointResourceName(res: Obj): string {
+  return typeof res['cluster_name'] === 'string' ? res['cluster_name'] : '';
+}

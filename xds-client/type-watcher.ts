@@ -1,0 +1,32 @@
+import type { DecodedResource } from './messages.js';
+import type { XdsTypeUrl } from './type-urls.js';
+
+/** One accepted-or-rejected batch of resources of one type. */
+export interface ResourceUpdate {
+  /** Resources by name, in the order they came. */
+  readonly resources: ReadonlyMap<string, DecodedResource>;
+  /** Names removed explicitly (delta `removed_resources`). */
+  readonly removed: readonly string[];
+  /** True when `resources` is the whole state: names not in it are deleted (SotW LDS/CDS). */
+  readonly full: boolean;
+}
+
+/**
+ * What a stream needs from the owner of a resource type: validation and application of an
+ * update (all or nothing; the returned errors become the NACK), and does-not-exist news.
+ */
+export interface TypeWatcher {
+  readonly typeUrl: XdsTypeUrl;
+  /** LDS and CDS subscribe to everything; EDS and RDS name what they want. */
+  readonly wildcard: boolean;
+  /** Validates every resource; when there is no error, applies them all. Returns the errors. */
+  onUpdate(update: ResourceUpdate): string[];
+  /** A subscribed name the server did not send within the does-not-exist timeout. */
+  onDoesNotExist(name: string): void;
+}
+
+/** The name of a decoded resource: `cluster_name` for endpoints, `name` otherwise. */
+export function resourceName(res: DecodedResource): string {
+  const n = res['name'] ?? res['cluster_name'];
+  return typeof n === 'string' ? n : '';
+}
