@@ -4,7 +4,9 @@ import { ExtensionLoadError, parseExtensionFlags } from './codec-loader.js';
 import { ConfigError } from './config/config-error.js';
 import { loadBootstrapFile } from './config/load-bootstrap.js';
 import { logger } from './logger.js';
+import { startDynamicConfig } from './dynamic/dynamic-config.js';
 import { MeltemiServer } from './server.js';
+import { isWorker, runPrimary, runWorker } from './workers.js';
 
 const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--validate] [--log-level <level>]
 
@@ -14,6 +16,8 @@ const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--validate] [--log-level
       --codec name=pkg    load a codec package (name or path, resolved from the working
                           directory) for that codec name; repeatable
       --filter name=pkg   load a filter package for that filter name; repeatable
+      --concurrency N     worker processes (default 1); with N > 1 the primary holds the
+                          xDS streams and the admin server, workers serve traffic
   -h, --help          this text
 `;
 
@@ -27,6 +31,7 @@ async function main(): Promise<number> {
         'log-level': { type: 'string', short: 'l' },
         codec: { type: 'string', multiple: true },
         filter: { type: 'string', multiple: true },
+        concurrency: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -61,9 +66,23 @@ async function main(): Promise<number> {
     process.stdout.write(`${path}: valid (${config.listeners.length} listener(s), ${config.clusters.length} cluster(s))\n`);
     return 0;
   }
+  const concurrency = args.concurrency === undefined ? 1 : Number(args.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    process.stderr.write(`meltemi: --concurrency must be a positive integer, got ${args.concurrency}\n`);
+    return 2;
+  }
+  try {
+    if (isWorker()) return await runWorker(config);
+    if (concurrency > 1) return await runPrimary(config, concurrency);
+  } catch (err) {
+    process.stderr.write(`meltemi: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
   let server: MeltemiServer;
+  let dynamic;
   try {
     server = await MeltemiServer.start(config);
+    dynamic = startDynamicConfig(server, config);
   } catch (err) {
     process.stderr.write(`meltemi: cannot start: ${(err as Error).message}\n`);
     return 1;
@@ -71,6 +90,7 @@ async function main(): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       logger.info({ signal }, 'draining before exit');
+      dynamic?.close();
       server.drain().then(
         () => resolve(0),
         (err: unknown) => {

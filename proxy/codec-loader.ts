@@ -6,7 +6,7 @@
  * what to fix: a missing package, a module that exports no factory, a factory registered
  * under another name, or an API version this build does not speak.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -60,6 +60,19 @@ function exportTarget(value: ExportsValue | undefined): string | undefined {
 }
 
 /**
+ * The file an import of `subpath` ('.' for the package itself) of the package in `pkgDir`
+ * loads, by its `exports` (conditions import, node, default), else its `main`.
+ */
+function packageEntry(pkgDir: string, subpath: string): string | undefined {
+  const pkg = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { exports?: ExportsValue; main?: string };
+  const exp = pkg.exports;
+  if (exp === undefined) return subpath === '.' ? path.join(pkgDir, pkg.main ?? 'index.js') : path.join(pkgDir, subpath);
+  const entry = typeof exp === 'object' && exp !== null && !Array.isArray(exp) && Object.keys(exp).some((k) => k.startsWith('.')) ? exp[subpath] : subpath === '.' ? exp : undefined;
+  const target = exportTarget(entry);
+  return target === undefined ? undefined : path.join(pkgDir, target);
+}
+
+/**
  * Finds an ESM-only package (one whose `exports` has no `require` or `default` condition,
  * so `require.resolve` refuses it) in the `node_modules` folders above `fromDir`.
  */
@@ -70,14 +83,7 @@ function resolveImportOnly(specifier: string, fromDir: string): string | undefin
   const subpath = parts.length > nameParts ? `./${parts.slice(nameParts).join('/')}` : '.';
   for (let dir = fromDir; ; dir = path.dirname(dir)) {
     const pkgDir = path.join(dir, 'node_modules', name);
-    const manifest = path.join(pkgDir, 'package.json');
-    if (existsSync(manifest)) {
-      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: ExportsValue };
-      const exp = pkg.exports;
-      const entry = typeof exp === 'object' && exp !== null && !Array.isArray(exp) && Object.keys(exp).some((k) => k.startsWith('.')) ? exp[subpath] : subpath === '.' ? exp : undefined;
-      const target = exportTarget(entry);
-      return target === undefined ? undefined : path.join(pkgDir, target);
-    }
+    if (existsSync(path.join(pkgDir, 'package.json'))) return packageEntry(pkgDir, subpath);
     if (path.dirname(dir) === dir) return undefined;
   }
 }
@@ -87,8 +93,11 @@ export function resolveExtension(specifier: string, cwd: string): string {
   if (isPath(specifier)) {
     const file = specifier.startsWith('file:') ? new URL(specifier).pathname : path.resolve(cwd, specifier);
     if (!existsSync(file)) throw new ExtensionLoadError(`cannot find ${file}`);
-    // A folder is a package: let Node read its package.json.
-    return createRequire(path.join(cwd, 'noop.js')).resolve(file);
+    if (!statSync(file).isDirectory()) return file;
+    // A folder is a package: its entry is what importing it by name would load.
+    const entry = existsSync(path.join(file, 'package.json')) ? packageEntry(file, '.') : path.join(file, 'index.js');
+    if (entry === undefined || !existsSync(entry)) throw new ExtensionLoadError(`${file} has no entry point to import (package.json "exports" or "main"; built yet?)`);
+    return entry;
   }
   const require = createRequire(path.join(cwd, 'noop.js'));
   try {

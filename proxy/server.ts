@@ -1,12 +1,16 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { AdminServer } from './admin/admin-server.js';
+import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledCluster, CompiledConfig } from './config/compile.js';
 import type { CompiledListener } from './config/compile-listener.js';
 import { DownstreamConnection } from './downstream/downstream-connection.js';
 import type { ListenerRuntime } from './downstream/listener-runtime.js';
 import { logger } from './logger.js';
 import { DeadlineQueue } from './net/deadline-queue.js';
+import { collectSnapshot } from './observability/collect.js';
+import { ServerObservability } from './observability/server-observability.js';
+import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import type { RouteTable } from './route/route-table.js';
 import { ListenerStats } from './stats.js';
 import { Cluster } from './upstream/cluster.js';
@@ -59,9 +63,21 @@ export class MeltemiServer {
   #draining = false;
   readonly #startedAt = Date.now();
 
+  /** Metrics, access logs, tracing: process-wide parts and each listener's observer. */
+  readonly #observability: ServerObservability;
+
   private constructor(config: CompiledConfig) {
     this.config = config;
     const s = config.settings;
+    this.#observability = new ServerObservability({
+      metricsOn: config.bootstrap.stats_config?.stats_matcher?.reject_all !== true,
+      nodeMetadata: config.bootstrap.node?.metadata,
+      nodeId: config.bootstrap.node?.id,
+      clusterAddress: (name) => {
+        const h = config.clusters.find((c) => c.name === name)?.hosts[0];
+        return h === undefined ? undefined : `${h.address}:${h.port}`;
+      },
+    });
     for (const c of config.clusters) {
       this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts));
     }
@@ -70,14 +86,16 @@ export class MeltemiServer {
 
   #runtimeOf(l: CompiledListener, routes: RouteTable, previous: ListenerRuntime | undefined): ListenerRuntime {
     const fresh = new ListenerStats(l.protocol, l.statPrefix);
+    // Counters survive a listener update that keeps the stat prefix.
+    const stats = previous !== undefined && previous.stats.prefix === fresh.prefix ? previous.stats : fresh;
     return {
       name: l.name,
       codecFactory: l.codecFactory,
       codecContext: l.codecContext,
       routes: { current: routes },
       filters: l.filters,
-      // Counters survive a listener update that keeps the stat prefix.
-      stats: previous !== undefined && previous.stats.prefix === fresh.prefix ? previous.stats : fresh,
+      stats,
+      observer: this.#observability.observerFor(l, stats),
       idleTimeoutMs: l.idleTimeoutMs,
       requestTimeoutMs: l.requestTimeoutMs,
       streamIdleTimeoutMs: l.proxyConfig.stream_idle_timeout,
@@ -251,6 +269,50 @@ export class MeltemiServer {
   }
 
   /**
+   * Every stat of this process as JSON (what a worker sends to the primary; the admin
+   * renders it). Empty with `stats_config.stats_matcher.reject_all`.
+   */
+  statsSnapshot(): StatsSnapshot {
+    if (!this.#observability.metricsOn) return { counters: {}, gauges: {}, histograms: {} };
+    return collectSnapshot({
+      listeners: [...this.#listeners.values()].map((l) => ({ stats: l.runtime.stats, routes: l.runtime.routes.current.routes })),
+      clusters: this.#clusters.values(),
+      collectExtra: (into) => this.#observability.collect(into),
+      extraLines: this.#statsExtra(),
+    });
+  }
+
+  /** Clusters and hosts with health and per-host request counters (admin /clusters). */
+  clustersView(): ClusterStatus[] {
+    return [...this.#clusters.values()].map((c) => ({
+      name: c.name,
+      hosts: c.hosts.map((h) => {
+        let cxActive = 0;
+        for (const p of h.pools()) cxActive += p.connections.length;
+        return { address: h.address, port: h.port, healthy: h.healthy, ejected: false, weight: h.weight, cxActive, stats: { ...h.stats } };
+      }),
+    }));
+  }
+
+  /** Writes out buffered access-log lines and spans (tests; shutdown does it too). */
+  flushObservability(): Promise<void> {
+    return this.#observability.flush();
+  }
+
+  /**
+   * Admin /drain_listeners: stop accepting on every listener (or only INBOUND ones); with
+   * `graceful`, connections close once their requests are answered. The admin stays up.
+   */
+  drainListeners(opts: { graceful: boolean; inboundOnly: boolean }): void {
+    for (const l of this.#listeners.values()) {
+      if (opts.inboundOnly && l.compiled.source.traffic_direction !== 'INBOUND') continue;
+      l.server.close();
+      if (opts.graceful) for (const c of l.connections) c.drain();
+    }
+    logger.info(opts, 'admin: listeners drained');
+  }
+
+  /**
    * Graceful shutdown: stop accepting, let requests in flight finish (up to `timeoutMs`),
    * then close everything.
    */
@@ -277,6 +339,7 @@ export class MeltemiServer {
     for (const c of this.#clusters.values()) c.close();
     this.#deadlines.clear();
     await this.#admin?.close();
+    await this.#observability.close();
   }
 
   #adminSource(): import('./admin/admin-server.js').AdminSource {
@@ -294,25 +357,9 @@ export class MeltemiServer {
           ...this.#configDumpExtra(),
         ],
       }),
-      statsLines: () => {
-        const lines: string[] = [];
-        for (const l of this.#listeners.values()) {
-          lines.push(...l.runtime.stats.lines());
-          for (const r of l.runtime.routes.current.routes) {
-            for (const [k, v] of Object.entries(r.stats)) lines.push(`${l.runtime.stats.prefix}route.${r.name}.${k}: ${v}`);
-          }
-        }
-        lines.push(...this.#statsExtra());
-        return lines.sort();
-      },
-      clustersText: () =>
-        this.clusterStatus()
-          .flatMap((h) => [
-            `${h.cluster}::${h.host}::health_flags::${h.healthy ? 'healthy' : '/failed_eds_health'}`,
-            `${h.cluster}::${h.host}::cx_active::${h.connections}`,
-            `${h.cluster}::${h.host}::rq_active::${h.pending}`,
-          ])
-          .join('\n') + '\n',
+      statsSnapshot: () => this.statsSnapshot(),
+      clusters: () => this.clustersView(),
+      drainListeners: (opts) => this.drainListeners(opts),
       listeners: () => [...this.#listeners.values()].map((l) => ({ name: l.compiled.name, address: `${l.compiled.host}:${l.port}` })),
       serverInfo: () => ({
         version: VERSION,

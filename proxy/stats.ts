@@ -1,3 +1,4 @@
+import { ErrorType } from '../codecs/api/index.js';
 import { LatencyHistogram } from './observability/histogram.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 
@@ -34,6 +35,8 @@ export class ListenerStats {
   no_healthy_upstream = 0;
   upstream_cx_connect_fail = 0;
   upstream_reset = 0;
+  request_rate_limited = 0;
+  request_unauthorized = 0;
   downstream_pause = 0;
   downstream_resume = 0;
   idle_timeout = 0;
@@ -67,6 +70,39 @@ export class ListenerStats {
       else into.counters[this.prefix + k] = v;
     }
     into.histograms[`${this.prefix}request_time_ms`] = this.request_time_ms.snapshot();
+  }
+}
+
+/**
+ * Counts a local error reply by its kind (timeouts are counted where they fire).
+ * `picked`: a host had been chosen, so a NoHealthyUpstream is a failed connection to it.
+ */
+export function countLocalError(stats: ListenerStats, error: ErrorType, picked: boolean): void {
+  switch (error) {
+    case ErrorType.RouteNotFound:
+      stats.route_not_found++;
+      return;
+    case ErrorType.ClusterNotFound:
+      stats.cluster_not_found++;
+      return;
+    case ErrorType.NoHealthyUpstream:
+      if (picked) stats.upstream_cx_connect_fail++;
+      else stats.no_healthy_upstream++;
+      return;
+    case ErrorType.UpstreamReset:
+      stats.upstream_reset++;
+      return;
+    case ErrorType.BadResponse:
+      stats.response_decoding_error++;
+      return;
+    case ErrorType.OverLimit:
+      stats.request_rate_limited++;
+      return;
+    case ErrorType.Unauthorized:
+      stats.request_unauthorized++;
+      return;
+    default:
+      return;
   }
 }
 

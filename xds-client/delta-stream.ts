@@ -61,10 +61,7 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest, DeltaDisco
       st.resourceVersions.set(n, v);
       this.markReceived(st, n);
     }
-    for (const n of removed) {
-      st.resourceVersions.delete(n);
-      st.received.delete(n);
-    }
+    for (const n of removed) this.markRemoved(st, n);
     this.send({ type_url: typeUrl, response_nonce: st.nonce });
   }
 }

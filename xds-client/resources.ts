@@ -58,7 +58,7 @@ export function decodeListener(res: Obj, errors: string[]): ListenerResource | '
   const listener = {
     name,
     address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },
-    filter_chains: [{ filters: [{ name: String(filter['name'] ?? ''), typed_config: filter['typed_config'] }] }],
+    filter_chains: [{ filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }] }],
   } as ListenerConfig;
   const start = errors.length;
   const compiled = compileListener(listener, `listener ${name}`, errors);
@@ -72,6 +72,19 @@ export function decodeListener(res: Obj, errors: string[]): ListenerResource | '
     rds = { routeConfigName: compiled.rds.routeConfigName, configSource: cs };
   }
   return { name, listener, rds };
+}
+
+/**
+ * proto3 encodes a zero UInt32Value as an empty message, so an inline weighted cluster with
+ * weight 0 decodes as `weight: {}`; it means 0.
+ */
+function zeroWeights(typedConfig: unknown): unknown {
+  if (!isObj(typedConfig) || !isObj(typedConfig['route_config'])) return typedConfig;
+  for (const r of arr(typedConfig['route_config']['routes'])) {
+    const wc = isObj(r) && isObj(r['route']) && isObj(r['route']['weighted_clusters']) ? r['route']['weighted_clusters'] : undefined;
+    for (const c of arr(wc?.['clusters'])) if (isObj(c) && isObj(c['weight']) && c['weight']['value'] === undefined) c['weight'] = 0;
+  }
+  return typedConfig;
 }
 
 const SUPPORTED_CLUSTER_TYPES = new Set(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS']);

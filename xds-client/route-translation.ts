@@ -12,6 +12,12 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
+/** A UInt32Value weight; proto3 leaves a zero wrapper empty (`{}`), which still means 0. */
+function weightOf(w: unknown): unknown {
+  if (w === undefined) return 0;
+  return isObj(w) ? Number(w['value'] ?? 0) : w;
+}
+
 function keyValues(headersToAdd: unknown): { key: string; value: string }[] {
   return arr(headersToAdd).flatMap((h) => {
     const header = isObj(h) && isObj(h['header']) ? h['header'] : undefined;
@@ -25,7 +31,7 @@ function translateAction(action: Obj): Obj {
   const wc = action['weighted_clusters'];
   if (isObj(wc)) {
     // Only name and weight are used; total_weight is ignored (§6.2).
-    out['weighted_clusters'] = { clusters: arr(wc['clusters']).map((c) => (isObj(c) ? { name: c['name'], weight: c['weight'] ?? 0 } : c)) };
+    out['weighted_clusters'] = { clusters: arr(wc['clusters']).map((c) => (isObj(c) ? { name: c['name'], weight: weightOf(c['weight']) } : c)) };
   }
   const hash = arr(action['hash_policy']);
   // Policies other than header become "" (Aeraki's client does the same).

@@ -163,6 +163,13 @@ export abstract class XdsStreamBase<Req extends object, Resp> {
     this.#clearTimer(st, name);
   }
 
+  /** The server said a resource is gone (delta removed_resources): no timer needed any more. */
+  protected markRemoved(st: TypeState, name: string): void {
+    st.received.delete(name);
+    st.resourceVersions.delete(name);
+    this.#clearTimer(st, name);
+  }
+
   protected recordNack(st: TypeState, version: string, errors: string[]): { code: number; message: string } {
     const message = `xDS response validation errors: [${errors.join('; ')}]`;
     st.nackedVersion = version;

@@ -249,10 +249,13 @@ export class XdsClient {
 
   #onRoutes(u: ResourceUpdate, streamKey: string): string[] {
     const wanted = this.#streams.get(streamKey)?.typeStates().get(ROUTE_TYPE)?.names ?? new Set<string>();
+    // With nothing subscribed, an empty request reads as the legacy wildcard to some servers:
+    // what they send then is not wanted, but not wrong either.
+    if (wanted.size === 0) return [];
     const errors: string[] = [];
     const next: SnapshotRoute[] = [];
     for (const [name, res] of u.resources) {
-      const cfg = metaRouteConfigFromRds(res, wanted.has(name) ? name : `one of ${[...wanted].join(', ')}`, errors);
+      const cfg = metaRouteConfigFromRds(res, wanted.has(name) ? name : [...wanted].join(' or '), errors);
       if (cfg !== undefined) next.push({ name, config: cfg });
     }
     if (errors.length > 0) return errors;

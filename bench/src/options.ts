@@ -65,6 +65,8 @@ export interface BenchOptions {
   readonly json: string | undefined;
   readonly html: string | undefined;
   readonly meltemiCli: string;
+  /** Write V8 CPU profiles of the Meltemi targets here (`node --cpu-prof`); undefined: no profiling. */
+  readonly profileDir: string | undefined;
 }
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -124,6 +126,8 @@ export const USAGE = `usage: meltemi-bench [scenario.yaml | scenario-name] [flag
   --meltemi-cli <path>      proxy entry point (default ../dist/proxy/cli.js)
   --json <file>             also write the raw results (per round, histograms, samples) as JSON
   --html <file>             also write a self-contained HTML report with charts
+  --cpu-prof <dir>          run Meltemi under node --cpu-prof, profiles written to <dir> when it stops;
+                            summarize with: node dist/profile-top.js <dir>/*.cpuprofile
   -h, --help`;
 
 /** Returns the options, or null when help was asked for. Throws with a readable message on bad input. */
@@ -131,7 +135,7 @@ export function loadOptions(argv: readonly string[]): BenchOptions | null {
   const stringFlags = [
     'scenario', 'protocol', 'codec-module', 'mode', 'connections', 'inflight', 'rate', 'sweep-rates', 'p99-bound', 'duration',
     'warmup', 'rounds', 'payload', 'generators', 'drain-timeout', 'sample-interval', 'targets', 'external', 'external-pid',
-    'echo-port', 'pin-proxy', 'pin-echo', 'pin-loadgen', 'meltemi-cli', 'json', 'html',
+    'echo-port', 'pin-proxy', 'pin-echo', 'pin-loadgen', 'meltemi-cli', 'json', 'html', 'cpu-prof',
   ] as const;
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -200,6 +204,7 @@ export function loadOptions(argv: readonly string[]): BenchOptions | null {
     json: flags.json,
     html: flags.html,
     meltemiCli: flags['meltemi-cli'] ?? DEFAULT_MELTEMI_CLI,
+    profileDir: flags['cpu-prof'],
   };
   if (opts.generators > opts.connections) throw new Error(`generators (${opts.generators}) > connections (${opts.connections})`);
   if (opts.echoPort > 65535) throw new Error(`echo-port must be a port number, got ${opts.echoPort}`);

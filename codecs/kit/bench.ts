@@ -17,9 +17,8 @@ export interface BenchResult {
   readonly nsPerOp: number;
 }
 
-/** Runs `op` in batches for about `ms` milliseconds after a short warm-up. */
-function measure(op: () => void, ms: number): { opsPerSec: number; nsPerOp: number } {
-  for (let i = 0; i < 200; i++) op();
+/** Runs `op` in batches of 100 for `ms` milliseconds; returns the operation count and the nanoseconds taken. */
+function runFor(op: () => void, ms: number): { ops: number; ns: number } {
   let ops = 0;
   const start = process.hrtime.bigint();
   const budget = BigInt(Math.round(ms * 1e6));
@@ -29,8 +28,15 @@ function measure(op: () => void, ms: number): { opsPerSec: number; nsPerOp: numb
     ops += 100;
     elapsed = process.hrtime.bigint() - start;
   }
-  const ns = Number(elapsed) / ops;
-  return { opsPerSec: Math.round(1e9 / ns), nsPerOp: Math.round(ns) };
+  return { ops, ns: Number(elapsed) };
+}
+
+/** Measures `op` for about `ms` milliseconds, after a warm-up long enough for the JIT to optimise it. */
+function measure(op: () => void, ms: number): { opsPerSec: number; nsPerOp: number } {
+  runFor(op, Math.max(20, ms / 2));
+  const { ops, ns } = runFor(op, ms);
+  const per = ns / ops;
+  return { opsPerSec: Math.round(1e9 / per), nsPerOp: Math.round(per) };
 }
 
 function benchSample(make: () => CodecBase, rewriter: CodecBase, sample: Sample, ms: number): BenchResult[] {

@@ -1,20 +1,64 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { logger } from '../logger.js';
+import { logger, logLevel, setLogLevel } from '../logger.js';
+import { renderPrometheus } from '../observability/prometheus.js';
+import type { StatsSnapshot } from '../observability/stats-snapshot.js';
+import { renderStatsJson, renderStatsText } from '../observability/stats-text.js';
+import type { StatsQuery } from '../observability/stats-text.js';
+import { renderClustersJson, renderClustersText } from './clusters-view.js';
+import type { ClusterStatus } from './clusters-view.js';
 
-/** What the admin server reads from the running proxy. */
+/**
+ * What the admin server reads from the running proxy. In multi-worker mode the primary
+ * implements it: `statsSnapshot()` returns `mergeStatsSnapshots` of the workers' latest
+ * snapshots (observability/stats-snapshot.ts), and the drain goes to every worker.
+ */
 export interface AdminSource {
+  /** False while starting or draining. */
   ready(): boolean;
   configDump(): unknown;
-  statsLines(): string[];
-  clustersText(): string;
-  serverInfo(): unknown;
+  statsSnapshot(): StatsSnapshot;
+  clusters(): ClusterStatus[];
+  serverInfo(): Record<string, unknown>;
   listeners(): { name: string; address: string }[];
+  /** Stops accepting on every listener (or only inbound ones); `graceful`: drain first. */
+  drainListeners(opts: { graceful: boolean; inboundOnly: boolean }): void;
+}
+
+const PATHS = [
+  '/ready',
+  '/server_info',
+  '/config_dump',
+  '/stats',
+  '/stats/prometheus',
+  '/clusters',
+  '/listeners',
+  '/healthcheck/fail',
+  '/healthcheck/ok',
+  '/drain_listeners',
+  '/logging',
+];
+/** Paths that change state: POST only, as Envoy requires (a stray GET must not drain a proxy). */
+const MUTATING = new Set(['/healthcheck/fail', '/healthcheck/ok', '/drain_listeners', '/logging']);
+
+function statsQuery(url: URL): StatsQuery | string {
+  const q: StatsQuery = { usedOnly: url.searchParams.has('usedonly') };
+  const filter = url.searchParams.get('filter');
+  if (filter !== null && filter !== '') {
+    try {
+      q.filter = new RegExp(filter);
+    } catch (err) {
+      return `invalid regex: ${(err as Error).message}`;
+    }
+  }
+  return q;
 }
 
 /**
- * The admin endpoint (Envoy's paths): /ready, /config_dump, /stats, /clusters,
- * /listeners, /server_info. Bind it to loopback unless it must be reached from elsewhere.
+ * The admin endpoint, on Envoy's paths: /ready, /server_info, /config_dump, /stats
+ * (text, `?format=json`, `?filter=`, `?usedonly`), /stats/prometheus, /clusters
+ * (`?format=json`), /listeners, and the POST-only /healthcheck/fail, /healthcheck/ok,
+ * /drain_listeners, /logging?level=. Bind it to loopback unless it must be reached from elsewhere.
  */
 export class AdminServer {
   readonly #server: http.Server;
@@ -24,29 +68,61 @@ export class AdminServer {
   }
 
   static async start(host: string, port: number, source: AdminSource): Promise<AdminServer> {
+    let healthCheckFailed = false;
+    const state = (): string => (healthCheckFailed || !source.ready() ? 'DRAINING' : 'LIVE');
     const server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://admin');
       const send = (code: number, body: string, type = 'text/plain; charset=utf-8'): void => {
-        res.writeHead(code, { 'content-type': type });
+        res.writeHead(code, { 'content-type': type, 'cache-control': 'no-cache, max-age=0', 'x-content-type-options': 'nosniff' });
         res.end(body);
       };
-      switch (url.pathname) {
-        case '/ready':
-          return source.ready() ? send(200, 'LIVE\n') : send(503, 'PRE_INITIALIZING\n');
+      const json = (body: unknown): void => send(200, JSON.stringify(body, null, 2) + '\n', 'application/json');
+      const path = url.pathname;
+      if (MUTATING.has(path) && req.method !== 'POST') return send(405, `${path} changes the proxy: use POST\n`);
+      switch (path) {
+        case '/ready': {
+          const s = state();
+          return send(s === 'LIVE' ? 200 : 503, `${s}\n`);
+        }
+        case '/server_info':
+          return json({ ...source.serverInfo(), state: state() });
         case '/config_dump':
-          return send(200, JSON.stringify(source.configDump(), null, 2), 'application/json');
-        case '/stats':
-          return send(200, source.statsLines().join('\n') + '\n');
+          return json(source.configDump());
+        case '/stats': {
+          const q = statsQuery(url);
+          if (typeof q === 'string') return send(400, `${q}\n`);
+          const snap = source.statsSnapshot();
+          if (url.searchParams.get('format') === 'json') return json(renderStatsJson(snap, q));
+          if (url.searchParams.get('format') === 'prometheus') return send(200, renderPrometheus(snap), 'text/plain; version=0.0.4; charset=utf-8');
+          return send(200, renderStatsText(snap, q));
+        }
+        case '/stats/prometheus':
+          return send(200, renderPrometheus(source.statsSnapshot()), 'text/plain; version=0.0.4; charset=utf-8');
         case '/clusters':
-          return send(200, source.clustersText());
+          return url.searchParams.get('format') === 'json' ? json(renderClustersJson(source.clusters())) : send(200, renderClustersText(source.clusters()));
         case '/listeners':
           return url.searchParams.get('format') === 'json'
-            ? send(200, JSON.stringify({ listener_statuses: source.listeners().map((l) => ({ name: l.name, local_address: l.address })) }), 'application/json')
+            ? json({ listener_statuses: source.listeners().map((l) => ({ name: l.name, local_address: l.address })) })
             : send(200, source.listeners().map((l) => `${l.name}::${l.address}`).join('\n') + '\n');
-        case '/server_info':
-          return send(200, JSON.stringify(source.serverInfo(), null, 2), 'application/json');
+        case '/healthcheck/fail':
+          healthCheckFailed = true;
+          logger.info('admin: health checks now fail');
+          return send(200, 'OK\n');
+        case '/healthcheck/ok':
+          healthCheckFailed = false;
+          logger.info('admin: health checks now pass');
+          return send(200, 'OK\n');
+        case '/drain_listeners':
+          source.drainListeners({ graceful: url.searchParams.has('graceful'), inboundOnly: url.searchParams.has('inboundonly') });
+          return send(200, 'OK\n');
+        case '/logging': {
+          const level = url.searchParams.get('level');
+          if (level !== null && setLogLevel(level) === undefined) return send(400, `unknown level '${level}'; one of trace debug info warning error critical off\n`);
+          if (level !== null) logger.info({ level }, 'admin: log level changed');
+          return send(200, `active loggers:\n  meltemi: ${logLevel()}\n`);
+        }
         default:
-          return send(404, `unknown admin path ${url.pathname}; try /ready /config_dump /stats /clusters /listeners /server_info\n`);
+          return send(404, `unknown admin path ${path}; try ${PATHS.join(' ')}\n`);
       }
     });
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
-import type { ClusterStats, HostStats } from '../stats.js';
+import type { HostStats } from '../stats.js';
 
-/** What the admin shows of one upstream host. */
+/** What the admin shows of one upstream host. Plain data: workers send it over IPC. */
 export interface HostStatus {
   readonly address: string;
   readonly port: number;
@@ -14,8 +14,33 @@ export interface HostStatus {
 
 export interface ClusterStatus {
   readonly name: string;
-  readonly stats: ClusterStats;
   readonly hosts: readonly HostStatus[];
+}
+
+/**
+ * Sums the cluster views of several workers (each has its own pools): host counters and
+ * connections add up; a host is healthy/ejected as the first worker that knows it says.
+ */
+export function mergeClusterStatuses(parts: readonly (readonly ClusterStatus[])[]): ClusterStatus[] {
+  const clusters = new Map<string, Map<string, HostStatus>>();
+  for (const part of parts) {
+    for (const c of part) {
+      let hosts = clusters.get(c.name);
+      if (hosts === undefined) clusters.set(c.name, (hosts = new Map()));
+      for (const h of c.hosts) {
+        const key = `${h.address}:${h.port}`;
+        const had = hosts.get(key);
+        if (had === undefined) {
+          hosts.set(key, { ...h, stats: { ...h.stats } });
+          continue;
+        }
+        const stats = had.stats as unknown as Record<string, number>;
+        for (const [k, v] of Object.entries(h.stats)) stats[k] = (stats[k] ?? 0) + v;
+        hosts.set(key, { ...had, cxActive: had.cxActive + h.cxActive });
+      }
+    }
+  }
+  return [...clusters].map(([name, hosts]) => ({ name, hosts: [...hosts.values()] }));
 }
 
 function healthFlags(h: HostStatus): string {

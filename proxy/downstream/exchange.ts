@@ -5,6 +5,7 @@ import type { Filter, FilterExchange, FilterResult } from '../../filters/api/ind
 import type { Expirable } from '../net/deadline-queue.js';
 import type { ExchangeTrace, ObservedExchange } from '../observability/observed-exchange.js';
 import type { RouteEntry } from '../route/route-table.js';
+import { countLocalError } from '../stats.js';
 import type { ClusterStats } from '../stats.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-connection.js';
@@ -123,13 +124,11 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
     const listener = this.#down.listener;
     const cluster = listener.clusters.get(clusterName);
     if (cluster === undefined) {
-      listener.stats.cluster_not_found++;
       this.sendLocalReply(ErrorType.ClusterNotFound, `meta protocol router: unknown cluster '${clusterName}'`);
       return;
     }
     const host = cluster.pick();
     if (host === undefined) {
-      listener.stats.no_healthy_upstream++;
       this.sendLocalReply(ErrorType.NoHealthyUpstream, `meta protocol router: no healthy upstream for '${clusterName}'`);
       return;
     }
@@ -178,7 +177,6 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
 
   onUpstreamFailure(error: ErrorType, text: string): void {
     if (this.done) return;
-    this.#down.listener.stats.upstream_reset++;
     this.sendLocalReply(error, text);
   }
 
@@ -207,6 +205,7 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
     if (this.done) return;
     const listener = this.#down.listener;
     listener.stats.local_response_business_exception++;
+    countLocalError(listener.stats, error, this.#host !== undefined);
     this.localError = error;
     if (this.#route) this.#route.stats.localReplies++;
     if (this.#upstream !== undefined && this.request.type !== MessageType.Oneway) this.#upstream.forget(this.#upstreamId);

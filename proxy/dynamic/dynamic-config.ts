@@ -15,14 +15,15 @@ export interface DynamicConfig {
 }
 
 /** Tuning for tests (shorter timers); production uses the defaults. */
-export type DynamicConfigOptions = Pick<XdsClientOptions, 'doesNotExistTimeoutMs' | 'backoffBaseMs' | 'backoffMaxMs'>;
+export type DynamicConfigOptions = Pick<XdsClientOptions, 'doesNotExistTimeoutMs' | 'backoffBaseMs' | 'backoffMaxMs'> & { readonly warmingTimeoutMs?: number };
 
 /** Starts xDS for `server` when its bootstrap asks for it; undefined otherwise. */
 export function startDynamicConfig(server: MeltemiServer, config: CompiledConfig, opts: DynamicConfigOptions = {}): DynamicConfig | undefined {
   if (!XdsClient.wanted(config.bootstrap, config.listeners)) return undefined;
-  const applier = new SnapshotApplier(server);
+  const { warmingTimeoutMs, ...xdsOpts } = opts;
+  const applier = new SnapshotApplier(server, warmingTimeoutMs);
   const xds = new XdsClient(config.bootstrap, {
-    ...opts,
+    ...xdsOpts,
     staticListeners: config.listeners,
     onSnapshot: (snap) => {
       void applier.apply(snap);

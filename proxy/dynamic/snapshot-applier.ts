@@ -12,6 +12,9 @@ import { logger } from '../logger.js';
 import { RouteTable } from '../route/route-table.js';
 import type { MeltemiServer } from '../server.js';
 
+/** How long a new listener waits for its first MetaRDS table before it starts anyway (Envoy's initial_fetch_timeout). */
+export const WARMING_TIMEOUT_MS = 15_000;
+
 export class SnapshotApplier {
   readonly #server: MeltemiServer;
   readonly #staticListeners: ReadonlySet<string>;
@@ -21,11 +24,16 @@ export class SnapshotApplier {
   readonly #clusterJson = new Map<string, string>();
   readonly #routes = new Map<string, { json: string; table: RouteTable }>();
   #queue: Promise<void> = Promise.resolve();
+  /** New listeners waiting for their first route table, since when. */
+  readonly #warming = new Map<string, number>();
+  readonly #warmingTimeoutMs: number;
+  #last: DynamicSnapshot | undefined;
   /** Snapshots applied (for tests and stats). */
   applied = 0;
 
-  constructor(server: MeltemiServer) {
+  constructor(server: MeltemiServer, warmingTimeoutMs = WARMING_TIMEOUT_MS) {
     this.#server = server;
+    this.#warmingTimeoutMs = warmingTimeoutMs;
     this.#staticListeners = new Set(server.listenerNames());
     this.#staticClusters = new Set(server.clusterNames());
   }
@@ -41,6 +49,7 @@ export class SnapshotApplier {
 
   async #apply(snap: DynamicSnapshot): Promise<void> {
     const server = this.#server;
+    this.#last = snap;
     // Clusters: add and update before listeners and routes start pointing at them.
     const clusterNames = new Set<string>();
     for (const c of snap.clusters) {
@@ -78,7 +87,10 @@ export class SnapshotApplier {
         logger.error({ listener: l.name, errors }, 'cannot apply listener');
         continue;
       }
-      const table = compiled.rds !== undefined ? (this.#routes.get(compiled.rds.routeConfigName)?.table ?? RouteTable.EMPTY) : compiled.routeTable;
+      const rdsTable = compiled.rds !== undefined ? this.#routes.get(compiled.rds.routeConfigName)?.table : undefined;
+      if (compiled.rds !== undefined && rdsTable === undefined && !this.#listenerJson.has(l.name) && this.#stillWarming(l.name)) continue;
+      this.#warming.delete(l.name);
+      const table = compiled.rds !== undefined ? (rdsTable ?? RouteTable.EMPTY) : compiled.routeTable;
       try {
         await server.upsertListener(compiled, table);
         this.#listenerJson.set(l.name, json);
@@ -86,6 +98,7 @@ export class SnapshotApplier {
         logger.error({ listener: l.name, err: (err as Error).message }, 'cannot start listener');
       }
     }
+    for (const n of [...this.#warming.keys()]) if (!listenerNames.has(n)) this.#warming.delete(n);
     for (const n of [...this.#listenerJson.keys()]) {
       if (listenerNames.has(n)) continue;
       server.removeListener(n);
@@ -103,5 +116,22 @@ export class SnapshotApplier {
       this.#clusterJson.delete(n);
     }
     this.applied++;
+  }
+
+  /**
+   * A new listener whose routes come from MetaRDS takes traffic once its first table is
+   * there (Envoy warms listeners the same way), or after the warming timeout.
+   */
+  #stillWarming(name: string): boolean {
+    const since = this.#warming.get(name);
+    if (since === undefined) {
+      this.#warming.set(name, Date.now());
+      setTimeout(() => {
+        if (this.#warming.has(name) && this.#last !== undefined) void this.apply(this.#last);
+      }, this.#warmingTimeoutMs).unref();
+      return true;
+    }
+    // A timer may fire a few milliseconds early.
+    return Date.now() - since < this.#warmingTimeoutMs - 10;
   }
 }

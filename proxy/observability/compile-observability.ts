@@ -1,4 +1,5 @@
 import { ISTIO_STATS_FILTER, parseIstioStatsConfig } from '../../filters/istio-stats/index.js';
+import { METADATA_EXCHANGE_FILTER } from '../../filters/metadata-exchange/index.js';
 import type { IstioStatsConfig } from '../../filters/istio-stats/index.js';
 import type { AccessLogSpec } from './access-log/access-logger.js';
 import { compileAccessLogs } from './access-log/compile.js';
@@ -11,6 +12,8 @@ export interface ListenerObservability {
   readonly accessLogs: readonly AccessLogSpec[];
   readonly tracing: TracingSettings | undefined;
   readonly istioStats: IstioStatsConfig | undefined;
+  /** The metadata_exchange filter is configured. */
+  readonly metadataExchange: boolean;
   /** Envoy's traffic_direction: inbound proxies report as destination. */
   readonly inbound: boolean;
 }
@@ -61,6 +64,7 @@ export function compileObservability(
     accessLogs: cfg.access_log === undefined ? [] : compileAccessLogs(cfg.access_log, `${path}.access_log`, errors),
     tracing: cfg.tracing === undefined ? undefined : compileTracing(cfg.tracing, `${path}.tracing`, errors, statPrefix),
     istioStats,
+    metadataExchange: (cfg.meta_protocol_filters ?? []).some((f) => f.name === METADATA_EXCHANGE_FILTER),
     inbound: trafficDirection !== 'OUTBOUND',
   };
 }

@@ -1,3 +1,4 @@
+import { logger } from '../logger.js';
 import type { ListenerStats } from '../stats.js';
 import type { ExchangeObserver, ObservedExchange } from './observed-exchange.js';
 
@@ -12,6 +13,11 @@ export interface ExchangeTracer {
   onUpstream(ex: ObservedExchange): void;
 }
 
+/** Runs at the start of each exchange (adds metadata to the request or response). */
+export interface ExchangeStarter {
+  onStart(ex: ObservedExchange): void;
+}
+
 /** Records per-exchange metrics with labels (Istio's stats, see filters/istio-stats). */
 export interface ExchangeRecorder {
   record(ex: ObservedExchange, durationMs: number): void;
@@ -24,6 +30,7 @@ export interface ObserverParts {
   readonly accessLogs: readonly ExchangeLogger[];
   readonly tracer: ExchangeTracer | null;
   readonly recorders: readonly ExchangeRecorder[];
+  readonly starters: readonly ExchangeStarter[];
 }
 
 /**
@@ -34,26 +41,50 @@ export function buildObserver(parts: ObserverParts): ExchangeObserver | undefine
   const { metrics, tracer } = parts;
   const logs = parts.accessLogs;
   const recorders = parts.recorders;
-  if (metrics === null && tracer === null && logs.length === 0 && recorders.length === 0) return undefined;
+  const starters = parts.starters;
+  if (metrics === null && tracer === null && logs.length === 0 && recorders.length === 0 && starters.length === 0) return undefined;
   return {
-    wantsStart: tracer !== null,
+    wantsStart: tracer !== null || starters.length > 0,
+    // Observers read metadata, which a codec may parse lazily and fail on: a failure here
+    // is logged and must never break the exchange it observes.
     onStart(ex) {
-      tracer?.onStart(ex);
+      try {
+        for (let i = 0; i < starters.length; i++) starters[i]!.onStart(ex);
+        tracer?.onStart(ex);
+      } catch (err) {
+        observerFailed('start', err);
+      }
     },
     onUpstream(ex) {
-      tracer?.onUpstream(ex);
+      try {
+        tracer?.onUpstream(ex);
+      } catch (err) {
+        observerFailed('upstream', err);
+      }
     },
     onEnd(ex) {
-      const ms = performance.now() - ex.startTime;
-      if (metrics !== null) {
-        metrics.request_time_ms.record(ms);
-        const cs = ex.upstreamClusterStats;
-        if (cs !== undefined && ex.response !== undefined) cs.upstream_rq_time.record(ms);
+      try {
+        end(ex);
+      } catch (err) {
+        observerFailed('end', err);
       }
-      const trace = ex.trace;
-      if (trace !== undefined) trace.end(ex);
-      for (let i = 0; i < recorders.length; i++) recorders[i]!.record(ex, ms);
-      for (let i = 0; i < logs.length; i++) logs[i]!.log(ex, ms);
     },
   };
+
+  function end(ex: ObservedExchange): void {
+    const ms = performance.now() - ex.startTime;
+    if (metrics !== null) {
+      metrics.request_time_ms.record(ms);
+      const cs = ex.upstreamClusterStats;
+      if (cs !== undefined && ex.response !== undefined) cs.upstream_rq_time.record(ms);
+    }
+    const trace = ex.trace;
+    if (trace !== undefined) trace.end(ex);
+    for (let i = 0; i < recorders.length; i++) recorders[i]!.record(ex, ms);
+    for (let i = 0; i < logs.length; i++) logs[i]!.log(ex, ms);
+  }
+}
+
+function observerFailed(stage: string, err: unknown): void {
+  logger.warn({ stage, err: err instanceof Error ? err.message : String(err) }, 'observability hook failed; the request goes on');
 }

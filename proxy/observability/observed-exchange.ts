@@ -32,6 +32,8 @@ export interface ObservedExchange {
   readonly downstreamLocalAddress: string;
   /** Bytes of the answer written to the client (response or local reply), 0 for none. */
   readonly responseBytes: number;
+  /** Keys the proxy adds to the forwarded request (route mutation, generated x-request-id, trace context). */
+  readonly requestMutation: ReadonlyMap<string, string> | null;
   trace: ExchangeTrace | undefined;
   setRequestHeader(key: string, value: string): void;
   setResponseHeader(key: string, value: string): void;

@@ -1,3 +1,4 @@
+import { PEER_METADATA_ID_KEY, PEER_METADATA_KEY, peerMetadataValues } from '../../filters/metadata-exchange/index.js';
 import type { CompiledListener } from '../config/compile-listener.js';
 import { logger } from '../logger.js';
 import type { ListenerStats } from '../stats.js';
@@ -6,7 +7,7 @@ import { openLogSink } from './access-log/sink.js';
 import type { LogSink } from './access-log/sink.js';
 import { IstioSeriesStore, IstioStatsRecorder } from './istio-recorder.js';
 import { buildObserver } from './listener-observer.js';
-import type { ExchangeLogger, ExchangeRecorder } from './listener-observer.js';
+import type { ExchangeLogger, ExchangeRecorder, ExchangeStarter } from './listener-observer.js';
 import type { ExchangeObserver } from './observed-exchange.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
 import { createTracer } from './tracing/provider.js';
@@ -19,6 +20,8 @@ export interface ObservabilityOptions {
   readonly metricsOn: boolean;
   /** The bootstrap's `node.metadata` (Istio's workload attributes). */
   readonly nodeMetadata: Readonly<Record<string, unknown>> | undefined;
+  /** The bootstrap's `node.id` (sent by metadata_exchange). */
+  readonly nodeId?: string | undefined;
   /** `cluster name -> first host` for an OTLP collector named by envoy_grpc cluster_name. */
   readonly clusterAddress: (cluster: string) => string | undefined;
 }
@@ -56,7 +59,17 @@ export class ServerObservability {
       const url = t.collectorUrl ?? (t.collectorCluster === undefined ? undefined : this.#collectorOf(t.collectorCluster));
       tracer = new MetaTracer(this.#tracer(url, t.serviceName).tracer, t, l.protocol, l.name);
     }
-    return buildObserver({ metrics: this.#opts.metricsOn ? stats : null, accessLogs, tracer, recorders });
+    const starters: ExchangeStarter[] = [];
+    if (o.metadataExchange) {
+      const { metadata, id } = peerMetadataValues(this.#opts.nodeId, this.#opts.nodeMetadata);
+      // OUTBOUND: the server's proxy learns who calls; INBOUND: the client's proxy learns who answered.
+      starters.push(
+        o.inbound
+          ? { onStart: (ex) => (ex.setResponseHeader(PEER_METADATA_KEY, metadata), ex.setResponseHeader(PEER_METADATA_ID_KEY, id)) }
+          : { onStart: (ex) => (ex.setRequestHeader(PEER_METADATA_KEY, metadata), ex.setRequestHeader(PEER_METADATA_ID_KEY, id)) },
+      );
+    }
+    return buildObserver({ metrics: this.#opts.metricsOn ? stats : null, accessLogs, tracer, recorders, starters });
   }
 
   #collectorOf(cluster: string): string | undefined {
@@ -67,7 +80,14 @@ export class ServerObservability {
 
   #sink(path: string): LogSink {
     let s = this.#sinks.get(path);
-    if (s === undefined) this.#sinks.set(path, (s = openLogSink(path)));
+    if (s === undefined) {
+      try {
+        s = openLogSink(path);
+      } catch (err) {
+        throw new Error(`access log: cannot open '${path}': ${(err as Error).message}`, { cause: err });
+      }
+      this.#sinks.set(path, s);
+    }
     return s;
   }
 

@@ -6,11 +6,26 @@
  * without removed_resources for unknown names) — spec/xds.md §0 item 4, §3.3, §6.
  * It records every request so tests can check ACK/NACK/nonce/version rules.
  */
+import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { deltaDiscoveryRequest, deltaDiscoveryResponse, discoveryRequest, discoveryResponse } from '../../xds-client/messages.js';
+import { CLUSTER_TYPE, LISTENER_TYPE } from '../../xds-client/type-urls.js';
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryRequest, DiscoveryResponse } from '../../xds-client/messages.js';
 
 export type Flavour = 'istiod' | 'go-control-plane';
+
+/** TLS for the server (PEM): with `clientCa`, clients must present a certificate signed by it (mTLS). */
+export interface ServerTls {
+  cert: Buffer;
+  key: Buffer;
+  clientCa?: Buffer;
+}
+
+export interface StartOptions {
+  tls?: ServerTls;
+  /** Streams without `authorization: Bearer <token>` are refused (istiod's 15012). */
+  token?: string;
+}
 
 /** A resource as a plain object with '@type' (encoded into an Any by protobufjs). */
 export type Resource = Record<string, unknown> & { '@type': string };
@@ -50,12 +65,15 @@ interface DeltaConn {
   readonly subs: Map<string, DeltaSub>;
 }
 
+const WILDCARD_TYPES = new Set([LISTENER_TYPE, CLUSTER_TYPE]);
+
 function nameOf(r: Resource): string {
   return String(r['name'] ?? r['cluster_name'] ?? '');
 }
 
+/** Per-resource version: a content hash, as go-control-plane's delta does (spec/xds.md §3.3). */
 function versionOf(r: Resource): string {
-  return JSON.stringify(r);
+  return createHash('sha256').update(JSON.stringify(r)).digest('hex').slice(0, 16);
 }
 
 export class TestControlPlane {
@@ -73,8 +91,13 @@ export class TestControlPlane {
     this.flavour = flavour;
   }
 
+  /** Streams refused for a missing or wrong token. */
+  refused = 0;
+  #startOptions: StartOptions = {};
+
   /** Binds 127.0.0.1 (`port` 0 picks one; pass the old port to restart after stop()). */
-  async start(port = this.port): Promise<number> {
+  async start(port = this.port, opts: StartOptions = this.#startOptions): Promise<number> {
+    this.#startOptions = opts;
     const server = new grpc.Server();
     const sotw = (method: 'ads' | 'rds'): grpc.MethodDefinition<DiscoveryRequest, DiscoveryResponse> => ({
       path: method === 'ads' ? '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources' : '/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes',
@@ -103,7 +126,11 @@ export class TestControlPlane {
     );
     server.addService({ StreamRoutes: sotw('rds') }, { StreamRoutes: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => this.#onSotw(call, 'rds') });
     this.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+      const creds =
+        opts.tls === undefined
+          ? grpc.ServerCredentials.createInsecure()
+          : grpc.ServerCredentials.createSsl(opts.tls.clientCa ?? null, [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }], opts.tls.clientCa !== undefined);
+      server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
     });
     this.#server = server;
     return this.port;
@@ -129,12 +156,32 @@ export class TestControlPlane {
     for (const c of this.#delta) if (c.subs.has(typeUrl)) this.#pushDelta(c, typeUrl, undefined);
   }
 
+  /** Sends resources as they are to every subscriber of the type, ignoring names (a buggy server). */
+  pushRaw(typeUrl: string, version: string, resources: Resource[]): void {
+    for (const c of this.#sotw) {
+      const sub = c.subs.get(typeUrl);
+      if (sub === undefined) continue;
+      sub.nonce = String(++this.#nonce);
+      c.call.write({ version_info: version, resources, type_url: typeUrl, nonce: sub.nonce });
+    }
+  }
+
   /** Requests of one type, in arrival order. */
   requestsOf(typeUrl: string): RecordedRequest[] {
     return this.requests.filter((r) => r.request.type_url === typeUrl);
   }
 
+  /** istiod's 15012: a bearer token in the call metadata. */
+  #authorized(call: grpc.ServerDuplexStream<unknown, unknown>): boolean {
+    const want = this.#startOptions.token;
+    if (want === undefined || call.metadata.get('authorization')[0] === `Bearer ${want}`) return true;
+    this.refused++;
+    call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'authentication failure' });
+    return false;
+  }
+
   #onSotw(call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>, method: 'ads' | 'rds'): void {
+    if (!this.#authorized(call)) return;
     const conn: SotwConn = { id: ++this.#streamIds, method, call, subs: new Map() };
     this.#sotw.add(conn);
     call.on('data', (req: DiscoveryRequest) => this.#onSotwRequest(conn, req));
@@ -148,7 +195,9 @@ export class TestControlPlane {
   #onSotwRequest(conn: SotwConn, req: DiscoveryRequest): void {
     this.requests.push({ stream: conn.id, method: conn.method, request: req });
     const type = req.type_url;
-    const names = (req.resource_names ?? []).length === 0 || (req.resource_names ?? []).includes('*') ? 'wildcard' : new Set(req.resource_names);
+    const list = req.resource_names ?? [];
+    // An empty list is the legacy wildcard only for LDS and CDS; for EDS/RDS it subscribes to nothing.
+    const names = list.includes('*') || (list.length === 0 && WILDCARD_TYPES.has(type)) ? 'wildcard' : new Set(list);
     const sub = conn.subs.get(type);
     const nonce = req.response_nonce ?? '';
     if (sub === undefined) {
@@ -184,6 +233,7 @@ export class TestControlPlane {
   }
 
   #onDelta(call: grpc.ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>): void {
+    if (!this.#authorized(call)) return;
     const conn: DeltaConn = { id: ++this.#streamIds, call, subs: new Map() };
     this.#delta.add(conn);
     call.on('data', (req: DeltaDiscoveryRequest) => this.#onDeltaRequest(conn, req));

@@ -24,6 +24,8 @@ export interface WindowRecord {
   readonly proxyRssBefore: number | null;
   readonly proxyRss: number | null;
   readonly echoCpu: CpuSample;
+  readonly echoRssBefore: number;
+  readonly echoRss: number;
   readonly loadgenCpu: CpuSample;
   readonly timeline: readonly TimelinePoint[];
   readonly samples: readonly ResourceSample[];
@@ -94,6 +96,8 @@ export function buildReport(
       proxyRssBefore: w.proxyRssBefore,
       proxyRss: w.proxyRss,
       echoCpu: w.echoCpu,
+      echoRssBefore: w.echoRssBefore,
+      echoRss: w.echoRss,
       loadgenCpu: w.loadgenCpu,
       timeline: w.timeline,
       samples: w.samples,

@@ -33,6 +33,8 @@ export interface TargetSummary {
    * otherwise last sample minus first sample of the windows (the soak's drift). Largest over the rounds.
    */
   readonly proxyRssGrowth: number | null;
+  /** Echo server RSS growth over the windows (largest); on `direct` in idle mode, what a bare Node server pays for the connections. */
+  readonly echoRssGrowth: number;
   /** Connections per window. */
   readonly connections: number;
   readonly echoCpuUsPerReq: number;
@@ -74,6 +76,7 @@ function summarizeTarget(target: TargetName, rate: number, windows: readonly Win
   let loadgenCpu = 0;
   let rssMax: number | null = null;
   let rssGrowth: number | null = null;
+  let echoRssGrowth = Number.NEGATIVE_INFINITY;
   const rates: number[] = [];
   for (const w of windows) {
     histogram.add(w.histogram);
@@ -90,6 +93,7 @@ function summarizeTarget(target: TargetName, rate: number, windows: readonly Win
     const growth = windowRssGrowth(w);
     if (growth !== null) rssGrowth = Math.max(rssGrowth ?? Number.NEGATIVE_INFINITY, growth);
     echoCpu += w.echoCpu.userUs + w.echoCpu.systemUs;
+    echoRssGrowth = Math.max(echoRssGrowth, w.echoRss - w.echoRssBefore);
     loadgenCpu += w.loadgenCpu.userUs + w.loadgenCpu.systemUs;
   }
   const hasProxy = windows.some((w) => w.proxyCpu !== null);
@@ -113,6 +117,7 @@ function summarizeTarget(target: TargetName, rate: number, windows: readonly Win
     proxySystemShare: hasProxy && proxyCpu > 0 ? proxySystem / proxyCpu : null,
     proxyRssMax: rssMax,
     proxyRssGrowth: rssGrowth,
+    echoRssGrowth: Number.isFinite(echoRssGrowth) ? echoRssGrowth : 0,
     connections,
     echoCpuUsPerReq: perReq(echoCpu),
     loadgenCpuUsPerReq: perReq(loadgenCpu),

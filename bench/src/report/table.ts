@@ -22,9 +22,11 @@ export function describeLoad(opts: BenchOptions): string {
 }
 
 export function describeRun(opts: BenchOptions, protocol: BenchProtocol): string {
+  const frames = opts.mode === 'idle' ? '' : `, ${opts.payload} B request frames`;
+  const warmup = opts.mode === 'idle' ? '' : ` after ${opts.warmupS} s warmup each`;
   return (
-    `scenario ${opts.name}: ${protocol.name}, ${describeLoad(opts)}, ${opts.payload} B request frames\n` +
-    `${opts.rounds} round(s) of ${opts.durationS} s per target after ${opts.warmupS} s warmup each; ` +
+    `scenario ${opts.name}: ${protocol.name}, ${describeLoad(opts)}${frames}\n` +
+    `${opts.rounds} round(s) of ${opts.durationS} s per target${warmup}; ` +
     `targets ${opts.targets.join(', ')}; ${opts.generators} generator process(es)`
   );
 }
@@ -68,8 +70,11 @@ export function renderTable(opts: BenchOptions, rows: readonly TargetSummary[], 
     for (const [t, k] of knees(rows, opts.sweep.p99BoundUs)) out.push(`  ${t.padEnd(10)} ${k === null ? `below ${fmtInt(opts.sweep.rates[0]!)}` : `${fmtInt(k)} req/s`}`);
   }
   if (opts.mode === 'idle') {
-    out.push('', `idle: rss Δ = proxy RSS with ${opts.connections} idle connections minus RSS before they opened:`);
+    out.push('', `idle: RSS with ${opts.connections} idle connections minus RSS before they opened:`);
     for (const r of rows) {
+      if (r.target === 'direct') {
+        out.push(`  ${'direct'.padEnd(10)} ${fmt(r.echoRssGrowth / 2 ** 20, 1)} MiB, ${fmt(r.echoRssGrowth / 1024 / r.connections, 2)} KiB per connection: the echo server, a bare Node server, holding them (the floor)`);
+      }
       if (r.proxyRssGrowth !== null) out.push(`  ${r.target.padEnd(10)} ${fmt(r.proxyRssGrowth / 2 ** 20, 1)} MiB, ${fmt(r.proxyRssGrowth / 1024 / r.connections, 2)} KiB per connection`);
     }
   }

@@ -14,9 +14,8 @@ export interface SpawnOptions {
   readonly ipc?: boolean;
   /**
    * Open-file limit the child needs (idle runs hold thousands of sockets; the pipe proxy two per
-   * connection). When above this process's soft limit, the child runs under `prlimit --nofile`,
-   * which needs the hard limit (or root) to allow it; otherwise the child's accept/connect fails
-   * with EMFILE and the run says so.
+   * connection). When above this process's soft limit, the child runs under `prlimit --nofile`
+   * with the soft limit raised as far as the hard limit allows.
    */
   readonly nofile?: number;
   /** Keep stderr readable by the caller instead of sharing the runner's, and drop stdout (a proxy's logs must not mix into the table). */
@@ -37,8 +36,12 @@ export function spawnNode(nodeArgs: readonly string[], opts: SpawnOptions): Chil
   let [cmd, args]: [string, string[]] = opts.cpus
     ? ['taskset', ['-c', opts.cpus, process.execPath, ...nodeArgs]]
     : [process.execPath, [...nodeArgs]];
-  // prlimit execs its command too, so the pid stays node's.
-  if (opts.nofile !== undefined && opts.nofile > openFileLimit()) [cmd, args] = ['prlimit', [`--nofile=${opts.nofile}`, '--', cmd, ...args]];
+  // prlimit execs its command too, so the pid stays node's. Without privileges the soft limit
+  // can rise only up to the hard one; past that the child gets the hard limit and, if it needs
+  // more, fails with EMFILE, which the run reports.
+  const limits = openFileLimits();
+  const nofile = opts.nofile === undefined ? undefined : Math.min(opts.nofile, limits.hard);
+  if (nofile !== undefined && nofile > limits.soft) [cmd, args] = ['prlimit', [`--nofile=${nofile}:${limits.hard}`, '--', cmd, ...args]];
   const stdio: StdioOptions = opts.captureOutput ? ['ignore', 'ignore', 'pipe'] : ['ignore', 'inherit', 'inherit'];
   if (opts.ipc) stdio.push('ipc');
   const child = spawn(cmd, args, { stdio });
@@ -47,13 +50,14 @@ export function spawnNode(nodeArgs: readonly string[], opts: SpawnOptions): Chil
   return child;
 }
 
-/** This process's soft limit on open files (from /proc/self/limits; 1024 when unreadable). */
-export function openFileLimit(): number {
+/** This process's soft and hard limits on open files (from /proc/self/limits; 1024 when unreadable). */
+export function openFileLimits(): { soft: number; hard: number } {
   try {
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
-    return m === null ? 1024 : m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
+    const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    const n = (s: string | undefined): number => (s === undefined ? 1024 : s === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(s));
+    return m === null ? { soft: 1024, hard: 1024 } : { soft: n(m[1]), hard: n(m[2]) };
   } catch {
-    return 1024;
+    return { soft: 1024, hard: 1024 };
   }
 }
 

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { pidOf, spawnNode, stopChild } from './children.ts';
 import { freePort, waitForPort } from './net-util.ts';
 import type { BenchProtocol } from '../protocols/protocol.ts';
-import type { RunningTarget } from './targets.ts';
+import type { RunningTarget } from './target-names.ts';
 
 const READY_TIMEOUT_MS = 10_000;
 /** Keep this much of the proxy's stderr to show when it fails. */
@@ -78,9 +78,11 @@ export interface MeltemiStart {
   /** Workers to ask for with `--concurrency`; null starts the plain single-worker CLI. */
   readonly workers: number | null;
   readonly nofile: number;
+  /** V8 CPU profile directory (`node --cpu-prof`), or undefined. */
+  readonly profileDir: string | undefined;
 }
 
-export async function startMeltemi({ cli, echoPort, cpus, protocol, name, workers, nofile }: MeltemiStart): Promise<RunningTarget> {
+export async function startMeltemi({ cli, echoPort, cpus, protocol, name, workers, nofile, profileDir }: MeltemiStart): Promise<RunningTarget> {
   if (!existsSync(cli)) {
     throw new Error(
       `meltemi target: ${cli} does not exist. Build the proxy first (cd /work/main && npm run build), ` +
@@ -91,7 +93,8 @@ export async function startMeltemi({ cli, echoPort, cpus, protocol, name, worker
   const dir = mkdtempSync(join(tmpdir(), 'meltemi-bench-'));
   const file = join(dir, 'bootstrap.yaml');
   writeFileSync(file, bootstrap(port, echoPort, protocol));
-  const args = [cli, '-c', file];
+  // The profile is written when the process exits normally, which Meltemi does on SIGTERM.
+  const args = profileDir === undefined ? [cli, '-c', file] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, cli, '-c', file];
   if (protocol.codecPackage !== undefined) args.push('--codec', `${protocol.codecName}=${protocol.codecPackage}`);
   if (workers !== null) args.push('--concurrency', String(workers));
   const child = spawnNode(args, { cpus, captureOutput: true, nofile });

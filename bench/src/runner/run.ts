@@ -9,7 +9,7 @@ import type { BenchOptions } from '../options.ts';
 import type { BenchProtocol } from '../protocols/protocol.ts';
 import { killAllChildren, pidOf, spawnBenchChild, stopChild, waitForMessage } from './children.ts';
 import { Generator, splitJob } from './generators.ts';
-import { cpuDelta, readCpu, readTreeCpu, readTreeRss, type CpuSample } from './proc-stat.ts';
+import { cpuDelta, readCpu, readRss, readTreeCpu, readTreeRss, type CpuSample } from './proc-stat.ts';
 import type { TargetName } from './target-names.ts';
 import { startTarget, type RunningTarget } from './targets.ts';
 
@@ -44,6 +44,9 @@ export interface Window {
   readonly proxyRss: number | null;
   readonly samples: readonly ResourceSample[];
   readonly echoCpu: CpuSample;
+  /** Echo server RSS before the connections opened and after the load: on `direct` in idle mode, the floor of a bare Node server holding them. */
+  readonly echoRssBefore: number;
+  readonly echoRss: number;
   readonly loadgenCpu: CpuSample;
 }
 
@@ -94,6 +97,7 @@ export async function runBench(opts: BenchOptions, protocol: BenchProtocol, cb: 
         protocol,
         external: opts.external,
         nofile,
+        profileDir: opts.profileDir,
       });
       targets.push(t);
       started.push(t);
@@ -191,6 +195,7 @@ async function runWindow(
   };
   const pid = target.pid;
   const proxyRssBefore = pid === null ? null : readTreeRss(pid);
+  const echoRssBefore = readRss(echoPid);
   const setupTimeout = load.mode === 'idle' ? IDLE_SETUP_TIMEOUT_MS : SETUP_TIMEOUT_MS;
   const jobs = splitJob(job, generators.length);
   await Promise.all(generators.map((g, i) => g.call({ type: 'prepare', job: jobs[i]! }, 'ready', setupTimeout)));
@@ -221,6 +226,7 @@ async function runWindow(
   takeSample();
   const after = sample();
   const proxyRss = pid === null ? null : readTreeRss(pid);
+  const echoRss = readRss(echoPid);
   await Promise.all(generators.map((g) => g.call({ type: 'close' }, 'closed', setupTimeout)));
 
   const merged = mergeResults(replies.map((r) => r.result));
@@ -237,6 +243,8 @@ async function runWindow(
     proxyRss,
     samples,
     echoCpu: cpuDelta(before.echo, after.echo),
+    echoRssBefore,
+    echoRss,
     loadgenCpu,
   };
 }

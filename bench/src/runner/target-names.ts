@@ -1,5 +1,5 @@
-// Target names and what they mean, apart from the code that starts them so options can check
-// names without importing process management.
+// Target names and the shape of a started target, apart from the code that starts them, so
+// options and the Meltemi launcher need not import process management or each other.
 
 /**
  * `direct`: the echo server itself. `pipe`: a raw TCP pipe proxy. `meltemi`: Meltemi with one
@@ -23,3 +23,13 @@ export function isTargetName(name: string): boolean {
 }
 
 export const TARGETS_HELP = 'direct, pipe, meltemi, meltemi-<n> (n workers), external';
+
+export interface RunningTarget {
+  readonly name: TargetName;
+  /** Where the load generator connects. */
+  readonly host: string;
+  readonly port: number;
+  /** The proxy process whose CPU is billed to requests (its child processes too); null when unknown or direct. */
+  readonly pid: number | null;
+  stop(): Promise<void>;
+}

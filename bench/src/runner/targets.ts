@@ -1,21 +1,14 @@
 // Everything the load can be aimed at, behind one shape so the runner treats them alike.
+import { existsSync } from 'node:fs';
 import type { ListeningMessage } from '../ipc.ts';
 import type { ExternalTarget } from '../options.ts';
 import type { BenchProtocol } from '../protocols/protocol.ts';
 import { pidOf, spawnBenchChild, stopChild, waitForMessage } from './children.ts';
 import { startMeltemi } from './meltemi.ts';
 import { waitForPort } from './net-util.ts';
-import { meltemiWorkers, type TargetName } from './target-names.ts';
+import { meltemiWorkers, type RunningTarget, type TargetName } from './target-names.ts';
 
-export interface RunningTarget {
-  readonly name: TargetName;
-  /** Where the load generator connects. */
-  readonly host: string;
-  readonly port: number;
-  /** The proxy process whose CPU is billed to requests (its child processes too); null when unknown or direct. */
-  readonly pid: number | null;
-  stop(): Promise<void>;
-}
+export type { RunningTarget } from './target-names.ts';
 
 export interface TargetContext {
   readonly echoPort: number;
@@ -25,6 +18,7 @@ export interface TargetContext {
   readonly external: ExternalTarget | undefined;
   /** Open-file limit for proxies the bench starts. */
   readonly nofile: number;
+  readonly profileDir: string | undefined;
 }
 
 const START_TIMEOUT_MS = 10_000;
@@ -37,7 +31,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   if (name === 'external') return checkExternal(ctx);
   const workers = name === 'meltemi' ? null : meltemiWorkers(name);
   if (name !== 'meltemi' && workers === null) throw new Error(`unknown target ${name}`);
-  return startMeltemi({ cli: ctx.meltemiCli, echoPort: ctx.echoPort, cpus: ctx.proxyCpus, protocol: ctx.protocol, name, workers, nofile: ctx.nofile });
+  return startMeltemi({ cli: ctx.meltemiCli, echoPort: ctx.echoPort, cpus: ctx.proxyCpus, protocol: ctx.protocol, name, workers, nofile: ctx.nofile, profileDir: ctx.profileDir });
 }
 
 async function startPipe(ctx: TargetContext): Promise<RunningTarget> {
@@ -68,5 +62,7 @@ async function checkExternal(ctx: TargetContext): Promise<RunningTarget> {
         `127.0.0.1:${ctx.echoPort} (fix the port with --echo-port)`,
     );
   });
+  // A wrong pid would read as zero CPU and memory: refuse it instead.
+  if (ext.pid !== undefined && !existsSync(`/proc/${ext.pid}/stat`)) throw new Error(`external: no process with pid ${ext.pid} (--external-pid)`);
   return { name: 'external', host: ext.host, port: ext.port, pid: ext.pid ?? null, stop: () => Promise.resolve() };
 }

@@ -76,7 +76,7 @@ let ports: Record<number, number>;
 before(async () => {
   v1 = await startDemoServer('v1');
   v2 = await startDemoServer('v2');
-  ports = { 9300: await freePort(), 9301: v1.port, 9302: v2.port, 9901: await freePort() };
+  ports = { 9300: await freePort(), 9301: v1.port, 9302: v2.port, 9911: await freePort() };
 });
 after(async () => {
   await v1.close();

@@ -60,7 +60,8 @@ function metadataCommand(keys: string[], response: boolean, maxLen: number | und
     let v: string | undefined;
     for (const k of lower) {
       v = md?.get(k);
-      if (v === undefined && !response && k === APP_PROTOCOL_KEY) v = ctx.protocol;
+      // What the proxy added on the way (a generated x-request-id) counts as the request's.
+      if (v === undefined && !response) v = ex.requestMutation?.get(k) ?? (k === APP_PROTOCOL_KEY ? ctx.protocol : undefined);
       if (v !== undefined) break;
     }
     if (v === undefined) return null;
@@ -110,9 +111,10 @@ const dash = (v: string | undefined): string | null => (v === undefined || v ===
 
 /** Commands without arguments. */
 const SIMPLE: Readonly<Record<string, Command>> = {
-  DURATION: (_ex, d) => Math.round(d),
+  // Whole milliseconds, truncated as Envoy's duration_cast does.
+  DURATION: (_ex, d) => Math.floor(d),
   REQUEST_DURATION: () => 0,
-  RESPONSE_DURATION: (ex, d) => (ex.response !== undefined ? Math.round(d) : null),
+  RESPONSE_DURATION: (ex, d) => (ex.response !== undefined ? Math.floor(d) : null),
   RESPONSE_CODE: (ex) => responseCode(ex),
   RESPONSE_CODE_DETAILS: (ex) => dash(responseCodeDetails(ex)),
   RESPONSE_FLAGS: (ex) => responseFlags(ex),

@@ -1,4 +1,6 @@
+import { openSync } from 'node:fs';
 import { pino } from 'pino';
+import { logger } from '../../logger.js';
 
 /** Where access-log lines go. */
 export interface LogSink {
@@ -8,46 +10,32 @@ export interface LogSink {
   close(): Promise<void>;
 }
 
-type Destination = ReturnType<typeof pino.destination>;
-
 /**
  * Opens a sink on pino's asynchronous destination (sonic-boom): lines are appended to a
  * buffer, and a write in flight carries everything that piled up meanwhile, so a busy
  * proxy makes one write per batch and the request path never waits on the disk.
- * `/dev/stdout` and `/dev/stderr` go to the process's own descriptors.
+ * `/dev/stdout` and `/dev/stderr` go to the process's own descriptors. The file is opened
+ * here, synchronously, so a path that cannot be written stops the start (as in Envoy)
+ * instead of failing later.
  */
 export function openLogSink(path: string): LogSink {
-  const dest: Destination =
-    path === '/dev/stdout' ? pino.destination({ fd: 1, sync: false }) : path === '/dev/stderr' ? pino.destination({ fd: 2, sync: false }) : pino.destination({ dest: path, sync: false, mkdir: true, append: true });
   const isStream = path === '/dev/stdout' || path === '/dev/stderr';
-  let ready = isStream;
-  const early: string[] = [];
-  if (!ready) {
-    dest.once('ready', () => {
-      ready = true;
-      for (const l of early.splice(0)) dest.write(l);
-    });
-  }
-  const flushed = (): Promise<void> =>
+  const fd = path === '/dev/stdout' ? 1 : path === '/dev/stderr' ? 2 : openSync(path, 'a');
+  const dest = pino.destination({ fd, sync: false });
+  // A log that can no longer be written (disk full) must not take the proxy down.
+  dest.on('error', (err: Error) => logger.error({ path, err: err.message }, 'access log write failed'));
+  const flush = (): Promise<void> =>
     new Promise((resolve) => {
-      if (!ready) {
-        dest.once('ready', () => setImmediate(() => void flushed().then(resolve)));
-        return;
-      }
-      dest.flush((err) => {
-        // A flush with nothing to write reports an error in some versions: nothing was lost.
-        void err;
-        resolve();
-      });
+      // An error here means there was nothing to write or the disk refused: nothing to wait for.
+      dest.flush(() => resolve());
     });
   return {
     write(line) {
-      if (ready) dest.write(line);
-      else early.push(line);
+      dest.write(line);
     },
-    flush: flushed,
+    flush,
     async close() {
-      await flushed();
+      await flush();
       // The process's own stdout/stderr stay open.
       if (!isStream) {
         await new Promise<void>((resolve) => {

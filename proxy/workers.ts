@@ -1,0 +1,181 @@
+/**
+ * Several worker processes (node:cluster, `--concurrency N`). The primary holds the xDS
+ * streams (the control plane sees one client) and the admin server; it sends every
+ * accepted DynamicSnapshot to all workers, which apply it to their own MeltemiServer.
+ * Workers share the listening sockets through node:cluster and send their stats to the
+ * primary, whose admin serves the merged numbers. Messages are plain data (compiled
+ * objects hold functions); each worker compiles what it receives.
+ */
+import cluster from 'node:cluster';
+import type { Worker } from 'node:cluster';
+import type { DynamicSnapshot } from '../xds-client/snapshot.js';
+import { XdsClient } from '../xds-client/xds-client.js';
+import { AdminServer } from './admin/admin-server.js';
+import type { AdminSource } from './admin/admin-server.js';
+import type { ClusterStatus } from './admin/clusters-view.js';
+import type { CompiledConfig } from './config/compile.js';
+import { SnapshotApplier } from './dynamic/snapshot-applier.js';
+import { logger } from './logger.js';
+import { collectSnapshot } from './observability/collect.js';
+import { mergeStatsSnapshots } from './observability/stats-snapshot.js';
+import type { StatsSnapshot } from './observability/stats-snapshot.js';
+import { MeltemiServer } from './server.js';
+
+/** Primary → worker. */
+type ToWorker =
+  | { type: 'meltemi.snapshot'; snapshot: DynamicSnapshot; dump: object[] }
+  | { type: 'meltemi.drain' }
+  | { type: 'meltemi.drain_listeners'; opts: { graceful: boolean; inboundOnly: boolean } };
+
+/** Worker → primary. */
+type ToPrimary = { type: 'meltemi.ready' } | { type: 'meltemi.stats'; snapshot: StatsSnapshot; clusters: ClusterStatus[] };
+
+const STATS_INTERVAL_MS = 1000;
+const RESTART_DELAY_MS = 1000;
+
+/** True in a process forked by runPrimary. */
+export function isWorker(): boolean {
+  return cluster.isWorker;
+}
+
+interface WorkerState {
+  ready: boolean;
+  stats: StatsSnapshot | undefined;
+  clusters: ClusterStatus[];
+}
+
+/**
+ * Runs the primary: forks `n` workers (re-forked if one dies), holds xDS, serves admin.
+ * Resolves with the exit code after SIGTERM/SIGINT drained every worker.
+ */
+export async function runPrimary(config: CompiledConfig, n: number): Promise<number> {
+  const workers = new Map<Worker, WorkerState>();
+  let latest: { snapshot: DynamicSnapshot; dump: object[] } | undefined;
+  let stopping = false;
+  const xds = XdsClient.wanted(config.bootstrap, config.listeners)
+    ? new XdsClient(config.bootstrap, {
+        staticListeners: config.listeners,
+        onSnapshot: (snapshot) => {
+          latest = { snapshot, dump: xds?.configDump() ?? [] };
+          for (const [w, st] of workers) if (st.ready) send(w, { type: 'meltemi.snapshot', ...latest });
+        },
+      })
+    : undefined;
+  const send = (w: Worker, msg: ToWorker): void => {
+    if (w.isConnected()) w.send(msg);
+  };
+  const fork = (): void => {
+    const w = cluster.fork();
+    workers.set(w, { ready: false, stats: undefined, clusters: [] });
+    w.on('message', (msg: ToPrimary) => {
+      const st = workers.get(w);
+      if (st === undefined) return;
+      if (msg.type === 'meltemi.ready') {
+        st.ready = true;
+        if (latest !== undefined) send(w, { type: 'meltemi.snapshot', ...latest });
+      } else if (msg.type === 'meltemi.stats') {
+        st.stats = msg.snapshot;
+        st.clusters = msg.clusters;
+      }
+    });
+    w.on('exit', (code) => {
+      workers.delete(w);
+      if (stopping) return;
+      logger.error({ worker: w.id, code }, 'worker exited; starting another');
+      setTimeout(fork, RESTART_DELAY_MS).unref();
+    });
+  };
+  for (let i = 0; i < n; i++) fork();
+  xds?.start();
+  const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(config, workers, () => xds, send));
+  logger.info({ workers: n, xds: xds !== undefined }, 'primary started');
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'draining workers before exit');
+      xds?.close();
+      for (const w of workers.keys()) send(w, { type: 'meltemi.drain' });
+      const check = setInterval(() => {
+        if (workers.size > 0) return;
+        clearInterval(check);
+        void admin?.close().then(() => resolve(0));
+        if (admin === undefined) resolve(0);
+      }, 50);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+function primaryAdmin(
+  config: CompiledConfig,
+  workers: Map<Worker, WorkerState>,
+  xds: () => XdsClient | undefined,
+  send: (w: Worker, msg: ToWorker) => void,
+): AdminSource {
+  const startedAt = Date.now();
+  return {
+    ready: () => workers.size > 0 && [...workers.values()].every((w) => w.ready),
+    configDump: () => ({
+      configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: config.bootstrap }, ...(xds()?.configDump() ?? [])],
+    }),
+    statsSnapshot: () => {
+      const parts = [...workers.values()].flatMap((w) => (w.stats === undefined ? [] : [w.stats]));
+      parts.push(collectSnapshot({ listeners: [], clusters: [], extraLines: xds()?.statsLines() ?? [] }));
+      return mergeStatsSnapshots(parts);
+    },
+    // Each worker has its own pools; the first worker's view stands for the shape.
+    clusters: () => [...workers.values()].find((w) => w.clusters.length > 0)?.clusters ?? [],
+    serverInfo: () => ({ version: '0.1.0', state: 'LIVE', workers: workers.size, uptime_current_epoch: `${Math.floor((Date.now() - startedAt) / 1000)}s`, node: config.bootstrap.node ?? {} }),
+    listeners: () => [
+      ...config.listeners.map((l) => ({ name: l.name, address: `${l.host}:${l.port}` })),
+      ...(xds()?.snapshot().listeners ?? []).map((l) => ({ name: l.name, address: `${l.listener.address.socket_address.address}:${l.listener.address.socket_address.port_value ?? 0}` })),
+    ],
+    drainListeners: (opts) => {
+      for (const w of workers.keys()) send(w, { type: 'meltemi.drain_listeners', opts });
+    },
+  };
+}
+
+/**
+ * Runs a worker: the static config (without the admin server, which the primary runs),
+ * plus every snapshot the primary sends. Resolves with the exit code after a drain.
+ */
+export async function runWorker(config: CompiledConfig): Promise<number> {
+  const server = await MeltemiServer.start({ ...config, admin: undefined });
+  const applier = new SnapshotApplier(server);
+  let dump: object[] = [];
+  server.setConfigDumpExtra(() => dump);
+  const report = (): void => {
+    const msg: ToPrimary = { type: 'meltemi.stats', snapshot: server.statsSnapshot(), clusters: server.clustersView() };
+    process.send?.(msg);
+  };
+  const timer = setInterval(report, STATS_INTERVAL_MS);
+  timer.unref();
+  return new Promise<number>((resolve) => {
+    process.on('message', (msg: ToWorker) => {
+      if (msg.type === 'meltemi.snapshot') {
+        dump = msg.dump;
+        void applier.apply(msg.snapshot).then(report);
+      } else if (msg.type === 'meltemi.drain_listeners') {
+        server.drainListeners(msg.opts);
+      } else if (msg.type === 'meltemi.drain') {
+        clearInterval(timer);
+        server.drain().then(
+          () => resolve(0),
+          () => resolve(1),
+        );
+      }
+    });
+    // The primary handles signals; a worker only drains when told (or when the primary dies).
+    process.on('SIGTERM', () => undefined);
+    process.on('SIGINT', () => undefined);
+    process.on('disconnect', () => {
+      void server.drain().then(() => resolve(0));
+    });
+    const ready: ToPrimary = { type: 'meltemi.ready' };
+    process.send?.(ready);
+    report();
+  });
+}

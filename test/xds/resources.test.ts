@@ -1,0 +1,80 @@
+/** Decoding LDS/CDS/EDS resources as they come off the wire (protobuf round trip). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { discoveryResponse } from '../../xds-client/messages.js';
+import { decodeCluster, decodeListener, hostsOf } from '../../xds-client/resources.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../xds-client/type-urls.js';
+import type { Resource } from './control-plane.js';
+import { cla, edsCluster, httpListener, mppListener } from './resources.js';
+
+function wire(res: Resource): Record<string, unknown> {
+  const codec = discoveryResponse();
+  return codec.deserialize(codec.serialize({ type_url: String(res['@type']), resources: [res] })).resources![0]!;
+}
+
+test('MetaProtocolProxy listeners: direct, udpa TypedStruct and xds TypedStruct; others are not ours', () => {
+  const direct = mppListener('a', { rds: 'r_1' });
+  const udpa = mppListener('b', { rds: 'r_2', typedStruct: true });
+  const xdsTs = mppListener('c', { inlineCluster: 'v1', typedStruct: true });
+  const tc = (xdsTs['filter_chains'] as { filters: { typed_config: Record<string, unknown> }[] }[])[0]!.filters[0]!.typed_config;
+  tc['@type'] = 'type.googleapis.com/xds.type.v3.TypedStruct';
+  for (const [res, rds] of [[direct, 'r_1'], [udpa, 'r_2'], [xdsTs, undefined]] as const) {
+    const errors: string[] = [];
+    const l = decodeListener(wire(res), errors);
+    assert.deepEqual(errors, []);
+    assert.ok(l !== undefined && l !== 'not-ours');
+    assert.equal(l.rds?.routeConfigName, rds);
+    if (rds !== undefined) assert.equal(l.rds?.configSource.api_config_source?.grpc_services[0]?.envoy_grpc.cluster_name, 'aeraki-xds');
+  }
+  assert.equal(decodeListener(wire(httpListener('virtualInbound')), []), 'not-ours');
+  const errors: string[] = [];
+  assert.equal(decodeListener(wire(mppListener('bad', { codec: 'no.such.codec' })), errors), undefined);
+  assert.match(errors[0]!, /listener bad.*unknown codec 'no.such.codec'/);
+});
+
+test('an inline route table with a zero weight (an empty UInt32Value on the wire) is accepted', () => {
+  const l = mppListener('inline');
+  const tc = (l['filter_chains'] as { filters: { typed_config: Record<string, unknown> }[] }[])[0]!.filters[0]!.typed_config;
+  tc['route_config'] = { name: 'in', routes: [{ name: 'split', route: { weighted_clusters: { clusters: [{ name: 'a', weight: { value: 100 } }, { name: 'b', weight: { value: 0 } }] } } }] };
+  const errors: string[] = [];
+  const decoded = decodeListener(wire(l), errors);
+  assert.deepEqual(errors, []);
+  assert.ok(decoded !== undefined && decoded !== 'not-ours');
+});
+
+test('clusters: EDS service name, static hosts, unsupported kinds kept without hosts', () => {
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  const eds = decodeCluster(wire({ ...edsCluster('outbound|20880||demo'), eds_cluster_config: { service_name: 'svc-a', eds_config: { ads: {} } } }), errors, warnings);
+  assert.deepEqual(eds?.eds?.serviceName, 'svc-a');
+  assert.ok(eds?.eds?.configSource?.ads !== undefined);
+  assert.equal(eds?.cluster.connectTimeoutMs, 1000);
+  const dst = decodeCluster(wire({ '@type': CLUSTER_TYPE, name: 'PassthroughCluster', type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' }), errors, warnings);
+  assert.deepEqual(dst?.cluster.hosts, []);
+  assert.match(warnings.join(), /PassthroughCluster: type ORIGINAL_DST is not supported/);
+  assert.deepEqual(errors, []);
+});
+
+test('endpoints: priority 0 only, health and weight; an invalid address is an error', () => {
+  const res = wire({
+    '@type': ENDPOINT_TYPE,
+    cluster_name: 'x',
+    endpoints: [
+      {
+        lb_endpoints: [
+          { endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 20880 } } }, health_status: 'HEALTHY', load_balancing_weight: { value: 3 } },
+          { endpoint: { address: { socket_address: { address: '10.0.0.2', port_value: 20880 } } }, health_status: 'UNHEALTHY' },
+        ],
+      },
+      { priority: 1, lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.3', port_value: 20880 } } } }] },
+    ],
+  });
+  const errors: string[] = [];
+  assert.deepEqual(hostsOf(res, 'x', errors), [
+    { address: '10.0.0.1', port: 20880, healthy: true, weight: 3 },
+    { address: '10.0.0.2', port: 20880, healthy: false, weight: 1 },
+  ]);
+  assert.deepEqual(errors, []);
+  assert.equal(hostsOf(wire(cla('y', [0])), 'y', errors), undefined);
+  assert.match(errors[0]!, /invalid socket address/);
+});
