@@ -79,7 +79,7 @@ export class MeltemiServer {
       },
     });
     for (const c of config.clusters) {
-      this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts));
+      this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts, c.lb));
     }
     for (const l of config.listeners) this.#listeners.set(l.name, new Listener(l, this.#runtimeOf(l, l.routeTable, undefined)));
   }
@@ -160,10 +160,11 @@ export class MeltemiServer {
     const drainMs = this.config.settings.drainTimeoutMs;
     if (existing !== undefined && existing.connectTimeoutMs === c.connectTimeoutMs) {
       existing.updateHosts(c.hosts, drainMs);
+      existing.setLbConfig(c.lb ?? { policy: 'ROUND_ROBIN' });
       return;
     }
     const s = this.config.settings;
-    this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts));
+    this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts, c.lb));
     existing?.closeWhenIdle(drainMs);
   }
 

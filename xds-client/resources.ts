@@ -3,6 +3,8 @@
  * to `errors` with the resource name, so a NACK can list them all (spec/xds.md §1.4).
  */
 import type { CompiledCluster } from '../proxy/config/compile.js';
+import { LB_POLICIES } from '../proxy/upstream/lb/index.js';
+import type { ClusterLbConfig, LbPolicy } from '../proxy/upstream/lb/index.js';
 import { compileListener } from '../proxy/config/compile-listener.js';
 import { META_PROTOCOL_PROXY_TYPE, configSource } from '../proxy/config/bootstrap-schema.js';
 import type { ConfigSourceConfig, ListenerConfig } from '../proxy/config/bootstrap-schema.js';
@@ -106,9 +108,10 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
   }
   const type = typeof res['type'] === 'string' ? res['type'] : res['cluster_type'] !== undefined ? 'CUSTOM' : 'STATIC';
   const connectTimeoutMs = durationMs(res['connect_timeout']) ?? 5000;
+  const lb = lbConfigOf(res, name, warnings);
   if (!SUPPORTED_CLUSTER_TYPES.has(type)) {
     warnings.push(`cluster ${name}: type ${type} is not supported; it has no hosts`);
-    return { cluster: { name, connectTimeoutMs, hosts: [] }, eds: undefined };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb }, eds: undefined };
   }
   if (type === 'EDS') {
     const ecc = isObj(res['eds_cluster_config']) ? res['eds_cluster_config'] : {};
@@ -120,11 +123,34 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
       takeWarnings();
       if (errors.length > start) return undefined;
     }
-    return { cluster: { name, connectTimeoutMs, hosts: [] }, eds: { serviceName, configSource: source } };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb }, eds: { serviceName, configSource: source } };
   }
   const hosts = hostsOf(res['load_assignment'], `cluster ${name}: load_assignment`, errors);
   if (hosts === undefined) return undefined;
-  return { cluster: { name, connectTimeoutMs, hosts }, eds: undefined };
+  return { cluster: { name, connectTimeoutMs, hosts, lb }, eds: undefined };
+}
+
+/** The CDS balancing policy; ones Meltemi does not implement fall back to round robin with a warning. */
+function lbConfigOf(res: Obj, name: string, warnings: string[]): ClusterLbConfig {
+  const raw = typeof res['lb_policy'] === 'string' ? res['lb_policy'] : 'ROUND_ROBIN';
+  const policy = (LB_POLICIES as readonly string[]).includes(raw) ? (raw as LbPolicy) : undefined;
+  if (policy === undefined) warnings.push(`cluster ${name}: lb_policy ${raw} is not supported; using ROUND_ROBIN`);
+  const num = (o: unknown, key: string): number | undefined => {
+    if (!isObj(o)) return undefined;
+    const v = o[key];
+    const n = isObj(v) ? Number(v['value']) : Number(v);
+    return v === undefined || !Number.isFinite(n) ? undefined : n;
+  };
+  const out: { -readonly [K in keyof ClusterLbConfig]: ClusterLbConfig[K] } = { policy: policy ?? 'ROUND_ROBIN' };
+  const ringMin = num(res['ring_hash_lb_config'], 'minimum_ring_size');
+  const ringMax = num(res['ring_hash_lb_config'], 'maximum_ring_size');
+  const table = num(res['maglev_lb_config'], 'table_size');
+  const choices = num(res['least_request_lb_config'], 'choice_count');
+  if (ringMin !== undefined) out.ringMinSize = ringMin;
+  if (ringMax !== undefined) out.ringMaxSize = ringMax;
+  if (table !== undefined) out.maglevTableSize = table;
+  if (choices !== undefined) out.leastRequestChoices = choices;
+  return out;
 }
 
 /** Parses a ConfigSource as decoded from a proto or written in a bootstrap, keeping the fields Meltemi reads. */

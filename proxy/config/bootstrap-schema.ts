@@ -172,7 +172,16 @@ const cluster = object(
     connect_timeout: optional(duration()),
     /** STRICT_DNS/LOGICAL_DNS hosts are resolved at connect time; EDS clusters get their hosts over xDS. */
     type: optional(oneOfValues(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS'])),
-    lb_policy: optional(oneOfValues(['ROUND_ROBIN'])),
+    lb_policy: optional(oneOfValues(['ROUND_ROBIN', 'RANDOM', 'LEAST_REQUEST', 'RING_HASH', 'MAGLEV'])),
+    ring_hash_lb_config: optional(
+      object({
+        minimum_ring_size: optional(wrappedInt({ min: 1, max: 8388608 })),
+        maximum_ring_size: optional(wrappedInt({ min: 1, max: 8388608 })),
+        hash_function: optional(oneOfValues(['XX_HASH'])),
+      }),
+    ),
+    maglev_lb_config: optional(object({ table_size: optional(wrappedInt({ min: 2, max: 5000011 })) })),
+    least_request_lb_config: optional(object({ choice_count: optional(wrappedInt({ min: 2 })) })),
     load_assignment: optional(clusterLoadAssignment),
     eds_cluster_config: optional(object({ eds_config: optional(unknownValue()), service_name: optional(str()) })),
     /** HTTP/2 settings of a control-plane cluster (gRPC is always HTTP/2): accepted as written. */

@@ -1,4 +1,5 @@
 import type { HostConfig } from '../upstream/cluster.js';
+import type { ClusterLbConfig } from '../upstream/lb/index.js';
 import { bootstrap } from './bootstrap-schema.js';
 import type { BootstrapConfig, ClusterConfig } from './bootstrap-schema.js';
 import { ConfigError } from './config-error.js';
@@ -10,6 +11,8 @@ export interface CompiledCluster {
   readonly name: string;
   readonly connectTimeoutMs: number;
   readonly hosts: HostConfig[];
+  /** Absent means round robin. */
+  readonly lb?: ClusterLbConfig;
 }
 
 export interface RuntimeSettings {
@@ -45,7 +48,14 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
       });
     }
   }
-  return { name: c.name, connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS, hosts };
+  const lb: ClusterLbConfig = {
+    policy: c.lb_policy ?? 'ROUND_ROBIN',
+    ...(c.ring_hash_lb_config?.minimum_ring_size !== undefined ? { ringMinSize: c.ring_hash_lb_config.minimum_ring_size } : {}),
+    ...(c.ring_hash_lb_config?.maximum_ring_size !== undefined ? { ringMaxSize: c.ring_hash_lb_config.maximum_ring_size } : {}),
+    ...(c.maglev_lb_config?.table_size !== undefined ? { maglevTableSize: c.maglev_lb_config.table_size } : {}),
+    ...(c.least_request_lb_config?.choice_count !== undefined ? { leastRequestChoices: c.least_request_lb_config.choice_count } : {}),
+  };
+  return { name: c.name, connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS, hosts, lb };
 }
 
 /** Validates a parsed bootstrap document and compiles it; throws ConfigError listing every problem. */

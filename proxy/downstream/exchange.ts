@@ -3,6 +3,7 @@ import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
 import { FilterStatus } from '../../filters/api/index.js';
 import type { Filter, FilterExchange, FilterResult } from '../../filters/api/index.js';
 import type { Expirable } from '../net/deadline-queue.js';
+import { hashOfValues } from '../upstream/lb/xxhash64.js';
 import type { ExchangeTrace, ObservedExchange } from '../observability/observed-exchange.js';
 import type { RouteEntry } from '../route/route-table.js';
 import { countLocalError } from '../stats.js';
@@ -112,6 +113,14 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
     return this.#route ?? undefined;
   }
 
+  /** The route's hash policy over this request's metadata (Aeraki: sorted values, chained XXH64). */
+  #hashKey(): bigint | undefined {
+    const keys = this.#route?.hashKeys;
+    if (keys === undefined || keys.length === 0) return undefined;
+    const md = this.request.metadata;
+    return hashOfValues(keys.map((k) => md.get(k) ?? ''));
+  }
+
   setRequestHeader(key: string, value: string): void {
     (this.requestMutation ??= new Map()).set(key, value);
   }
@@ -127,7 +136,7 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
       this.sendLocalReply(ErrorType.ClusterNotFound, `meta protocol router: unknown cluster '${clusterName}'`);
       return;
     }
-    const host = cluster.pick();
+    const host = cluster.pick(cluster.usesHash ? this.#hashKey() : undefined);
     if (host === undefined) {
       this.sendLocalReply(ErrorType.NoHealthyUpstream, `meta protocol router: no healthy upstream for '${clusterName}'`);
       return;

@@ -1,6 +1,10 @@
 import type { ClientCodec, CodecContext, CodecFactory } from '../../codecs/api/index.js';
 import { ClusterStats, HostStats } from '../stats.js';
+import { createLoadBalancer, usesHash } from './lb/index.js';
+import type { ClusterLbConfig, LoadBalancer } from './lb/index.js';
 import { UpstreamPool } from './upstream-pool.js';
+
+const ROUND_ROBIN: ClusterLbConfig = { policy: 'ROUND_ROBIN' };
 
 export interface HostConfig {
   address: string;
@@ -30,6 +34,11 @@ export class Host {
 
   get id(): string {
     return `${this.address}:${this.port}`;
+  }
+
+  /** Requests in flight on this host (least-request balancing). */
+  activeRequests(): number {
+    return this.stats.rq_active;
   }
 
   /** The pool for requests decoded by `factory` with upstream key `variant`. */
@@ -66,35 +75,45 @@ export interface ClusterSettings {
   highWatermark: number;
 }
 
-/** A named set of hosts and the policy to pick one (round robin over healthy hosts). */
+/** A named set of hosts and the policy that picks one of them (CDS `lb_policy`). */
 export class Cluster {
   readonly name: string;
   readonly connectTimeoutMs: number;
   readonly settings: ClusterSettings;
   hosts: Host[];
-  #next = 0;
+  #lbConfig: ClusterLbConfig;
+  #lb: LoadBalancer<Host>;
+  /** True when the policy hashes requests (ring hash, maglev): the route's hash policy applies. */
+  usesHash: boolean;
   /** Envoy's `cluster.<name>.*` stats. */
   readonly stats = new ClusterStats();
 
-  constructor(name: string, connectTimeoutMs: number, settings: ClusterSettings, hosts: HostConfig[]) {
+  constructor(name: string, connectTimeoutMs: number, settings: ClusterSettings, hosts: HostConfig[], lb: ClusterLbConfig = ROUND_ROBIN) {
     this.name = name;
     this.connectTimeoutMs = connectTimeoutMs;
     this.settings = settings;
     this.hosts = hosts.map((h) => new Host(this, h));
+    this.#lbConfig = lb;
+    this.usesHash = usesHash(lb.policy);
+    this.#lb = createLoadBalancer(lb.policy, this.hosts, lb);
   }
 
-  /** The next healthy host, or undefined when none is. */
-  pick(): Host | undefined {
-    const hosts = this.hosts;
-    const n = hosts.length;
-    for (let i = 0; i < n; i++) {
-      const h = hosts[(this.#next + i) % n]!;
-      if (h.healthy) {
-        this.#next = (this.#next + i + 1) % n;
-        return h;
-      }
-    }
-    return undefined;
+  /** A healthy host, or undefined when none is; `hashKey` feeds ring hash and maglev. */
+  pick(hashKey?: bigint): Host | undefined {
+    return this.#lb.pick(hashKey);
+  }
+
+  /** Switches the balancing policy (a CDS update changed it). */
+  setLbConfig(lb: ClusterLbConfig): void {
+    if (JSON.stringify(lb) === JSON.stringify(this.#lbConfig)) return;
+    this.#lbConfig = lb;
+    this.usesHash = usesHash(lb.policy);
+    this.#lb = createLoadBalancer(lb.policy, this.hosts, lb);
+  }
+
+  /** Rebuilds the balancer after host health or the host set changed. */
+  refreshBalancer(): void {
+    this.#lb = createLoadBalancer(this.#lbConfig.policy, this.hosts, this.#lbConfig);
   }
 
   /**
@@ -117,7 +136,7 @@ export class Cluster {
       }
     }
     this.hosts = next;
-    this.#next = 0;
+    this.refreshBalancer();
     for (const gone of byId.values()) closeHostWhenIdle(gone, drainMs);
   }
 

@@ -9,6 +9,8 @@ export interface RouteSpec {
   weighted?: Record<string, number>;
   timeout?: string;
   requestMutation?: Record<string, string>;
+  /** Metadata keys of the route's hash policy (consistent hashing). */
+  hashPolicy?: string[];
 }
 
 export interface ListenerSpec {
@@ -49,6 +51,7 @@ export function metaProtocolListener(spec: ListenerSpec): object {
                       ? { weighted_clusters: { clusters: Object.entries(r.weighted).map(([name, weight]) => ({ name, weight })) } }
                       : {}),
                     ...(r.timeout !== undefined ? { timeout: r.timeout } : {}),
+                    ...(r.hashPolicy !== undefined ? { hash_policy: r.hashPolicy } : {}),
                   },
                   ...(r.requestMutation !== undefined
                     ? { request_mutation: Object.entries(r.requestMutation).map(([key, value]) => ({ key, value })) }

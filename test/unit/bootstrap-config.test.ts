@@ -85,10 +85,10 @@ describe('bootstrap validation', () => {
 
   test('unsupported lb_policy, missing required fields and oneof conflicts are errors', () => {
     const doc = good() as { static_resources: { clusters: Record<string, unknown>[]; listeners: Record<string, unknown>[] } };
-    doc.static_resources.clusters[0]!['lb_policy'] = 'MAGLEV';
+    doc.static_resources.clusters[0]!['lb_policy'] = 'CLUSTER_PROVIDED';
     delete doc.static_resources.listeners[0]!['address'];
     const p = problems(doc);
-    assert.ok(p.includes('static_resources.clusters[0].lb_policy: expected one of ROUND_ROBIN, got string "MAGLEV"'), p.join('\n'));
+    assert.ok(p.includes('static_resources.clusters[0].lb_policy: expected one of ROUND_ROBIN, RANDOM, LEAST_REQUEST, RING_HASH, MAGLEV, got string "CLUSTER_PROVIDED"'), p.join('\n'));
     assert.ok(p.includes('static_resources.listeners[0].address: required field is missing'), p.join('\n'));
   });
 

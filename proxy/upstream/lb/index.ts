@@ -5,6 +5,18 @@ import { LeastRequestBalancer, RandomBalancer, RoundRobinBalancer } from './simp
 export type { LbHost, LbPolicy, LoadBalancer } from './load-balancer.js';
 export { hashOfValues, xxhash64 } from './xxhash64.js';
 
+/** A cluster's balancing policy as CDS or the bootstrap gives it. */
+export interface ClusterLbConfig extends LbOptions {
+  readonly policy: LbPolicy;
+}
+
+export const LB_POLICIES: readonly LbPolicy[] = ['ROUND_ROBIN', 'RANDOM', 'LEAST_REQUEST', 'RING_HASH', 'MAGLEV'];
+
+/** True for the policies that use the route's hash policy. */
+export function usesHash(policy: LbPolicy): boolean {
+  return policy === 'RING_HASH' || policy === 'MAGLEV';
+}
+
 export interface LbOptions {
   ringMinSize?: number;
   ringMaxSize?: number;
