@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/**', 'examples/*/node_modules/**', 'examples/*/dist/**', 'test/interop/peers/**/gen-*/**', '.tmp/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/dist/**', 'bench/node_modules/**', 'bench/results/**', 'examples/*/node_modules/**', 'examples/*/dist/**', 'test/interop/peers/**/gen-*/**', '.tmp/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ExtensionLoadError, parseExtensionFlags } from './codec-loader.js';
 import { ConfigError } from './config/config-error.js';
@@ -16,7 +17,7 @@ const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--validate] [--log-level
       --codec name=pkg    load a codec package (name or path, resolved from the working
                           directory) for that codec name; repeatable
       --filter name=pkg   load a filter package for that filter name; repeatable
-      --concurrency N     worker processes (default 1); with N > 1 the primary holds the
+      --concurrency N     worker processes (default: one per core); with N > 1 the primary holds the
                           xDS streams and the admin server, workers serve traffic
   -h, --help          this text
 `;
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${path}: valid (${config.listeners.length} listener(s), ${config.clusters.length} cluster(s))\n`);
     return 0;
   }
-  const concurrency = args.concurrency === undefined ? 1 : Number(args.concurrency);
+  const concurrency = args.concurrency === undefined ? availableParallelism() : Number(args.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     process.stderr.write(`meltemi: --concurrency must be a positive integer, got ${args.concurrency}\n`);
     return 2;

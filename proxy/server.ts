@@ -227,6 +227,11 @@ export class MeltemiServer {
     return server;
   }
 
+  /** Every listener with the address it is bound to (the real port when the config said 0). */
+  listenerAddresses(): { name: string; address: string }[] {
+    return [...this.#listeners.values()].map((l) => ({ name: l.compiled.name, address: `${l.compiled.host}:${l.port}` }));
+  }
+
   listenerPort(name: string): number {
     const l = this.#listeners.get(name);
     if (l === undefined) throw new Error(`no listener named '${name}'`);
@@ -361,7 +366,7 @@ export class MeltemiServer {
       statsSnapshot: () => this.statsSnapshot(),
       clusters: () => this.clustersView(),
       drainListeners: (opts) => this.drainListeners(opts),
-      listeners: () => [...this.#listeners.values()].map((l) => ({ name: l.compiled.name, address: `${l.compiled.host}:${l.port}` })),
+      listeners: () => this.listenerAddresses(),
       serverInfo: () => ({
         version: VERSION,
         state: this.#draining ? 'DRAINING' : 'LIVE',

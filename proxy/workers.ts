@@ -12,6 +12,7 @@ import type { DynamicSnapshot } from '../xds-client/snapshot.js';
 import { XdsClient } from '../xds-client/xds-client.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { AdminSource } from './admin/admin-server.js';
+import { mergeClusterStatuses } from './admin/clusters-view.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledConfig } from './config/compile.js';
 import { SnapshotApplier } from './dynamic/snapshot-applier.js';
@@ -28,7 +29,9 @@ type ToWorker =
   | { type: 'meltemi.drain_listeners'; opts: { graceful: boolean; inboundOnly: boolean } };
 
 /** Worker → primary. */
-type ToPrimary = { type: 'meltemi.ready' } | { type: 'meltemi.stats'; snapshot: StatsSnapshot; clusters: ClusterStatus[] };
+type ToPrimary =
+  | { type: 'meltemi.ready' }
+  | { type: 'meltemi.stats'; snapshot: StatsSnapshot; clusters: ClusterStatus[]; listeners: { name: string; address: string }[] };
 
 const STATS_INTERVAL_MS = 1000;
 const RESTART_DELAY_MS = 1000;
@@ -42,6 +45,8 @@ interface WorkerState {
   ready: boolean;
   stats: StatsSnapshot | undefined;
   clusters: ClusterStatus[];
+  /** The addresses the worker's listeners are bound to (node:cluster shares one port among workers). */
+  listeners: { name: string; address: string }[];
 }
 
 /**
@@ -66,7 +71,7 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   };
   const fork = (): void => {
     const w = cluster.fork();
-    workers.set(w, { ready: false, stats: undefined, clusters: [] });
+    workers.set(w, { ready: false, stats: undefined, clusters: [], listeners: [] });
     w.on('message', (msg: ToPrimary) => {
       const st = workers.get(w);
       if (st === undefined) return;
@@ -76,6 +81,7 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
       } else if (msg.type === 'meltemi.stats') {
         st.stats = msg.snapshot;
         st.clusters = msg.clusters;
+        st.listeners = msg.listeners;
       }
     });
     w.on('exit', (code) => {
@@ -125,13 +131,11 @@ function primaryAdmin(
       parts.push(collectSnapshot({ listeners: [], clusters: [], extraLines: xds()?.statsLines() ?? [] }));
       return mergeStatsSnapshots(parts);
     },
-    // Each worker has its own pools; the first worker's view stands for the shape.
-    clusters: () => [...workers.values()].find((w) => w.clusters.length > 0)?.clusters ?? [],
+    // Each worker has its own pools: hosts' counters are summed over the workers.
+    clusters: () => mergeClusterStatuses([...workers.values()].map((w) => w.clusters)),
     serverInfo: () => ({ version: '0.1.0', state: 'LIVE', workers: workers.size, uptime_current_epoch: `${Math.floor((Date.now() - startedAt) / 1000)}s`, node: config.bootstrap.node ?? {} }),
-    listeners: () => [
-      ...config.listeners.map((l) => ({ name: l.name, address: `${l.host}:${l.port}` })),
-      ...(xds()?.snapshot().listeners ?? []).map((l) => ({ name: l.name, address: `${l.listener.address.socket_address.address}:${l.listener.address.socket_address.port_value ?? 0}` })),
-    ],
+    // Workers report their bound addresses (the real port when the config says 0).
+    listeners: () => [...workers.values()].find((w) => w.listeners.length > 0)?.listeners ?? [],
     drainListeners: (opts) => {
       for (const w of workers.keys()) send(w, { type: 'meltemi.drain_listeners', opts });
     },
@@ -148,7 +152,7 @@ export async function runWorker(config: CompiledConfig): Promise<number> {
   let dump: object[] = [];
   server.setConfigDumpExtra(() => dump);
   const report = (): void => {
-    const msg: ToPrimary = { type: 'meltemi.stats', snapshot: server.statsSnapshot(), clusters: server.clustersView() };
+    const msg: ToPrimary = { type: 'meltemi.stats', snapshot: server.statsSnapshot(), clusters: server.clustersView(), listeners: server.listenerAddresses() };
     process.send?.(msg);
   };
   const timer = setInterval(report, STATS_INTERVAL_MS);

@@ -1,7 +1,8 @@
 // The bench end to end, briefly: the compiled CLI against real child processes on loopback.
 // Needs `npm run build` in bench/ first (npm test does it) and the proxy built (cd .. && npm run build).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,27 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function bench(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Like bench(), without blocking this process (a proxy this test runs must keep serving meanwhile). */
+function benchAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 describe('meltemi-bench CLI', () => {
@@ -45,6 +67,25 @@ describe('meltemi-bench CLI', () => {
     const row = parseReport(readFileSync(json, 'utf8'), json).summary[0]!;
     assert.equal(row.completed, 0);
     assert.ok(row.proxyRssGrowth !== null && row.proxyRssGrowth > 0, 'two sockets per connection cost the pipe memory');
+  });
+
+  it('measures an external proxy the user runs, pointed at a fixed echo port, CPU included', async () => {
+    const [echoPort, proxyPort] = [await freePort(), await freePort()];
+    // The bench's own pipe proxy, started by hand, stands in for Envoy or another sidecar.
+    const proxy = spawn(process.execPath, [fileURLToPath(new URL('../dist/servers/pipe-proxy.js', import.meta.url)), '--upstream-port', String(echoPort), '--port', String(proxyPort)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise((resolve) => proxy.stdout.once('data', resolve));
+      const json = join(dir, 'external.json');
+      const r = await benchAsync('--protocol', 'thrift-binary', '--echo-port', String(echoPort), '--targets', 'direct,external', '--external', `127.0.0.1:${proxyPort}`, '--external-pid', String(proxy.pid), ...SHORT, '--json', json);
+      assert.equal(r.status, 0, r.stderr);
+      const row = parseReport(readFileSync(json, 'utf8'), json).summary.find((x) => x.target === 'external')!;
+      assert.ok(row.completed > 0 && row.errorTotal === 0);
+      assert.ok(row.proxyCpuUsPerReq !== null && row.proxyCpuUsPerReq > 0, 'the external pid is billed');
+    } finally {
+      proxy.kill();
+    }
   });
 
   it('exits 2 with the usage on a bad option, and names the protocol minimum for a small payload', () => {

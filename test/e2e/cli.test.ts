@@ -92,3 +92,46 @@ test('serves traffic, answers the admin endpoints, and drains in-flight calls on
     child.kill('SIGKILL');
   }
 });
+
+test('by default one worker per core serves traffic behind one admin server, and SIGTERM drains them all', async () => {
+  const doc = bootstrapOf([metaProtocolListener({ routes: [{ name: 'all', cluster: 'demo' }] })], [staticCluster('demo', [provider.port])], { drain_timeout: '5s' }, ADMIN);
+  const child = spawnCli(['-c', writeYaml('workers.yaml', doc)], {}, { defaultWorkers: true });
+  const out = collect(child);
+  try {
+    let adminPort = 0;
+    for (let i = 0; i < 400 && adminPort === 0; i++) {
+      const m = /"admin":"127\.0\.0\.1:(\d+)"/.exec(out.stderr());
+      if (m !== null) adminPort = Number(m[1]);
+      else await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(adminPort > 0, `admin port not logged: ${out.stderr()}`);
+    const admin = `http://127.0.0.1:${adminPort}`;
+    let address = '';
+    for (let i = 0; i < 200 && address === ''; i++) {
+      try {
+        const l = (await (await fetch(`${admin}/listeners?format=json`)).json()) as { listener_statuses: { local_address: string }[] };
+        address = l.listener_statuses[0]?.local_address ?? '';
+      } catch {
+        // workers still starting
+      }
+      if (address === '') await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.notEqual(address, '', 'a listener is reported');
+    const consumers = await Promise.all(Array.from({ length: 4 }, () => createSofaConsumer(address)));
+    for (const [i, c] of consumers.entries()) assert.equal(await c.invoke('sayHello', [java.String(`w${i}`)]), `hello w${i} from cli`);
+    // Worker stats reach the primary about once a second; the sum covers every worker.
+    let total = 0;
+    for (let i = 0; i < 60 && total < 4; i++) {
+      const m = /^meta_protocol\.dubbo\.main\.request: (\d+)$/m.exec(await (await fetch(`${admin}/stats`)).text());
+      total = Number(m?.[1] ?? 0);
+      if (total < 4) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(total, 4);
+    await Promise.all(consumers.map((c) => c.close()));
+    child.kill('SIGTERM');
+    const r = await out.done;
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

@@ -7,8 +7,15 @@ import { fileURLToPath } from 'node:url';
 const compiled = fileURLToPath(new URL('../../proxy/cli.js', import.meta.url));
 const source = fileURLToPath(new URL('../../proxy/cli.ts', import.meta.url));
 
-export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const argv = existsSync(compiled) ? [compiled, ...args] : ['--import', 'tsx', source, ...args];
+/**
+ * Tests that read exact counters right after a call run one process (the default is one
+ * worker per core, whose stats reach the admin server about once a second); tests of the
+ * default pass `--concurrency` themselves.
+ */
+export function spawnCli(args: string[], env: Record<string, string> = {}, opts: { defaultWorkers?: boolean } = {}): ChildProcess {
+  const keep = opts.defaultWorkers === true || args.includes('--concurrency') || args.includes('--validate');
+  const withWorkers = keep ? args : [...args, '--concurrency', '1'];
+  const argv = existsSync(compiled) ? [compiled, ...withWorkers] : ['--import', 'tsx', source, ...withWorkers];
   return spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MELTEMI_LOG_LEVEL: 'info', ...env } });
 }
 

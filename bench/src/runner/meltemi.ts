@@ -96,7 +96,8 @@ export async function startMeltemi({ cli, echoPort, cpus, protocol, name, worker
   // The profile is written when the process exits normally, which Meltemi does on SIGTERM.
   const args = profileDir === undefined ? [cli, '-c', file] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, cli, '-c', file];
   if (protocol.codecPackage !== undefined) args.push('--codec', `${protocol.codecName}=${protocol.codecPackage}`);
-  if (workers !== null) args.push('--concurrency', String(workers));
+  // The CLI defaults to one worker per core; the plain `meltemi` target is one worker.
+  args.push('--concurrency', String(workers ?? 1));
   const child = spawnNode(args, { cpus, captureOutput: true, nofile });
   const tail = keepStderrTail(child);
   try {

@@ -56,13 +56,13 @@ async function startPipe(ctx: TargetContext): Promise<RunningTarget> {
 async function checkExternal(ctx: TargetContext): Promise<RunningTarget> {
   const ext = ctx.external;
   if (ext === undefined) throw new Error('target external needs --external host:port');
+  // A wrong pid would read as zero CPU and memory: refuse it instead.
+  if (ext.pid !== undefined && !existsSync(`/proc/${ext.pid}/stat`)) throw new Error(`external: no process with pid ${ext.pid} (--external-pid)`);
   await waitForPort(ext.host, ext.port, EXTERNAL_WAIT_MS, () => null).catch((err: unknown) => {
     throw new Error(
       `external: ${err instanceof Error ? err.message : String(err)}; start your proxy forwarding to the echo server at ` +
         `127.0.0.1:${ctx.echoPort} (fix the port with --echo-port)`,
     );
   });
-  // A wrong pid would read as zero CPU and memory: refuse it instead.
-  if (ext.pid !== undefined && !existsSync(`/proc/${ext.pid}/stat`)) throw new Error(`external: no process with pid ${ext.pid} (--external-pid)`);
   return { name: 'external', host: ext.host, port: ext.port, pid: ext.pid ?? null, stop: () => Promise.resolve() };
 }
