@@ -14,6 +14,7 @@ import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import type { RouteTable } from './route/route-table.js';
 import { ListenerStats } from './stats.js';
 import { Cluster } from './upstream/cluster.js';
+import { DEFAULT_POLICY } from './upstream/cluster-policy.js';
 
 const VERSION = '0.1.0';
 
@@ -79,7 +80,7 @@ export class MeltemiServer {
       },
     });
     for (const c of config.clusters) {
-      this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts, c.lb));
+      this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts, c.lb, c.policy));
     }
     for (const l of config.listeners) this.#listeners.set(l.name, new Listener(l, this.#runtimeOf(l, l.routeTable, undefined)));
   }
@@ -161,10 +162,11 @@ export class MeltemiServer {
     if (existing !== undefined && existing.connectTimeoutMs === c.connectTimeoutMs) {
       existing.updateHosts(c.hosts, drainMs);
       existing.setLbConfig(c.lb ?? { policy: 'ROUND_ROBIN' });
+      existing.setPolicy(c.policy ?? DEFAULT_POLICY);
       return;
     }
     const s = this.config.settings;
-    this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts, c.lb));
+    this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark }, c.hosts, c.lb, c.policy));
     existing?.closeWhenIdle(drainMs);
   }
 

@@ -116,13 +116,25 @@ export class ClusterStats {
   upstream_rq_oneway = 0;
   upstream_rq_tx_bytes = 0;
   upstream_rs_rx_bytes = 0;
+  /** Circuit breakers (Envoy's names). */
+  upstream_rq_pending_overflow = 0;
+  upstream_cx_overflow = 0;
+  upstream_rq_retry = 0;
+  upstream_rq_retry_success = 0;
+  upstream_rq_retry_overflow = 0;
+  /** Outlier detection. */
+  outlier_detection_ejections_active = 0;
+  /** Traffic mirroring: copies sent, dropped (over the bound or congested), failed. */
+  mirror_rq_total = 0;
+  mirror_rq_dropped = 0;
+  mirror_rq_failed = 0;
   readonly upstream_rq_time = new LatencyHistogram();
 
   collect(cluster: string, into: StatsSnapshot): void {
     const p = `cluster.${cluster}.`;
     for (const [k, v] of Object.entries(this)) {
       if (typeof v !== 'number') continue;
-      if (k === 'upstream_rq_active') into.gauges[p + k] = v;
+      if (k === 'upstream_rq_active' || k === 'outlier_detection_ejections_active') into.gauges[p + k] = v;
       else into.counters[p + k] = v;
     }
     into.histograms[`${p}upstream_rq_time`] = this.upstream_rq_time.snapshot();

@@ -3,6 +3,7 @@
  * to `errors` with the resource name, so a NACK can list them all (spec/xds.md §1.4).
  */
 import type { CompiledCluster } from '../proxy/config/compile.js';
+import { clusterPolicyOf } from '../proxy/upstream/cluster-policy.js';
 import { LB_POLICIES } from '../proxy/upstream/lb/index.js';
 import type { ClusterLbConfig, LbPolicy } from '../proxy/upstream/lb/index.js';
 import { compileListener } from '../proxy/config/compile-listener.js';
@@ -109,9 +110,10 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
   const type = typeof res['type'] === 'string' ? res['type'] : res['cluster_type'] !== undefined ? 'CUSTOM' : 'STATIC';
   const connectTimeoutMs = durationMs(res['connect_timeout']) ?? 5000;
   const lb = lbConfigOf(res, name, warnings);
+  const policy = clusterPolicyOf(res, warnings);
   if (!SUPPORTED_CLUSTER_TYPES.has(type)) {
     warnings.push(`cluster ${name}: type ${type} is not supported; it has no hosts`);
-    return { cluster: { name, connectTimeoutMs, hosts: [], lb }, eds: undefined };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy }, eds: undefined };
   }
   if (type === 'EDS') {
     const ecc = isObj(res['eds_cluster_config']) ? res['eds_cluster_config'] : {};
@@ -123,11 +125,11 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
       takeWarnings();
       if (errors.length > start) return undefined;
     }
-    return { cluster: { name, connectTimeoutMs, hosts: [], lb }, eds: { serviceName, configSource: source } };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy }, eds: { serviceName, configSource: source } };
   }
   const hosts = hostsOf(res['load_assignment'], `cluster ${name}: load_assignment`, errors);
   if (hosts === undefined) return undefined;
-  return { cluster: { name, connectTimeoutMs, hosts, lb }, eds: undefined };
+  return { cluster: { name, connectTimeoutMs, hosts, lb, policy }, eds: undefined };
 }
 
 /** The CDS balancing policy; ones Meltemi does not implement fall back to round robin with a warning. */

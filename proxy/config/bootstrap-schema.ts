@@ -84,6 +84,19 @@ export const metaRoute = object({
       ),
       /** Meltemi extension (Envoy's RouteAction has the same field): the request timeout. */
       timeout: optional(duration()),
+      /**
+       * Meltemi extension with Envoy's RouteAction.retry_policy fields. retry_on is a comma
+       * list of connect-failure, reset, error-reply, per-try-timeout, or Envoy's 5xx and
+       * gateway-error (which imply several of those).
+       */
+      retry_policy: optional(
+        object({
+          retry_on: str({ minLength: 1 }),
+          num_retries: optional(wrappedInt({ min: 0, max: 10 })),
+          per_try_timeout: optional(duration()),
+          retry_back_off: optional(object({ base_interval: duration(), max_interval: optional(duration()) })),
+        }),
+      ),
     },
     { oneOf: [['cluster', 'weighted_clusters']] },
   ),
@@ -189,10 +202,12 @@ const cluster = object(
     typed_extension_protocol_options: optional(unknownValue()),
     transport_socket: optional(transportSocket),
     dns_lookup_family: optional(oneOfValues(['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'])),
+    /** Read by proxy/upstream/cluster-policy.ts (thresholds of the DEFAULT priority). */
+    circuit_breakers: optional(unknownValue()),
+    outlier_detection: optional(unknownValue()),
   },
   {
     ignored: {
-      circuit_breakers: 'no circuit breakers yet',
       upstream_connection_options: 'TCP keepalive is not configurable yet',
       max_requests_per_connection: 'upstream connections are multiplexed',
     },

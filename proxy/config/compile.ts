@@ -1,4 +1,6 @@
 import type { HostConfig } from '../upstream/cluster.js';
+import { clusterPolicyOf } from '../upstream/cluster-policy.js';
+import type { ClusterPolicy } from '../upstream/cluster-policy.js';
 import type { ClusterLbConfig } from '../upstream/lb/index.js';
 import { bootstrap } from './bootstrap-schema.js';
 import type { BootstrapConfig, ClusterConfig } from './bootstrap-schema.js';
@@ -13,6 +15,8 @@ export interface CompiledCluster {
   readonly hosts: HostConfig[];
   /** Absent means round robin. */
   readonly lb?: ClusterLbConfig;
+  /** Circuit breakers and outlier detection; absent means Envoy's defaults. */
+  readonly policy?: ClusterPolicy;
 }
 
 export interface RuntimeSettings {
@@ -55,7 +59,8 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
     ...(c.maglev_lb_config?.table_size !== undefined ? { maglevTableSize: c.maglev_lb_config.table_size } : {}),
     ...(c.least_request_lb_config?.choice_count !== undefined ? { leastRequestChoices: c.least_request_lb_config.choice_count } : {}),
   };
-  return { name: c.name, connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS, hosts, lb };
+  const policy = clusterPolicyOf({ circuit_breakers: c.circuit_breakers, outlier_detection: c.outlier_detection });
+  return { name: c.name, connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS, hosts, lb, policy };
 }
 
 /** Validates a parsed bootstrap document and compiles it; throws ConfigError listing every problem. */

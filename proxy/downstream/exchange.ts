@@ -1,16 +1,17 @@
-import { ErrorType, MessageType } from '../../codecs/api/index.js';
+import { ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
 import { FilterStatus } from '../../filters/api/index.js';
 import type { Filter, FilterExchange, FilterResult } from '../../filters/api/index.js';
 import type { Expirable } from '../net/deadline-queue.js';
 import { hashOfValues } from '../upstream/lb/xxhash64.js';
 import type { ExchangeTrace, ObservedExchange } from '../observability/observed-exchange.js';
-import type { RouteEntry } from '../route/route-table.js';
+import type { RetryOn, RouteEntry } from '../route/route-table.js';
 import { countLocalError } from '../stats.js';
 import type { ClusterStats } from '../stats.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
+import { mirrorRequest } from './mirror-request.js';
 
 /**
  * One request and its answer. It ends exactly once: with the upstream's response, with a
@@ -41,6 +42,11 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
   trace: ExchangeTrace | undefined = undefined;
   #cluster: Cluster | undefined = undefined;
   #host: Host | undefined = undefined;
+  /** Tries sent so far, and a token that tells a try's timer whether its try is current. */
+  #tries = 0;
+  #attempt = 0;
+  /** True once this exchange counts in its cluster's retries in flight. */
+  #retrying = false;
 
   constructor(down: ExchangeHost, request: Message, filters: Filter[]) {
     this.#down = down;
@@ -136,35 +142,129 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
       this.sendLocalReply(ErrorType.ClusterNotFound, `meta protocol router: unknown cluster '${clusterName}'`);
       return;
     }
-    const host = cluster.pick(cluster.usesHash ? this.#hashKey() : undefined);
-    if (host === undefined) {
-      this.sendLocalReply(ErrorType.NoHealthyUpstream, `meta protocol router: no healthy upstream for '${clusterName}'`);
+    if (!cluster.admitRequest()) {
+      cluster.stats.upstream_rq_pending_overflow++;
+      this.sendLocalReply(ErrorType.OverLimit, `meta protocol upstream request: too many requests to '${clusterName}' (circuit breaker)`);
       return;
     }
+    const mirrors = this.#route?.mirrors;
+    // The copy is taken before the id is rewritten in place for the main request.
+    const pristine = mirrors !== undefined && mirrors.length > 0 ? Buffer.from(this.request.frame) : undefined;
     this.#cluster = cluster;
-    this.#host = host;
     cluster.stats.upstream_rq_total++;
     cluster.stats.upstream_rq_active++;
     cluster.stats.upstream_rq_tx_bytes += this.request.frame.length;
-    host.stats.rq_total++;
-    host.stats.rq_active++;
-    const obs = listener.observer;
-    if (obs !== undefined && obs.wantsStart) obs.onUpstream(this);
-    // A client pinned to its own upstream connection (bRPC streams) uses it for its cluster.
-    const conn = this.#down.pinnedUpstream?.(cluster, host) ?? host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey).pick();
-    this.#upstream = conn;
-    conn.send(this);
-    this.#upstreamId = this.request.requestId as number;
+    if (!this.#sendTry(undefined)) return;
+    const timeoutMs = this.#route?.timeoutMs ?? listener.requestTimeoutMs;
+    if (pristine !== undefined) for (const m of mirrors!) mirrorRequest(listener, m, pristine, this.requestMutation, timeoutMs);
     if (this.request.type === MessageType.Oneway) {
       cluster.stats.upstream_rq_oneway++;
       this.#finish();
       return;
     }
-    if (!this.done) listener.deadlines.add(this, this.#route?.timeoutMs ?? listener.requestTimeoutMs);
+    if (!this.done) listener.deadlines.add(this, timeoutMs);
+  }
+
+  /**
+   * Sends one try to a host of the exchange's cluster (another host than `avoid` when the
+   * cluster has one). Returns false when the exchange ended with a local reply instead.
+   */
+  #sendTry(avoid: Host | undefined): boolean {
+    const listener = this.#down.listener;
+    const cluster = this.#cluster!;
+    const hashKey = cluster.usesHash ? this.#hashKey() : undefined;
+    let host = cluster.pick(hashKey);
+    for (let i = 0; i < 2 && avoid !== undefined && host === avoid && hashKey === undefined; i++) host = cluster.pick(undefined);
+    if (host === undefined) {
+      this.sendLocalReply(ErrorType.NoHealthyUpstream, `meta protocol router: no healthy upstream for '${cluster.name}'`);
+      return false;
+    }
+    if (this.#host !== undefined) this.#host.stats.rq_active--;
+    this.#host = host;
+    host.stats.rq_total++;
+    host.stats.rq_active++;
+    const obs = listener.observer;
+    if (obs !== undefined && obs.wantsStart && this.#tries === 0) obs.onUpstream(this);
+    // A client pinned to its own upstream connection (bRPC streams) uses it for its cluster.
+    const conn = this.#down.pinnedUpstream?.(cluster, host) ?? host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey).pick();
+    if (conn.queuedCount > 0 && cluster.pendingRequests() >= cluster.maxPendingRequests) {
+      cluster.stats.upstream_rq_pending_overflow++;
+      this.sendLocalReply(ErrorType.OverLimit, `meta protocol upstream request: too many pending requests to '${cluster.name}' (circuit breaker)`);
+      return false;
+    }
+    this.#upstream = conn;
+    this.#tries++;
+    const attempt = ++this.#attempt;
+    conn.send(this);
+    this.#upstreamId = this.request.requestId as number;
+    const perTry = this.#route?.retryPolicy?.perTryTimeoutMs;
+    if (perTry !== undefined && this.request.type !== MessageType.Oneway && !this.done) {
+      // The timer is stale once the exchange ended or a newer try replaced this one.
+      const stale = (): boolean => this.done || this.#attempt !== attempt;
+      listener.deadlines.add(
+        {
+          get done(): boolean {
+            return stale();
+          },
+          expire: () => this.#onPerTryTimeout(attempt),
+        },
+        perTry,
+      );
+    }
+    return true;
+  }
+
+  /** True when the route's retry policy allows another try after a failure of `kind`. */
+  #mayRetry(kind: RetryOn): boolean {
+    const policy = this.#route?.retryPolicy;
+    if (policy === undefined || this.request.type === MessageType.Oneway || !policy.retryOn.has(kind)) return false;
+    if (this.#tries > policy.numRetries) return false;
+    const cluster = this.#cluster!;
+    if (!this.#retrying && !cluster.admitRetry()) {
+      cluster.stats.upstream_rq_retry_overflow++;
+      return false;
+    }
+    return true;
+  }
+
+  /** Forgets the failed try and sends another after Envoy's jittered exponential back-off. */
+  #retry(): void {
+    const cluster = this.#cluster!;
+    const policy = this.#route!.retryPolicy!;
+    this.#upstream?.forget(this.#upstreamId);
+    this.#upstream = undefined;
+    this.#attempt++;
+    if (!this.#retrying) {
+      this.#retrying = true;
+      cluster.retriesActive++;
+    }
+    cluster.stats.upstream_rq_retry++;
+    const ceiling = Math.min(policy.baseIntervalMs * 2 ** (this.#tries - 1), policy.maxIntervalMs);
+    const failed = this.#host;
+    setTimeout(() => {
+      if (!this.done) this.#sendTry(failed);
+    }, Math.random() * ceiling);
+  }
+
+  #onPerTryTimeout(attempt: number): void {
+    if (this.done || attempt !== this.#attempt) return;
+    this.#cluster?.reportResult(this.#host!, false);
+    if (this.#mayRetry('per-try-timeout')) {
+      this.#retry();
+      return;
+    }
+    this.#upstream?.forget(this.#upstreamId);
+    this.sendLocalReply(ErrorType.Timeout, `meta protocol router: upstream request per-try timeout after ${this.#route?.retryPolicy?.perTryTimeoutMs} ms`);
   }
 
   onUpstreamResponse(response: Message): void {
     if (this.done) return;
+    const failed = response.status === ResponseStatus.Error;
+    if (this.#host !== undefined) this.#cluster?.reportResult(this.#host, !failed);
+    if (failed && this.#mayRetry('error-reply')) {
+      this.#retry();
+      return;
+    }
     this.response = response;
     const route = this.#route ?? undefined;
     for (const f of this.#filters) f.onResponse?.(this);
@@ -186,6 +286,11 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
 
   onUpstreamFailure(error: ErrorType, text: string): void {
     if (this.done) return;
+    if (this.#host !== undefined) this.#cluster?.reportResult(this.#host, false);
+    if (this.#mayRetry(error === ErrorType.NoHealthyUpstream ? 'connect-failure' : 'reset')) {
+      this.#retry();
+      return;
+    }
     this.sendLocalReply(error, text);
   }
 
@@ -201,6 +306,7 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
     if (this.done) return;
     const listener = this.#down.listener;
     listener.stats.request_timeout++;
+    if (this.#host !== undefined) this.#cluster?.reportResult(this.#host, false);
     if (this.#host !== undefined) {
       this.#host.stats.rq_timeout++;
       this.#cluster!.stats.upstream_rq_timeout++;
@@ -238,17 +344,22 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
 
   #finish(): void {
     this.done = true;
-    const host = this.#host;
-    if (host !== undefined) {
-      const cs = this.#cluster!.stats;
-      host.stats.rq_active--;
+    if (this.#retrying) {
+      this.#cluster!.retriesActive--;
+      if (this.response !== undefined) this.#cluster!.stats.upstream_rq_retry_success++;
+    }
+    const cluster = this.#cluster;
+    if (cluster !== undefined) {
+      const cs = cluster.stats;
       cs.upstream_rq_active--;
+      const host = this.#host;
+      if (host !== undefined) host.stats.rq_active--;
       if (this.response !== undefined) {
-        host.stats.rq_success++;
+        if (host !== undefined) host.stats.rq_success++;
         cs.upstream_rq_completed++;
         cs.upstream_rs_rx_bytes += this.response.frame.length;
       } else if (this.localError !== undefined) {
-        host.stats.rq_error++;
+        if (host !== undefined) host.stats.rq_error++;
         cs.upstream_rq_error++;
       }
     }

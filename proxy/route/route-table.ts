@@ -36,6 +36,7 @@ export class RouteEntry {
   readonly mirrors: readonly MirrorPolicy[];
   /** Request timeout in ms, or undefined to use the listener default. */
   readonly timeoutMs: number | undefined;
+  readonly retryPolicy: RetryPolicy | undefined;
   readonly stats: RouteStats = { requests: 0, responses: 0, errors: 0, localReplies: 0 };
 
   constructor(config: MetaRouteConfig, index: number) {
@@ -60,6 +61,7 @@ export class RouteEntry {
       fraction: fractionOf(m.runtime_fraction?.default_value),
     }));
     this.timeoutMs = config.route.timeout;
+    this.retryPolicy = compileRetryPolicy(this.name, config.route.retry_policy);
   }
 
   matches(metadata: Metadata): boolean {
@@ -80,6 +82,49 @@ export class RouteEntry {
     const names = this.#cluster !== undefined ? [this.#cluster] : this.#weighted.map((w) => w.name);
     return [...names, ...this.mirrors.map((m) => m.cluster)];
   }
+}
+
+/** What makes a try fail in a way worth another try. */
+export type RetryOn = 'connect-failure' | 'reset' | 'error-reply' | 'per-try-timeout';
+
+export interface RetryPolicy {
+  readonly retryOn: ReadonlySet<RetryOn>;
+  readonly numRetries: number;
+  readonly perTryTimeoutMs: number | undefined;
+  readonly baseIntervalMs: number;
+  readonly maxIntervalMs: number;
+}
+
+/** Envoy's names map onto the failures a MetaProtocol request can meet. */
+const RETRY_ON: Record<string, readonly RetryOn[]> = {
+  'connect-failure': ['connect-failure'],
+  reset: ['reset'],
+  'error-reply': ['error-reply'],
+  'per-try-timeout': ['per-try-timeout'],
+  '5xx': ['connect-failure', 'reset', 'error-reply', 'per-try-timeout'],
+  'gateway-error': ['connect-failure', 'reset', 'per-try-timeout'],
+};
+
+function compileRetryPolicy(
+  route: string,
+  p: { retry_on: string; num_retries?: number; per_try_timeout?: number; retry_back_off?: { base_interval: number; max_interval?: number } } | undefined,
+): RetryPolicy | undefined {
+  if (p === undefined) return undefined;
+  const retryOn = new Set<RetryOn>();
+  for (const name of p.retry_on.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    const kinds = RETRY_ON[name];
+    if (kinds === undefined) throw new Error(`route ${route}: retry_on '${name}' is not one of ${Object.keys(RETRY_ON).join(', ')}`);
+    for (const k of kinds) retryOn.add(k);
+  }
+  const base = p.retry_back_off?.base_interval ?? 25;
+  return {
+    retryOn,
+    // Envoy: num_retries defaults to 1.
+    numRetries: p.num_retries ?? 1,
+    perTryTimeoutMs: p.per_try_timeout,
+    baseIntervalMs: base,
+    maxIntervalMs: p.retry_back_off?.max_interval ?? base * 10,
+  };
 }
 
 function toMap(kvs: { key: string; value: string }[] | undefined): ReadonlyMap<string, string> | null {

@@ -1,7 +1,10 @@
 import type { ClientCodec, CodecContext, CodecFactory } from '../../codecs/api/index.js';
 import { ClusterStats, HostStats } from '../stats.js';
+import { DEFAULT_POLICY } from './cluster-policy.js';
+import type { ClusterPolicy } from './cluster-policy.js';
 import { createLoadBalancer, usesHash } from './lb/index.js';
 import type { ClusterLbConfig, LoadBalancer } from './lb/index.js';
+import { OutlierDetector } from './outlier-detector.js';
 import { UpstreamPool } from './upstream-pool.js';
 
 const ROUND_ROBIN: ClusterLbConfig = { policy: 'ROUND_ROBIN' };
@@ -17,8 +20,13 @@ export interface HostConfig {
 export class Host {
   readonly address: string;
   readonly port: number;
-  healthy: boolean;
+  /** Health from EDS (or the bootstrap); `healthy` also accounts for outlier ejection. */
+  #edsHealthy: boolean;
   weight: number;
+  /** Outlier detection state. */
+  consecutiveErrors = 0;
+  ejected = false;
+  ejections = 0;
   /** Requests sent to this host, by outcome (admin /clusters). */
   readonly stats = new HostStats();
   readonly #pools = new Map<string, UpstreamPool>();
@@ -28,8 +36,24 @@ export class Host {
     this.#cluster = cluster;
     this.address = cfg.address;
     this.port = cfg.port;
-    this.healthy = cfg.healthy;
+    this.#edsHealthy = cfg.healthy;
     this.weight = cfg.weight;
+  }
+
+  /** Eligible for new requests: healthy per EDS and not ejected by outlier detection. */
+  get healthy(): boolean {
+    return this.#edsHealthy && !this.ejected;
+  }
+
+  set healthy(value: boolean) {
+    this.#edsHealthy = value;
+  }
+
+  /** Upstream connections open to this host, in every pool. */
+  connectionCount(): number {
+    let n = 0;
+    for (const p of this.#pools.values()) n += p.connections.length;
+    return n;
   }
 
   get id(): string {
@@ -53,6 +77,7 @@ export class Host {
         connectTimeoutMs: this.#cluster.connectTimeoutMs,
         highWatermark: s.highWatermark,
         size: s.connectionsPerHost,
+        mayOpen: () => this.#cluster.mayOpenConnection(),
         createCodec: (): ClientCodec => factory.createClientCodec(ctx),
       });
       this.#pools.set(key, pool);
@@ -85,10 +110,21 @@ export class Cluster {
   #lb: LoadBalancer<Host>;
   /** True when the policy hashes requests (ring hash, maglev): the route's hash policy applies. */
   usesHash: boolean;
+  #policy: ClusterPolicy;
+  #outliers: OutlierDetector<Host> | undefined;
+  /** Retries in flight (circuit breaker max_retries). */
+  retriesActive = 0;
   /** Envoy's `cluster.<name>.*` stats. */
   readonly stats = new ClusterStats();
 
-  constructor(name: string, connectTimeoutMs: number, settings: ClusterSettings, hosts: HostConfig[], lb: ClusterLbConfig = ROUND_ROBIN) {
+  constructor(
+    name: string,
+    connectTimeoutMs: number,
+    settings: ClusterSettings,
+    hosts: HostConfig[],
+    lb: ClusterLbConfig = ROUND_ROBIN,
+    policy: ClusterPolicy = DEFAULT_POLICY,
+  ) {
     this.name = name;
     this.connectTimeoutMs = connectTimeoutMs;
     this.settings = settings;
@@ -96,6 +132,70 @@ export class Cluster {
     this.#lbConfig = lb;
     this.usesHash = usesHash(lb.policy);
     this.#lb = createLoadBalancer(lb.policy, this.hosts, lb);
+    this.#policy = policy;
+    this.#outliers = this.#detectorFor(policy);
+  }
+
+  #detectorFor(policy: ClusterPolicy): OutlierDetector<Host> | undefined {
+    if (policy.outlierDetection === undefined) return undefined;
+    return new OutlierDetector(policy.outlierDetection, () => this.hosts, () => {
+      this.stats.outlier_detection_ejections_active = this.hosts.filter((h) => h.ejected).length;
+      this.refreshBalancer();
+    });
+  }
+
+  get policy(): ClusterPolicy {
+    return this.#policy;
+  }
+
+  /** Replaces the circuit breakers and outlier detection (a CDS update changed them). */
+  setPolicy(policy: ClusterPolicy): void {
+    if (JSON.stringify(policy) === JSON.stringify(this.#policy)) return;
+    this.#policy = policy;
+    this.#outliers?.close();
+    this.#outliers = this.#detectorFor(policy);
+  }
+
+  /** Circuit breaker max_requests: false when the cluster has as many requests in flight. */
+  admitRequest(): boolean {
+    return this.stats.upstream_rq_active < this.#policy.circuitBreakers.maxRequests;
+  }
+
+  /** Circuit breaker max_connections, checked before a pool opens another connection. */
+  mayOpenConnection(): boolean {
+    let n = 0;
+    for (const h of this.hosts) n += h.connectionCount();
+    const ok = n < this.#policy.circuitBreakers.maxConnections;
+    if (!ok) this.stats.upstream_cx_overflow++;
+    return ok;
+  }
+
+  /** Circuit breaker max_pending_requests: requests queued on connections still connecting. */
+  pendingRequests(): number {
+    let n = 0;
+    for (const h of this.hosts) for (const p of h.pools()) for (const c of p.connections) n += c.queuedCount;
+    return n;
+  }
+
+  get maxPendingRequests(): number {
+    return this.#policy.circuitBreakers.maxPendingRequests;
+  }
+
+  /** Circuit breaker max_retries, or the retry budget when one is set. */
+  admitRetry(): boolean {
+    const cb = this.#policy.circuitBreakers;
+    const limit =
+      cb.retryBudget === undefined
+        ? cb.maxRetries
+        : Math.max(cb.retryBudget.minRetryConcurrency, Math.floor((this.stats.upstream_rq_active * cb.retryBudget.budgetPercent) / 100));
+    return this.retriesActive < limit;
+  }
+
+  /** Feeds outlier detection: ok for an answer, false for an error reply, reset or timeout. */
+  reportResult(host: Host, ok: boolean): void {
+    if (this.#outliers === undefined) return;
+    if (ok) this.#outliers.success(host);
+    else this.#outliers.failure(host);
   }
 
   /** A healthy host, or undefined when none is; `hashKey` feeds ring hash and maglev. */
@@ -146,6 +246,7 @@ export class Cluster {
   }
 
   close(): void {
+    this.#outliers?.close();
     for (const h of this.hosts) h.close();
   }
 }

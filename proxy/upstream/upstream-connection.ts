@@ -96,6 +96,16 @@ export class UpstreamConnection {
     return this.#pending.size;
   }
 
+  /** Requests written before the connection was up (circuit breaker: max_pending_requests). */
+  get queuedCount(): number {
+    return this.#early?.length ?? 0;
+  }
+
+  /** True while its write buffers are over the high watermark (mirrors are dropped then). */
+  get congested(): boolean {
+    return this.#out.pendingBytes > this.#opts.highWatermark;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }

@@ -8,6 +8,8 @@ export interface PoolOptions {
   highWatermark: number;
   /** Connections to open at most; requests are spread over them. */
   size: number;
+  /** The cluster's connection circuit breaker: false when no more may be opened. */
+  mayOpen?(): boolean;
   createCodec(): ClientCodec;
 }
 
@@ -29,7 +31,7 @@ export class UpstreamPool {
 
   pick(): UpstreamConnection {
     const conns = this.#conns;
-    if (conns.length < this.#opts.size) return this.#open();
+    if (conns.length < this.#opts.size && (conns.length === 0 || this.#opts.mayOpen?.() !== false)) return this.#open();
     let best = conns[0]!;
     // Open streams count as load too: they are long-lived and each carries its own frames.
     let bestLoad = best.pendingCount + best.streamCount;

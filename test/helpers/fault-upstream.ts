@@ -6,7 +6,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { dubboHeader, hessianEncode, splitFrames } from './dubbo-frames.js';
 
-export type FaultMode = 'reset' | 'blackhole' | 'pause-then-echo' | 'echo';
+export type FaultMode = 'reset' | 'blackhole' | 'pause-then-echo' | 'echo' | 'error-reply';
 
 export interface FaultUpstream {
   readonly port: number;
@@ -36,6 +36,11 @@ export async function startFaultUpstream(mode: FaultMode): Promise<FaultUpstream
         }
         if (mode === 'blackhole') continue;
         if ((f.flag & 0x40) === 0) continue; // one-way
+        if (mode === 'error-reply') {
+          const err = hessianEncode('fault upstream: server error');
+          s.write(Buffer.concat([dubboHeader(0x02, 80, f.id, err.length), err]));
+          continue;
+        }
         const body = Buffer.concat([hessianEncode(1), hessianEncode(`echo ${f.body.length}`)]);
         s.write(Buffer.concat([dubboHeader(0x02, 20, f.id, body.length), body]));
       }
