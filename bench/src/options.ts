@@ -65,6 +65,8 @@ export interface BenchOptions {
   readonly json: string | undefined;
   readonly html: string | undefined;
   readonly meltemiCli: string;
+  /** A YAML file with a list of `meta_protocol_filters` entries put before the router (filter cost runs). */
+  readonly meltemiFilters: string | undefined;
   /** Write V8 CPU profiles of the Meltemi targets here (`node --cpu-prof`); undefined: no profiling. */
   readonly profileDir: string | undefined;
 }
@@ -124,6 +126,7 @@ export const USAGE = `usage: meltemi-bench [scenario.yaml | scenario-name] [flag
   --pin-echo <cpus>         taskset -c list for the echo server
   --pin-loadgen <cpus>      taskset -c list for the load generators
   --meltemi-cli <path>      proxy entry point (default ../dist/proxy/cli.js)
+  --meltemi-filters <file>  YAML list of meta_protocol_filters entries to run before the router
   --json <file>             also write the raw results (per round, histograms, samples) as JSON
   --html <file>             also write a self-contained HTML report with charts
   --cpu-prof <dir>          run Meltemi under node --cpu-prof, profiles written to <dir> when it stops;
@@ -135,7 +138,7 @@ export function loadOptions(argv: readonly string[]): BenchOptions | null {
   const stringFlags = [
     'scenario', 'protocol', 'codec-module', 'mode', 'connections', 'inflight', 'rate', 'sweep-rates', 'p99-bound', 'duration',
     'warmup', 'rounds', 'payload', 'generators', 'drain-timeout', 'sample-interval', 'targets', 'external', 'external-pid',
-    'echo-port', 'pin-proxy', 'pin-echo', 'pin-loadgen', 'meltemi-cli', 'json', 'html', 'cpu-prof',
+    'echo-port', 'pin-proxy', 'pin-echo', 'pin-loadgen', 'meltemi-cli', 'meltemi-filters', 'json', 'html', 'cpu-prof',
   ] as const;
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -204,6 +207,7 @@ export function loadOptions(argv: readonly string[]): BenchOptions | null {
     json: flags.json,
     html: flags.html,
     meltemiCli: flags['meltemi-cli'] ?? DEFAULT_MELTEMI_CLI,
+    meltemiFilters: flags['meltemi-filters'],
     profileDir: flags['cpu-prof'],
   };
   if (opts.generators > opts.connections) throw new Error(`generators (${opts.generators}) > connections (${opts.connections})`);

@@ -44,6 +44,12 @@ const RESULT_WITH_EXCEPTION_AND_ATTACHMENTS = 0x93;
  */
 export class DubboCodec implements ServerCodec, ClientCodec {
   readonly #maxFrameSize: number;
+  /**
+   * Whether this connection's client reads response attachments: Dubbo sends result flags
+   * 3-5 only to requests whose dubbo version is 2.0.2 to 2.0.99
+   * (Version.isSupportResponseAttachment); taken from the requests this codec decoded.
+   */
+  #clientReadsResponseAttachments = false;
 
   constructor(ctx: CodecContext) {
     this.#maxFrameSize = ctx.maxFrameSize;
@@ -64,7 +70,9 @@ export class DubboCodec implements ServerCodec, ClientCodec {
       );
     }
     if (reader.length < HEADER_SIZE + bodyLength) return undefined;
-    return toMessage(reader.take(HEADER_SIZE + bodyLength));
+    const msg = toMessage(reader.take(HEADER_SIZE + bodyLength));
+    if (msg.body !== undefined) this.#clientReadsResponseAttachments = supportsResponseAttachments(msg.body.dubboVersion);
+    return msg;
   }
 
   setRequestId(message: Message, id: RequestId): void {
@@ -76,7 +84,9 @@ export class DubboCodec implements ServerCodec, ClientCodec {
     if (mutation === null || mutation.size === 0) return message.frame;
     if (!(message instanceof DubboMessage)) return message.frame;
     if (message.body !== undefined) return mutateRequest(message, message.body, mutation);
-    if (message.type === MessageType.Response || message.type === MessageType.Error) return mutateResponse(message, mutation);
+    if (message.type === MessageType.Response || message.type === MessageType.Error) {
+      return mutateResponse(message, mutation, this.#clientReadsResponseAttachments);
+    }
     return message.frame;
   }
 
@@ -155,12 +165,30 @@ function mutateRequest(message: DubboMessage, body: RequestBody, mutation: Mutat
   return rebuild(message, offset, body.attachments.encodeWith(mutation));
 }
 
-/** Response attachments exist only with result flags 3-5 (dubbo 2.0.2+ peers). */
-function mutateResponse(message: DubboMessage, mutation: Mutation): Buffer {
+/** Dubbo's Version.isSupportResponseAttachment: 2.0.2 <= version <= 2.0.99. */
+function supportsResponseAttachments(version: string): boolean {
+  const m = /^2\.0\.(\d+)/.exec(version);
+  if (m === null) return false;
+  const patch = Number(m[1]);
+  return patch >= 2 && patch <= 99;
+}
+
+/**
+ * Response attachments ride with result flags 3-5. A response with flag 0-2 gets the
+ * matching "with attachments" flag and a map when the client reads them (Aeraki never applies
+ * response mutations at all); for older clients the bytes stay as they are.
+ */
+function mutateResponse(message: DubboMessage, mutation: Mutation, clientReadsAttachments: boolean): Buffer {
   if (message.frame[3] !== Status.OK) return message.frame;
   try {
     const r = new Hessian2Reader(message.frame, HEADER_SIZE);
     const flag = r.readInt();
+    if (flag >= 0 && flag <= 2) {
+      if (!clientReadsAttachments || message.frame[HEADER_SIZE] !== 0x90 + flag) return message.frame;
+      const out = rebuild(message, message.frame.length, new Attachments().encodeWith(mutation));
+      out[HEADER_SIZE] = 0x90 + flag + 3;
+      return out;
+    }
     if (flag < 3 || flag > 5) return message.frame;
     if (flag !== 5) r.skipValue();
     const offset = r.pos;

@@ -2,6 +2,12 @@ import { EMPTY_METADATA, MessageType, ResponseStatus } from '../api/index.js';
 import type { Message, Metadata, RequestId } from '../api/index.js';
 import { HEADER_SIZE } from './frame.js';
 import type { RequestBody } from './request-body.js';
+import { Attachments } from './attachments.js';
+import { Hessian2Reader } from './hessian2-reader.js';
+
+function isOkResponse(type: MessageType, frame: Buffer): boolean {
+  return (type === MessageType.Response || type === MessageType.Error) && frame[3] === 20 && (frame[2]! & 0x80) === 0;
+}
 
 /** Metadata of a Dubbo request: header strings first, attachments on demand. */
 export class RequestMetadata implements Metadata {
@@ -40,6 +46,43 @@ export class RequestMetadata implements Metadata {
   }
 }
 
+/**
+ * Metadata of an OK response: the attachments of result flags 3-5 (dubbo 2.0.2+ peers), read
+ * on first use. Other responses carry none.
+ */
+export class ResponseMetadata implements Metadata {
+  readonly #frame: Buffer;
+  #values: Map<string, string> | undefined;
+
+  constructor(frame: Buffer) {
+    this.#frame = frame;
+  }
+
+  #parse(): Map<string, string> {
+    if (this.#values !== undefined) return this.#values;
+    this.#values = new Map();
+    try {
+      const r = new Hessian2Reader(this.#frame, HEADER_SIZE);
+      const flag = r.readInt();
+      if (flag >= 3 && flag <= 5) {
+        if (flag !== 5) r.skipValue();
+        this.#values = Attachments.parse(r).values;
+      }
+    } catch {
+      // An undecodable result carries no readable attachments; the bytes still pass through.
+    }
+    return this.#values;
+  }
+
+  get(key: string): string | undefined {
+    return this.#parse().get(key);
+  }
+
+  entries(): Iterable<[string, string]> {
+    return this.#parse().entries();
+  }
+}
+
 export class DubboMessage implements Message {
   type: MessageType;
   requestId: RequestId;
@@ -62,7 +105,7 @@ export class DubboMessage implements Message {
     this.bodySize = frame.length - HEADER_SIZE;
     this.status = status;
     this.body = body;
-    this.metadata = body === undefined ? EMPTY_METADATA : new RequestMetadata(body);
+    this.metadata = body !== undefined ? new RequestMetadata(body) : isOkResponse(type, frame) ? new ResponseMetadata(frame) : EMPTY_METADATA;
   }
 
   get operationName(): string {

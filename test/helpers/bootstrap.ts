@@ -9,6 +9,7 @@ export interface RouteSpec {
   weighted?: Record<string, number>;
   timeout?: string;
   requestMutation?: Record<string, string>;
+  responseMutation?: Record<string, string>;
   /** Metadata keys of the route's hash policy (consistent hashing). */
   hashPolicy?: string[];
 }
@@ -55,6 +56,9 @@ export function metaProtocolListener(spec: ListenerSpec): object {
                   },
                   ...(r.requestMutation !== undefined
                     ? { request_mutation: Object.entries(r.requestMutation).map(([key, value]) => ({ key, value })) }
+                    : {}),
+                  ...(r.responseMutation !== undefined
+                    ? { response_mutation: Object.entries(r.responseMutation).map(([key, value]) => ({ key, value })) }
                     : {}),
                 })),
               },

@@ -2,10 +2,10 @@
 // routed on two metadata keys to the echo server, starts `node dist/proxy/cli.js -c <file>`
 // (with `--concurrency <n>` for a multi-worker target), and waits until the listener accepts.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { pidOf, spawnNode, stopChild } from './children.ts';
 import { freePort, waitForPort } from './net-util.ts';
 import type { BenchProtocol } from '../protocols/protocol.ts';
@@ -15,7 +15,7 @@ const READY_TIMEOUT_MS = 10_000;
 /** Keep this much of the proxy's stderr to show when it fails. */
 const STDERR_TAIL_BYTES = 4096;
 
-export function bootstrap(listenerPort: number, echoPort: number, protocol: BenchProtocol): string {
+export function bootstrap(listenerPort: number, echoPort: number, protocol: BenchProtocol, filters: readonly object[] = []): string {
   const socketAddress = (port: number): object => ({ socket_address: { address: '127.0.0.1', port_value: port } });
   return stringify({
     admin: { address: socketAddress(0) },
@@ -44,7 +44,7 @@ export function bootstrap(listenerPort: number, echoPort: number, protocol: Benc
                         },
                       ],
                     },
-                    meta_protocol_filters: [{ name: 'aeraki.meta_protocol.filters.router' }],
+                    meta_protocol_filters: [...filters, { name: 'aeraki.meta_protocol.filters.router' }],
                   },
                 },
               ],
@@ -80,9 +80,11 @@ export interface MeltemiStart {
   readonly nofile: number;
   /** V8 CPU profile directory (`node --cpu-prof`), or undefined. */
   readonly profileDir: string | undefined;
+  /** YAML file listing filters to run before the router, or undefined for the router alone. */
+  readonly filters?: string | undefined;
 }
 
-export async function startMeltemi({ cli, echoPort, cpus, protocol, name, workers, nofile, profileDir }: MeltemiStart): Promise<RunningTarget> {
+export async function startMeltemi({ cli, echoPort, cpus, protocol, name, workers, nofile, profileDir, filters }: MeltemiStart): Promise<RunningTarget> {
   if (!existsSync(cli)) {
     throw new Error(
       `meltemi target: ${cli} does not exist. Build the proxy first (cd /work/main && npm run build), ` +
@@ -92,7 +94,9 @@ export async function startMeltemi({ cli, echoPort, cpus, protocol, name, worker
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'meltemi-bench-'));
   const file = join(dir, 'bootstrap.yaml');
-  writeFileSync(file, bootstrap(port, echoPort, protocol));
+  const extra = filters === undefined ? [] : (parse(readFileSync(filters, 'utf8')) as unknown);
+  if (!Array.isArray(extra)) throw new Error(`--meltemi-filters ${filters}: expected a YAML list of filter entries`);
+  writeFileSync(file, bootstrap(port, echoPort, protocol, extra as object[]));
   // The profile is written when the process exits normally, which Meltemi does on SIGTERM.
   const args = profileDir === undefined ? [cli, '-c', file] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, cli, '-c', file];
   if (protocol.codecPackage !== undefined) args.push('--codec', `${protocol.codecName}=${protocol.codecPackage}`);

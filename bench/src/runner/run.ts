@@ -93,6 +93,7 @@ export async function runBench(opts: BenchOptions, protocol: BenchProtocol, cb: 
       const t = await startTarget(name, {
         echoPort,
         meltemiCli: opts.meltemiCli,
+        meltemiFilters: opts.meltemiFilters,
         proxyCpus: opts.pin.proxy,
         protocol,
         external: opts.external,

@@ -13,6 +13,7 @@ export type { RunningTarget } from './target-names.ts';
 export interface TargetContext {
   readonly echoPort: number;
   readonly meltemiCli: string;
+  readonly meltemiFilters: string | undefined;
   readonly proxyCpus: string | undefined;
   readonly protocol: BenchProtocol;
   readonly external: ExternalTarget | undefined;
@@ -31,7 +32,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   if (name === 'external') return checkExternal(ctx);
   const workers = name === 'meltemi' ? null : meltemiWorkers(name);
   if (name !== 'meltemi' && workers === null) throw new Error(`unknown target ${name}`);
-  return startMeltemi({ cli: ctx.meltemiCli, echoPort: ctx.echoPort, cpus: ctx.proxyCpus, protocol: ctx.protocol, name, workers, nofile: ctx.nofile, profileDir: ctx.profileDir });
+  return startMeltemi({ cli: ctx.meltemiCli, echoPort: ctx.echoPort, cpus: ctx.proxyCpus, protocol: ctx.protocol, name, workers, nofile: ctx.nofile, profileDir: ctx.profileDir, filters: ctx.meltemiFilters });
 }
 
 async function startPipe(ctx: TargetContext): Promise<RunningTarget> {

@@ -8,7 +8,14 @@ import type { AddressInfo } from 'node:net';
 
 const require = createRequire(import.meta.url);
 
+/** The request as sofa-rpc-node hands it to a service method (through the context). */
+interface SofaRequest {
+  data: { requestProps: Record<string, string> };
+}
+
 interface SofaServer {
+  /** Replaced so that service methods get the request as `this` (to read its attachments). */
+  createContext(req: SofaRequest): unknown;
   addService(info: { interfaceName: string; version?: string; group?: string }, impl: Record<string, (...args: unknown[]) => Promise<unknown>>): void;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -46,7 +53,8 @@ const quiet: QuietLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export interface Provider {
   readonly port: number;
-  readonly calls: { method: string; args: unknown[] }[];
+  /** Every call with its arguments and the attachments it arrived with. */
+  readonly calls: { method: string; args: unknown[]; attachments: Record<string, string> }[];
   close(): Promise<void>;
 }
 
@@ -63,13 +71,15 @@ export interface ProviderOptions {
 /** A sofa-rpc-node Dubbo provider of com.example.DemoService: sayHello, plus, boom, slow, fire. */
 export async function startSofaProvider(opts: ProviderOptions): Promise<Provider> {
   const server = new sofa.server.RpcServer({ logger: quiet, port: 0, protocol });
-  const calls: { method: string; args: unknown[] }[] = [];
+  server.createContext = (req: SofaRequest) => ({ req });
+  const calls: { method: string; args: unknown[]; attachments: Record<string, string> }[] = [];
+  let current: Record<string, string> = {};
   const record = (method: string, args: unknown[]): void => {
-    calls.push({ method, args });
+    calls.push({ method, args, attachments: current });
   };
   const info: { interfaceName: string; version?: string; group?: string } = { interfaceName: opts.interfaceName ?? 'com.example.DemoService', version: opts.version ?? '1.0.0' };
   if (opts.group !== undefined) info.group = opts.group;
-  server.addService(info, {
+  const impl: Record<string, (...args: unknown[]) => Promise<unknown>> = {
     async sayHello(...args: unknown[]) {
       record('sayHello', args);
       if (opts.delayMs !== undefined) await new Promise((r) => setTimeout(r, opts.delayMs));
@@ -88,7 +98,15 @@ export async function startSofaProvider(opts: ProviderOptions): Promise<Provider
       await new Promise((r) => setTimeout(r, Number(args[0])));
       return `slow from ${opts.name}`;
     },
-  });
+  };
+  const withAttachments: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const [name, fn] of Object.entries(impl)) {
+    withAttachments[name] = async function (this: { req?: SofaRequest }, ...args: unknown[]) {
+      current = { ...(this?.req?.data.requestProps ?? {}) };
+      return fn(...args);
+    };
+  }
+  server.addService(info, withAttachments);
   await server.start();
   return {
     port: server._servers[0]!.address().port,
