@@ -4,6 +4,7 @@
  */
 import type { CompiledCluster } from '../proxy/config/compile.js';
 import { clusterPolicyOf } from '../proxy/upstream/cluster-policy.js';
+import { localityFacts, subsetLabels } from '../proxy/upstream/endpoint-facts.js';
 import { LB_POLICIES } from '../proxy/upstream/lb/index.js';
 import type { ClusterLbConfig, LbPolicy } from '../proxy/upstream/lb/index.js';
 import { compileListener } from '../proxy/config/compile-listener.js';
@@ -185,7 +186,8 @@ export function hostsOf(cla: unknown, path: string, errors: string[]): HostConfi
   const hosts: HostConfig[] = [];
   const start = errors.length;
   arr(isObj(cla) ? cla['endpoints'] : undefined).forEach((loc, i) => {
-    if (!isObj(loc) || Number(loc['priority'] ?? 0) !== 0) return;
+    if (!isObj(loc)) return;
+    const facts = localityFacts(loc);
     arr(loc['lb_endpoints']).forEach((e, j) => {
       const ep = isObj(e) && isObj(e['endpoint']) ? e['endpoint'] : undefined;
       const addr = ep !== undefined && isObj(ep['address']) ? ep['address'] : undefined;
@@ -202,7 +204,17 @@ export function hostsOf(cla: unknown, path: string, errors: string[]): HostConfi
       const status = isObj(e) && typeof e['health_status'] === 'string' ? e['health_status'] : 'UNKNOWN';
       const w = isObj(e) ? e['load_balancing_weight'] : undefined;
       const weight = isObj(w) ? Number(w['value'] ?? 1) : typeof w === 'number' ? w : 1;
-      hosts.push({ address: sa['address'], port, healthy: status === 'UNKNOWN' || status === 'HEALTHY' || status === 'DEGRADED', weight });
+      const labels = isObj(e) ? subsetLabels(e) : undefined;
+      hosts.push({
+        address: sa['address'],
+        port,
+        healthy: status === 'UNKNOWN' || status === 'HEALTHY' || status === 'DEGRADED',
+        weight,
+        priority: facts.priority,
+        locality: facts.locality,
+        ...(facts.localityWeight !== undefined ? { localityWeight: facts.localityWeight } : {}),
+        ...(labels !== undefined ? { labels } : {}),
+      });
     });
   });
   return errors.length > start ? undefined : hosts;

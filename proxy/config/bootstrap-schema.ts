@@ -84,6 +84,8 @@ export const metaRoute = object({
       ),
       /** Meltemi extension (Envoy's RouteAction has the same field): the request timeout. */
       timeout: optional(duration()),
+      /** Envoy's RouteAction.metadata_match: only hosts whose `envoy.lb` labels hold these (subsets). */
+      metadata_match: optional(object({ filter_metadata: record(unknownValue()) })),
       /**
        * Meltemi extension with Envoy's RouteAction.retry_policy fields. retry_on is a comma
        * list of connect-failure, reset, error-reply, per-try-timeout, or Envoy's 5xx and

@@ -1,5 +1,6 @@
 import type { HostConfig } from '../upstream/cluster.js';
 import { clusterPolicyOf } from '../upstream/cluster-policy.js';
+import { localityFacts, subsetLabels } from '../upstream/endpoint-facts.js';
 import type { ClusterPolicy } from '../upstream/cluster-policy.js';
 import type { ClusterLbConfig } from '../upstream/lb/index.js';
 import { bootstrap } from './bootstrap-schema.js';
@@ -40,15 +41,21 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 export function compileCluster(c: ClusterConfig): CompiledCluster {
   const hosts: HostConfig[] = [];
   for (const locality of c.load_assignment?.endpoints ?? []) {
+    const facts = localityFacts(locality as unknown as Record<string, unknown>);
     for (const e of locality.lb_endpoints) {
       const sa = e.endpoint.address.socket_address;
       if (sa === undefined) continue;
       const status = e.health_status ?? 'UNKNOWN';
+      const labels = subsetLabels(e as unknown as Record<string, unknown>);
       hosts.push({
         address: sa.address,
         port: sa.port_value ?? 0,
         healthy: status === 'UNKNOWN' || status === 'HEALTHY' || status === 'DEGRADED',
         weight: e.load_balancing_weight ?? 1,
+        priority: facts.priority,
+        locality: facts.locality,
+        ...(facts.localityWeight !== undefined ? { localityWeight: facts.localityWeight } : {}),
+        ...(labels !== undefined ? { labels } : {}),
       });
     }
   }

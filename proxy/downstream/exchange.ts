@@ -173,8 +173,9 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
     const listener = this.#down.listener;
     const cluster = this.#cluster!;
     const hashKey = cluster.usesHash ? this.#hashKey() : undefined;
-    let host = cluster.pick(hashKey);
-    for (let i = 0; i < 2 && avoid !== undefined && host === avoid && hashKey === undefined; i++) host = cluster.pick(undefined);
+    const subset = this.#route?.subset;
+    let host = cluster.pick(hashKey, subset);
+    for (let i = 0; i < 2 && avoid !== undefined && host === avoid && hashKey === undefined; i++) host = cluster.pick(undefined, subset);
     if (host === undefined) {
       this.sendLocalReply(ErrorType.NoHealthyUpstream, `meta protocol router: no healthy upstream for '${cluster.name}'`);
       return false;

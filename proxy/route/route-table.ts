@@ -1,5 +1,6 @@
 import type { Metadata } from '../../codecs/api/index.js';
 import type { MetaRouteConfig, RouteConfigurationConfig } from '../config/bootstrap-schema.js';
+import type { SubsetSelector } from '../upstream/cluster.js';
 import { compileHeaderMatcher } from './header-matcher.js';
 import type { MetadataPredicate } from './header-matcher.js';
 
@@ -37,6 +38,8 @@ export class RouteEntry {
   /** Request timeout in ms, or undefined to use the listener default. */
   readonly timeoutMs: number | undefined;
   readonly retryPolicy: RetryPolicy | undefined;
+  /** The subset of the cluster's hosts to use (metadata_match on `envoy.lb` labels). */
+  readonly subset: SubsetSelector | undefined;
   readonly stats: RouteStats = { requests: 0, responses: 0, errors: 0, localReplies: 0 };
 
   constructor(config: MetaRouteConfig, index: number) {
@@ -62,6 +65,7 @@ export class RouteEntry {
     }));
     this.timeoutMs = config.route.timeout;
     this.retryPolicy = compileRetryPolicy(this.name, config.route.retry_policy);
+    this.subset = compileSubset(config.route.metadata_match?.filter_metadata['envoy.lb']);
   }
 
   matches(metadata: Metadata): boolean {
@@ -82,6 +86,15 @@ export class RouteEntry {
     const names = this.#cluster !== undefined ? [this.#cluster] : this.#weighted.map((w) => w.name);
     return [...names, ...this.mirrors.map((m) => m.cluster)];
   }
+}
+
+function compileSubset(labels: unknown): SubsetSelector | undefined {
+  if (typeof labels !== 'object' || labels === null) return undefined;
+  const entries = Object.entries(labels as Record<string, unknown>)
+    .map(([k, v]) => [k, String(v)] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  if (entries.length === 0) return undefined;
+  return { key: JSON.stringify(entries), entries };
 }
 
 /** What makes a try fail in a way worth another try. */

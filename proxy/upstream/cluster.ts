@@ -2,7 +2,7 @@ import type { ClientCodec, CodecContext, CodecFactory } from '../../codecs/api/i
 import { ClusterStats, HostStats } from '../stats.js';
 import { DEFAULT_POLICY } from './cluster-policy.js';
 import type { ClusterPolicy } from './cluster-policy.js';
-import { createLoadBalancer, usesHash } from './lb/index.js';
+import { createClusterBalancer, usesHash } from './lb/index.js';
 import type { ClusterLbConfig, LoadBalancer } from './lb/index.js';
 import { OutlierDetector } from './outlier-detector.js';
 import { UpstreamPool } from './upstream-pool.js';
@@ -14,6 +14,14 @@ export interface HostConfig {
   port: number;
   healthy: boolean;
   weight: number;
+  /** EDS priority level (0 is the highest). */
+  priority?: number;
+  /** `region/zone/sub_zone`. */
+  locality?: string;
+  /** The locality's load_balancing_weight, when set (locality-weighted balancing). */
+  localityWeight?: number;
+  /** Subset labels (`filter_metadata["envoy.lb"]`). */
+  labels?: Record<string, string>;
 }
 
 /** One upstream endpoint, with a connection pool per codec variant. */
@@ -23,6 +31,10 @@ export class Host {
   /** Health from EDS (or the bootstrap); `healthy` also accounts for outlier ejection. */
   #edsHealthy: boolean;
   weight: number;
+  priority: number;
+  locality: string;
+  localityWeight: number | undefined;
+  labels: Readonly<Record<string, string>>;
   /** Outlier detection state. */
   consecutiveErrors = 0;
   ejected = false;
@@ -38,6 +50,20 @@ export class Host {
     this.port = cfg.port;
     this.#edsHealthy = cfg.healthy;
     this.weight = cfg.weight;
+    this.priority = cfg.priority ?? 0;
+    this.locality = cfg.locality ?? '';
+    this.localityWeight = cfg.localityWeight;
+    this.labels = cfg.labels ?? {};
+  }
+
+  /** Takes the EDS facts of an update for a host that stays. */
+  update(cfg: HostConfig): void {
+    this.healthy = cfg.healthy;
+    this.weight = cfg.weight;
+    this.priority = cfg.priority ?? 0;
+    this.locality = cfg.locality ?? '';
+    this.localityWeight = cfg.localityWeight;
+    this.labels = cfg.labels ?? {};
   }
 
   /** Eligible for new requests: healthy per EDS and not ejected by outlier detection. */
@@ -95,6 +121,12 @@ export class Host {
   }
 }
 
+/** A route's `metadata_match` (`filter_metadata["envoy.lb"]`), compiled once with a cache key. */
+export interface SubsetSelector {
+  readonly key: string;
+  readonly entries: readonly (readonly [string, string])[];
+}
+
 export interface ClusterSettings {
   connectionsPerHost: number;
   highWatermark: number;
@@ -131,7 +163,7 @@ export class Cluster {
     this.hosts = hosts.map((h) => new Host(this, h));
     this.#lbConfig = lb;
     this.usesHash = usesHash(lb.policy);
-    this.#lb = createLoadBalancer(lb.policy, this.hosts, lb);
+    this.#lb = createClusterBalancer(lb.policy, this.hosts, lb);
     this.#policy = policy;
     this.#outliers = this.#detectorFor(policy);
   }
@@ -198,9 +230,23 @@ export class Cluster {
     else this.#outliers.failure(host);
   }
 
-  /** A healthy host, or undefined when none is; `hashKey` feeds ring hash and maglev. */
-  pick(hashKey?: bigint): Host | undefined {
-    return this.#lb.pick(hashKey);
+  /** Balancers over the hosts of each subset asked for (route metadata_match), built on first use. */
+  readonly #subsets = new Map<string, LoadBalancer<Host>>();
+
+  /**
+   * A healthy host, or undefined when none is; `hashKey` feeds ring hash and maglev;
+   * `subset` keeps to hosts whose `envoy.lb` labels hold every given key/value (no fallback,
+   * as Envoy's subset balancer without a fallback policy).
+   */
+  pick(hashKey?: bigint, subset?: SubsetSelector): Host | undefined {
+    if (subset === undefined) return this.#lb.pick(hashKey);
+    let lb = this.#subsets.get(subset.key);
+    if (lb === undefined) {
+      const hosts = this.hosts.filter((h) => subset.entries.every(([k, v]) => h.labels[k] === v));
+      lb = createClusterBalancer(this.#lbConfig.policy, hosts, this.#lbConfig);
+      this.#subsets.set(subset.key, lb);
+    }
+    return lb.pick(hashKey);
   }
 
   /** Switches the balancing policy (a CDS update changed it). */
@@ -208,12 +254,14 @@ export class Cluster {
     if (JSON.stringify(lb) === JSON.stringify(this.#lbConfig)) return;
     this.#lbConfig = lb;
     this.usesHash = usesHash(lb.policy);
-    this.#lb = createLoadBalancer(lb.policy, this.hosts, lb);
+    this.#lb = createClusterBalancer(lb.policy, this.hosts, lb);
+    this.#subsets.clear();
   }
 
   /** Rebuilds the balancer after host health or the host set changed. */
   refreshBalancer(): void {
-    this.#lb = createLoadBalancer(this.#lbConfig.policy, this.hosts, this.#lbConfig);
+    this.#lb = createClusterBalancer(this.#lbConfig.policy, this.hosts, this.#lbConfig);
+    this.#subsets.clear();
   }
 
   /**
@@ -228,8 +276,7 @@ export class Cluster {
       const kept = byId.get(id);
       if (kept !== undefined) {
         byId.delete(id);
-        kept.healthy = cfg.healthy;
-        kept.weight = cfg.weight;
+        kept.update(cfg);
         next.push(kept);
       } else {
         next.push(new Host(this, cfg));

@@ -90,3 +90,29 @@ describe('RANDOM and LEAST_REQUEST', () => {
     });
   }
 });
+
+describe('subsets by endpoint labels (route metadata_match)', () => {
+  test('a route with metadata_match reaches only the hosts labelled so; no match means no healthy upstream', async () => {
+    const labelled = (port: number, version: string): object => ({
+      endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } },
+      metadata: { filter_metadata: { 'envoy.lb': { version } } },
+    });
+    const listener = metaProtocolListener({ routes: [{ name: 'v2', cluster: 'demo' }] }) as {
+      filter_chains: { filters: { typed_config: { route_config: { routes: { route: Record<string, unknown> }[] } } }[] }[];
+    };
+    listener.filter_chains[0]!.filters[0]!.typed_config.route_config.routes[0]!.route['metadata_match'] = { filter_metadata: { 'envoy.lb': { version: 'v2' } } };
+    const cluster = {
+      name: 'demo',
+      connect_timeout: '1s',
+      type: 'STATIC',
+      load_assignment: { cluster_name: 'demo', endpoints: [{ lb_endpoints: [labelled(providers[0]!.port, 'v1'), labelled(providers[1]!.port, 'v2'), labelled(providers[2]!.port, 'v2')] }] },
+    };
+    const proxy = await startMeltemi(bootstrapOf([listener], [cluster]));
+    try {
+      const got = await answers(proxy.listenerPort('main'), Array.from({ length: 60 }, (_, i) => `u${i}`));
+      assert.deepEqual(new Set(got), new Set(['p2', 'p3']));
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createLoadBalancer, hashOfValues, xxhash64 } from '../../proxy/upstream/lb/index.js';
+import { createClusterBalancer, createLoadBalancer, hashOfValues, xxhash64 } from '../../proxy/upstream/lb/index.js';
 import type { LbHost, LbPolicy } from '../../proxy/upstream/lb/index.js';
 
 interface FakeHost extends LbHost {
@@ -78,4 +78,52 @@ describe('load balancers', () => {
       assert.ok(moved > 0.1 && moved < 0.32, `${policy} moved ${moved}`);
     });
   }
+});
+
+describe('priority levels and locality weights (Envoy semantics)', () => {
+  interface TH extends LbHost {
+    healthy: boolean;
+    priority: number;
+    locality: string;
+    localityWeight: number | undefined;
+  }
+  const th = (id: string, priority: number, locality = '', localityWeight?: number): TH => ({
+    id,
+    healthy: true,
+    weight: 1,
+    priority,
+    locality,
+    localityWeight,
+    activeRequests: () => 0,
+  });
+  const share = (hosts: TH[], n = 20_000): Map<string, number> => {
+    const lb = createClusterBalancer('ROUND_ROBIN', hosts);
+    const out = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const h = lb.pick(undefined)!;
+      out.set(h.id, (out.get(h.id) ?? 0) + 1 / n);
+    }
+    return out;
+  };
+
+  test('priority 0 takes everything while healthy; degraded past the overprovisioning factor, traffic spills to priority 1', () => {
+    const hosts = [th('a0', 0), th('b0', 0), th('c0', 0), th('d0', 0), th('p1', 1)];
+    assert.equal(share(hosts).get('p1') ?? 0, 0);
+    hosts[0]!.healthy = false; // 75% healthy x 1.4 > 100%: no spill
+    assert.equal(share(hosts).get('p1') ?? 0, 0);
+    hosts[1]!.healthy = false; // 50% x 1.4 = 70%: 30% spills
+    const s = share(hosts).get('p1') ?? 0;
+    assert.ok(Math.abs(s - 0.3) < 0.03, `spill ${s}`);
+  });
+
+  test('locality weights split traffic, scaled by each locality health', () => {
+    const hosts = [th('a1', 0, 'r/a', 3), th('a2', 0, 'r/a', 3), th('b1', 0, 'r/b', 1)];
+    const s = share(hosts);
+    const a = (s.get('a1') ?? 0) + (s.get('a2') ?? 0);
+    assert.ok(Math.abs(a - 0.75) < 0.03, `locality a got ${a}`);
+    hosts[0]!.healthy = false; // a: 50% x 1.4 = 70% health, weight 3 x 0.7 = 2.1 against 1
+    const s2 = share(hosts);
+    const a2 = s2.get('a2') ?? 0;
+    assert.ok(Math.abs(a2 - 2.1 / 3.1) < 0.03, `locality a got ${a2}`);
+  });
 });

@@ -55,7 +55,7 @@ test('clusters: EDS service name, static hosts, unsupported kinds kept without h
   assert.deepEqual(errors, []);
 });
 
-test('endpoints: priority 0 only, health and weight; an invalid address is an error', () => {
+test('endpoints: every priority with its level and locality, health and weight; an invalid address is an error', () => {
   const res = wire({
     '@type': ENDPOINT_TYPE,
     cluster_name: 'x',
@@ -66,13 +66,19 @@ test('endpoints: priority 0 only, health and weight; an invalid address is an er
           { endpoint: { address: { socket_address: { address: '10.0.0.2', port_value: 20880 } } }, health_status: 'UNHEALTHY' },
         ],
       },
-      { priority: 1, lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.3', port_value: 20880 } } } }] },
+      {
+        priority: 1,
+        locality: { region: 'r', zone: 'z' },
+        load_balancing_weight: { value: 2 },
+        lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.3', port_value: 20880 } } }, metadata: { filter_metadata: { 'envoy.lb': { version: 'v2' } } } }],
+      },
     ],
   });
   const errors: string[] = [];
   assert.deepEqual(hostsOf(res, 'x', errors), [
-    { address: '10.0.0.1', port: 20880, healthy: true, weight: 3 },
-    { address: '10.0.0.2', port: 20880, healthy: false, weight: 1 },
+    { address: '10.0.0.1', port: 20880, healthy: true, weight: 3, priority: 0, locality: '//' },
+    { address: '10.0.0.2', port: 20880, healthy: false, weight: 1, priority: 0, locality: '//' },
+    { address: '10.0.0.3', port: 20880, healthy: true, weight: 1, priority: 1, locality: 'r/z/', localityWeight: 2, labels: { version: 'v2' } },
   ]);
   assert.deepEqual(errors, []);
   assert.equal(hostsOf(wire(cla('y', [0])), 'y', errors), undefined);

@@ -1,6 +1,10 @@
 import { MaglevBalancer, RingHashBalancer } from './consistent-hash-balancers.js';
 import type { LbHost, LbPolicy, LoadBalancer } from './load-balancer.js';
 import { LeastRequestBalancer, RandomBalancer, RoundRobinBalancer } from './simple-balancers.js';
+import { PriorityLocalityBalancer, needsTiers } from './priority-balancer.js';
+import type { TieredHost } from './priority-balancer.js';
+
+export type { TieredHost } from './priority-balancer.js';
 
 export type { LbHost, LbPolicy, LoadBalancer } from './load-balancer.js';
 export { hashOfValues, xxhash64 } from './xxhash64.js';
@@ -22,6 +26,15 @@ export interface LbOptions {
   ringMaxSize?: number;
   maglevTableSize?: number;
   leastRequestChoices?: number;
+}
+
+/**
+ * The balancer of a cluster: `policy` over the hosts, split by EDS priority levels and
+ * locality weights when the hosts carry them.
+ */
+export function createClusterBalancer<H extends TieredHost>(policy: LbPolicy, hosts: readonly H[], opts: LbOptions = {}): LoadBalancer<H> {
+  if (!needsTiers(hosts)) return createLoadBalancer(policy, hosts, opts);
+  return new PriorityLocalityBalancer(hosts, (level) => createLoadBalancer(policy, level, opts));
 }
 
 /** The balancer of `policy` for one host set (rebuilt by the cluster when hosts change). */
