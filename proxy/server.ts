@@ -297,7 +297,7 @@ export class MeltemiServer {
       hosts: c.hosts.map((h) => {
         let cxActive = 0;
         for (const p of h.pools()) cxActive += p.connections.length;
-        return { address: h.address, port: h.port, healthy: h.healthy, ejected: false, weight: h.weight, cxActive, stats: { ...h.stats } };
+        return { address: h.address, port: h.port, healthy: h.edsHealthy, ejected: h.ejected, weight: h.weight, cxActive, stats: { ...h.stats } };
       }),
     }));
   }

@@ -75,6 +75,11 @@ export class Host {
     this.#edsHealthy = value;
   }
 
+  /** Health as EDS (or the bootstrap) says, ignoring outlier ejection (admin /clusters). */
+  get edsHealthy(): boolean {
+    return this.#edsHealthy;
+  }
+
   /** Upstream connections open to this host, in every pool. */
   connectionCount(): number {
     let n = 0;

@@ -115,6 +115,8 @@ describe('outlier detection', () => {
     assert.equal(errors, 3, 'exactly the three errors that trigger the ejection');
     assert.ok(first.slice(10).every((r) => r.status === 20), 'after the ejection every call reaches the good host');
     assert.equal(await stat(proxy, 'cluster.mixed.outlier_detection_ejections_active'), 1);
+    const clusters = await (await fetch(`http://127.0.0.1:${proxy.server.adminPort}/clusters`)).text();
+    assert.match(clusters, new RegExp(`mixed::127\\.0\\.0\\.1:${bad.port}::health_flags::.*failed_outlier_check`));
     await new Promise((r) => setTimeout(r, 900));
     assert.equal(await stat(proxy, 'cluster.mixed.outlier_detection_ejections_active'), 0);
     const later = await sequential(proxy.listenerPort('main'), 4);
