@@ -77,7 +77,9 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
       if (st === undefined) return;
       if (msg.type === 'meltemi.ready') {
         st.ready = true;
-        if (latest !== undefined) send(w, { type: 'meltemi.snapshot', ...latest });
+        // A worker that came up after the stop signal drains at once.
+        if (stopping) send(w, { type: 'meltemi.drain' });
+        else if (latest !== undefined) send(w, { type: 'meltemi.snapshot', ...latest });
       } else if (msg.type === 'meltemi.stats') {
         st.stats = msg.snapshot;
         st.clusters = msg.clusters;
@@ -101,7 +103,12 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
       stopping = true;
       logger.info({ signal }, 'draining workers before exit');
       xds?.close();
-      for (const w of workers.keys()) send(w, { type: 'meltemi.drain' });
+      // Ready workers drain; one still starting has no requests yet and learns of the stop
+      // when it reports ready. A worker that hangs is killed after the drain timeout.
+      for (const [w, st] of workers) if (st.ready) send(w, { type: 'meltemi.drain' });
+      setTimeout(() => {
+        for (const w of workers.keys()) w.process.kill('SIGKILL');
+      }, config.settings.drainTimeoutMs + 2000).unref();
       const check = setInterval(() => {
         if (workers.size > 0) return;
         clearInterval(check);

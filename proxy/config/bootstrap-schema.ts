@@ -223,6 +223,8 @@ const meltemiSettings = object({
   upstream_connections_per_host: optional(int({ min: 1, max: 64 })),
   /** How long in-flight requests get to finish on SIGTERM (default 10 s). */
   drain_timeout: optional(duration()),
+  /** Idle time after which an upstream connection sends a heartbeat (Dubbo; default 60 s). */
+  upstream_heartbeat_interval: optional(duration()),
   /** Write buffer high watermark per socket in bytes (low = high / 2; default 1 MiB). */
   write_buffer_high_watermark: optional(int({ min: 1024 })),
   /** Codec packages by codec name, loaded at start-up: `{ <codec name>: <package or path> }`. */

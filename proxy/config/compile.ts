@@ -24,6 +24,8 @@ export interface RuntimeSettings {
   readonly connectionsPerHost: number;
   readonly drainTimeoutMs: number;
   readonly highWatermark: number;
+  /** Idle time after which an upstream connection sends the protocol's heartbeat. */
+  readonly upstreamHeartbeatMs: number;
 }
 
 export interface CompiledConfig {
@@ -111,6 +113,7 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap'): CompiledCo
       connectionsPerHost: m?.upstream_connections_per_host ?? 2,
       drainTimeoutMs: m?.drain_timeout ?? 10_000,
       highWatermark: m?.write_buffer_high_watermark ?? 1024 * 1024,
+      upstreamHeartbeatMs: m?.upstream_heartbeat_interval ?? 60_000,
     },
     warnings,
     bootstrap: boot,

@@ -108,6 +108,7 @@ export class Host {
         connectTimeoutMs: this.#cluster.connectTimeoutMs,
         highWatermark: s.highWatermark,
         size: s.connectionsPerHost,
+        ...(s.heartbeatMs !== undefined ? { heartbeatMs: s.heartbeatMs } : {}),
         mayOpen: () => this.#cluster.mayOpenConnection(),
         createCodec: (): ClientCodec => factory.createClientCodec(ctx),
       });
@@ -135,6 +136,8 @@ export interface SubsetSelector {
 export interface ClusterSettings {
   connectionsPerHost: number;
   highWatermark: number;
+  /** Idle time after which an upstream connection sends a heartbeat. */
+  heartbeatMs?: number;
 }
 
 /** A named set of hosts and the policy that picks one of them (CDS `lb_policy`). */

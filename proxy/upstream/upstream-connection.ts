@@ -35,6 +35,8 @@ export interface UpstreamConnectionOptions {
   port: number;
   connectTimeoutMs: number;
   highWatermark: number;
+  /** Idle time after which the connection sends the codec's heartbeat (default 60 s). */
+  heartbeatMs?: number;
   codec: ClientCodec;
   /** Called once the connection is closed for good (the pool forgets it). */
   onClosed(conn: UpstreamConnection): void;
@@ -43,6 +45,8 @@ export interface UpstreamConnectionOptions {
 }
 
 const MAX_ID = 0x7fffffff;
+/** Idle time after which an upstream connection sends a heartbeat (Dubbo's default period). */
+const HEARTBEAT_IDLE_MS = 60_000;
 
 /**
  * One TCP connection to an upstream host, shared by requests from many downstream
@@ -77,6 +81,11 @@ export class UpstreamConnection {
     socket.once('connect', () => this.#onConnect());
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
+    // Java Dubbo providers close channels idle for about 3 heartbeat periods (60 s each): an
+    // idle connection sends the protocol's own heartbeat, for codecs that have one.
+    if (opts.codec.heartbeatRequest !== undefined) {
+      socket.setTimeout(opts.heartbeatMs ?? HEARTBEAT_IDLE_MS, () => this.#heartbeat());
+    }
     socket.on('error', (err) => {
       const connected = this.#early === null;
       this.#fail(
@@ -173,6 +182,14 @@ export class UpstreamConnection {
   /** Forgets a request that timed out or whose client left; a late response is dropped. */
   forget(id: number): void {
     this.#pending.delete(id);
+  }
+
+  #heartbeat(): void {
+    if (this.#closed) return;
+    const id = this.#nextId;
+    this.#nextId = id === MAX_ID ? 1 : id + 1;
+    const frame = this.#opts.codec.heartbeatRequest?.(id) ?? null;
+    if (frame !== null) this.writeRaw(frame);
   }
 
   /** Writes a frame of the proxy's own (heartbeats). */

@@ -8,6 +8,8 @@ export interface PoolOptions {
   highWatermark: number;
   /** Connections to open at most; requests are spread over them. */
   size: number;
+  /** Idle time after which a connection sends a heartbeat. */
+  heartbeatMs?: number;
   /** The cluster's connection circuit breaker: false when no more may be opened. */
   mayOpen?(): boolean;
   createCodec(): ClientCodec;
@@ -52,6 +54,7 @@ export class UpstreamPool {
       port: o.port,
       connectTimeoutMs: o.connectTimeoutMs,
       highWatermark: o.highWatermark,
+      ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
       codec: o.createCodec(),
       onClosed: (c) => this.#remove(c),
       onGoAway: (c) => this.#remove(c),

@@ -254,3 +254,26 @@ function editRoutes(listener: object, edit: (route: Record<string, unknown>) => 
   rc.routes = rc.routes.map((r) => edit(r) as Record<string, unknown>);
   return l;
 }
+
+describe('upstream heartbeats', () => {
+  test('an idle upstream connection sends Dubbo heartbeats, and their replies go nowhere', async () => {
+    const upstream = await startFaultUpstream('echo');
+    const proxy = await startMeltemi(
+      bootstrapOf([metaProtocolListener({ routes: [{ name: 'all', cluster: 'c' }] })], [staticCluster('c', [upstream.port])], { upstream_heartbeat_interval: '0.2s' }),
+    );
+    const c = await RawDubboClient.connect(proxy.listenerPort('main'));
+    try {
+      c.write(dubboRequest({ id: 1 }));
+      await c.until(() => c.frames.length === 1);
+      const deadline = Date.now() + 3000;
+      while (!upstream.received.some((f) => f.flag === 0xe2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(upstream.received.some((f) => f.flag === 0xe2), 'a heartbeat request reached the upstream');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(c.frames.length, 1, 'the heartbeat replies are not forwarded to clients');
+    } finally {
+      c.close();
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+});
