@@ -1,7 +1,6 @@
 import { ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import { FilterStatus } from '../../filters/api/index.js';
-import type { Filter, FilterExchange, FilterResult } from '../../filters/api/index.js';
+import type { Filter } from '../../filters/api/index.js';
 import type { Expirable } from '../net/deadline-queue.js';
 import { hashOfValues } from '../upstream/lb/xxhash64.js';
 import type { ExchangeTrace, ObservedExchange } from '../observability/observed-exchange.js';
@@ -11,13 +10,15 @@ import type { ClusterStats } from '../stats.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
+import { runRequestFilters } from './filter-chain.js';
+import type { ChainSubject } from './filter-chain.js';
 import { mirrorRequest } from './mirror-request.js';
 
 /**
  * One request and its answer. It ends exactly once: with the upstream's response, with a
  * local error reply, or (one-way) once forwarded.
  */
-export class Exchange implements FilterExchange, UpstreamRequest, Expirable, ObservedExchange {
+export class Exchange implements ChainSubject, UpstreamRequest, Expirable, ObservedExchange {
   readonly request: Message;
   readonly downstreamRequestId: RequestId;
   readonly #down: ExchangeHost;
@@ -87,28 +88,11 @@ export class Exchange implements FilterExchange, UpstreamRequest, Expirable, Obs
 
   /** Runs the filter chain from filter `from` on; stays synchronous unless a filter is not. */
   start(from = 0): void {
-    const filters = this.#filters;
-    for (let i = from; i < filters.length; i++) {
-      if (this.done) return;
-      let r: FilterResult;
-      try {
-        r = filters[i]!.onRequest(this);
-      } catch (err) {
-        this.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`);
-        return;
-      }
-      if (r === FilterStatus.Continue) continue;
-      if (r === FilterStatus.Stop) return;
-      r.then(
-        (s) => {
-          if (s === FilterStatus.Continue) this.start(i + 1);
-        },
-        (err: unknown) => this.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`),
-      );
-      return;
-    }
-    // A chain without a terminal filter ends here; the router is always added last.
-    if (!this.done) this.sendLocalReply(ErrorType.Unspecified, 'meta protocol: no terminal filter handled the request');
+    runRequestFilters(this.#filters, this, from);
+  }
+
+  filterChainOpen(): boolean {
+    return !this.done;
   }
 
   route(): RouteEntry | undefined {

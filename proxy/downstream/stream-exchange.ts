@@ -1,10 +1,11 @@
 import { EMPTY_METADATA, ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import { FilterStatus } from '../../filters/api/index.js';
-import type { Filter, FilterExchange, FilterResult } from '../../filters/api/index.js';
+import type { Filter } from '../../filters/api/index.js';
 import type { RouteEntry } from '../route/route-table.js';
 import type { UpstreamConnection, UpstreamStream } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
+import { runRequestFilters } from './filter-chain.js';
+import type { ChainSubject } from './filter-chain.js';
 
 /** The table a stream belongs to: its client connection, and who forgets it when it ends. */
 export interface StreamOwner {
@@ -27,7 +28,7 @@ const enum StreamState {
  * It ends when both sides closed, when either side resets, when its upstream connection
  * fails, when its client leaves, or when no frame went either way for the idle timeout.
  */
-export class DownstreamStream implements FilterExchange, UpstreamStream {
+export class DownstreamStream implements ChainSubject, UpstreamStream {
   /** The INIT frame. Its stream id becomes the upstream one once forwarded. */
   readonly request: Message;
   /** The client's stream id. */
@@ -76,27 +77,11 @@ export class DownstreamStream implements FilterExchange, UpstreamStream {
 
   /** Runs the filter chain on the INIT from filter `from` on, as an Exchange does. */
   start(from = 0): void {
-    const filters = this.#filters;
-    for (let i = from; i < filters.length; i++) {
-      if (this.#state !== StreamState.Routing) return;
-      let r: FilterResult;
-      try {
-        r = filters[i]!.onRequest(this);
-      } catch (err) {
-        this.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`);
-        return;
-      }
-      if (r === FilterStatus.Continue) continue;
-      if (r === FilterStatus.Stop) return;
-      r.then(
-        (s) => {
-          if (s === FilterStatus.Continue) this.start(i + 1);
-        },
-        (err: unknown) => this.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`),
-      );
-      return;
-    }
-    if (this.#state === StreamState.Routing) this.sendLocalReply(ErrorType.Unspecified, 'meta protocol: no terminal filter handled the stream');
+    runRequestFilters(this.#filters, this, from);
+  }
+
+  filterChainOpen(): boolean {
+    return this.#state === StreamState.Routing;
   }
 
   route(): RouteEntry | undefined {

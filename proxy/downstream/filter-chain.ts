@@ -1,0 +1,39 @@
+import { ErrorType } from '../../codecs/api/index.js';
+import { FilterStatus } from '../../filters/api/index.js';
+import type { Filter, FilterExchange, FilterResult } from '../../filters/api/index.js';
+
+/** What the chain runner needs beyond the filters' view: whether to keep going. */
+export interface ChainSubject extends FilterExchange {
+  /** False once the exchange (or stream) ended or left the filter stage. */
+  filterChainOpen(): boolean;
+}
+
+/**
+ * Runs `filters` from index `from` on. It stays synchronous until a filter returns a promise
+ * (a global rate limit or auth call), and pays for the promise only then. A throwing or
+ * rejecting filter answers with the protocol's error reply; a chain that ends without a
+ * terminal filter does too.
+ */
+export function runRequestFilters(filters: readonly Filter[], subject: ChainSubject, from = 0): void {
+  for (let i = from; i < filters.length; i++) {
+    if (!subject.filterChainOpen()) return;
+    let r: FilterResult;
+    try {
+      r = filters[i]!.onRequest(subject);
+    } catch (err) {
+      subject.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`);
+      return;
+    }
+    if (r === FilterStatus.Continue) continue;
+    if (r === FilterStatus.Stop) return;
+    r.then(
+      (s) => {
+        if (s === FilterStatus.Continue) runRequestFilters(filters, subject, i + 1);
+      },
+      (err: unknown) => subject.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`),
+    );
+    return;
+  }
+  // The router is always added last, so this is a chain whose terminal filter let it through.
+  if (subject.filterChainOpen()) subject.sendLocalReply(ErrorType.Unspecified, 'meta protocol: no terminal filter handled the request');
+}
