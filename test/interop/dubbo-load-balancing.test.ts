@@ -61,12 +61,11 @@ for (const policy of ['RING_HASH', 'MAGLEV']) {
       try {
         const next = await answers(four.listenerPort('main'), users);
         const moved = next.filter((p, i) => p !== first[i]).length / users.length;
-        assert.ok(moved > 0.1 && moved < 0.4, `moved ${moved} (ideal 0.25)`);
-        // Most moved keys go to the new host. Ring hash sizes the ring from min_ring_size as
-        // Envoy does, so the old hosts' point counts shrink a little and some keys shift among them.
+        assert.ok(moved > 0.1 && moved < 0.42, `moved ${moved} (ideal 0.25)`);
+        // Moved keys go to the new host (Maglev's table fill may shift a few among old hosts).
         const movedKeys = next.filter((p, i) => p !== first[i]);
         const toNew = movedKeys.filter((p) => p === 'p4').length / movedKeys.length;
-        assert.ok(toNew > (policy === 'MAGLEV' ? 0.85 : 0.5), `only ${toNew} of the moved keys went to the new host`);
+        assert.ok(toNew > (policy === 'MAGLEV' ? 0.85 : 0.99), `only ${toNew} of the moved keys went to the new host`);
       } finally {
         await four.close();
       }

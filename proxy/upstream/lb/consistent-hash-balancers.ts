@@ -5,8 +5,11 @@ const hashOf = (s: string): bigint => xxhash64(Buffer.from(s, 'utf8'));
 
 /**
  * Ring hash (Envoy's RING_HASH): each healthy host owns points on a 64-bit ring in
- * proportion to its weight; a request goes to the first point at or after its hash. Adding
- * or removing a host moves only the keys next to its points (about 1/N of them).
+ * proportion to its weight; a request goes to the first point at or after its hash.
+ * Unlike Envoy, which rescales every host's point count to keep the ring at
+ * min_ring_size, a host's points depend only on its own weight (min_ring_size / 8 per unit,
+ * at least 128), so adding a host moves only the keys the new host takes (about 1/N) and
+ * removing one moves only its own keys.
  */
 export class RingHashBalancer<H extends LbHost> implements LoadBalancer<H> {
   readonly #points: bigint[] = [];
@@ -18,10 +21,12 @@ export class RingHashBalancer<H extends LbHost> implements LoadBalancer<H> {
     const healthy = hosts.filter((h) => h.healthy);
     const totalWeight = healthy.reduce((s, h) => s + h.weight, 0);
     if (totalWeight === 0) return;
-    const size = Math.min(maxRingSize, Math.max(minRingSize, healthy.length));
+    let perWeight = Math.max(128, Math.ceil(minRingSize / 8));
+    // Keep within max_ring_size for very large clusters.
+    if (perWeight * totalWeight > maxRingSize) perWeight = Math.max(1, Math.floor(maxRingSize / totalWeight));
     const entries: { hash: bigint; host: H }[] = [];
     for (const h of healthy) {
-      const count = Math.max(1, Math.round((size * h.weight) / totalWeight));
+      const count = Math.max(1, Math.round(perWeight * h.weight));
       for (let i = 0; i < count; i++) entries.push({ hash: hashOf(`${h.id}_${i}`), host: h });
     }
     entries.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
