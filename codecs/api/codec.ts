@@ -38,6 +38,12 @@ export interface CodecBase {
    * `message.frame` itself when there is nothing to change.
    */
   encode(message: Message, mutation: Mutation | null): Buffer;
+  /**
+   * True when request ids are varints (protobuf): the proxy then gives each request an
+   * upstream id of the same encoded length as the client's, so `setRequestId` can patch the
+   * frame in place both ways instead of rebuilding it.
+   */
+  readonly varintRequestIds?: boolean;
 }
 
 /** Downstream half: decodes requests, builds replies the proxy sends on its own. */

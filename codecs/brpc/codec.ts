@@ -64,6 +64,8 @@ function isStreamFrame(frame: Buffer): boolean {
  * dedicated upstream connection.
  */
 export class BrpcCodec implements ServerCodec, ClientCodec {
+  /** Ids are protobuf varints: the proxy keeps their encoded length (see CodecBase). */
+  readonly varintRequestIds = true;
   readonly #side: BrpcSide;
   readonly #maxFrameSize: number;
   readonly #pinStreams: boolean;

@@ -80,6 +80,8 @@ function isStreamFrame(frame: Buffer): boolean {
  * `streamId` and `requestId`.
  */
 export class TrpcCodec implements ServerCodec, ClientCodec {
+  /** Ids are protobuf varints: the proxy keeps their encoded length (see CodecBase). */
+  readonly varintRequestIds = true;
   readonly #side: TrpcSide;
   readonly #maxFrameSize: number;
   /**

@@ -3,6 +3,7 @@ import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
 import type { ClientCodec, CodecError, Message } from '../../codecs/api/index.js';
 import { logger } from '../logger.js';
 import { WriteQueue } from '../net/write-queue.js';
+import { VarintIdAllocator } from './varint-ids.js';
 
 /** Something whose input a congested upstream connection pauses (backpressure). */
 export interface FlowSource {
@@ -62,6 +63,9 @@ export class UpstreamConnection {
   /** Frames written before the connection was up. */
   #early: Buffer[] | null = [];
   #nextId = 1;
+  /** Length-matched id allocation for varint-id codecs (bRPC, tRPC); undefined for the rest. */
+  readonly #varintIds: VarintIdAllocator | undefined;
+  readonly #inUse = (id: number): boolean => this.#pending.has(id) || this.#streams.has(id);
   #closed = false;
   goingAway = false;
   /** Open streams by their id on this connection (ids come from the request id counter). */
@@ -74,6 +78,7 @@ export class UpstreamConnection {
 
   constructor(opts: UpstreamConnectionOptions) {
     this.#opts = opts;
+    this.#varintIds = opts.codec.varintRequestIds === true ? new VarintIdAllocator() : undefined;
     const socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
     this.#socket = socket;
     this.#out = new WriteQueue(socket);
@@ -123,8 +128,12 @@ export class UpstreamConnection {
   send(req: UpstreamRequest): void {
     const msg = req.request;
     const codec = this.#opts.codec;
-    const id = this.#nextId;
-    this.#nextId = id === MAX_ID ? 1 : id + 1;
+    let id: number;
+    if (this.#varintIds !== undefined) id = this.#varintIds.next(msg.requestId, this.#inUse);
+    else {
+      id = this.#nextId;
+      this.#nextId = id === MAX_ID ? 1 : id + 1;
+    }
     codec.setRequestId(msg, id);
     const frame = codec.encode(msg, req.requestMutation);
     if (msg.type !== MessageType.Oneway) this.#pending.set(id, req);
