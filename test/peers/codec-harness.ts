@@ -82,17 +82,8 @@ export function decodeChunks(codec: CodecBase, chunks: Iterable<Buffer>): Decode
   return { messages, error: undefined, leftover: reader.length };
 }
 
-/** `buf` cut at `points` (sorted offsets). */
-export function splitAt(buf: Buffer, points: number[]): Buffer[] {
-  const out: Buffer[] = [];
-  let from = 0;
-  for (const p of points) {
-    out.push(buf.subarray(from, p));
-    from = p;
-  }
-  out.push(buf.subarray(from));
-  return out;
-}
+/** `buf` cut at `points` (sorted offsets): the conformance kit's own helper. */
+export { splitAt } from '../../codecs/kit/subject.js';
 
 /** A fresh copy (codecs patch frames in place; vectors must stay pristine). */
 export function copy(buf: Buffer): Buffer {
