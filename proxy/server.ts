@@ -5,6 +5,7 @@ import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledCluster, CompiledConfig } from './config/compile.js';
 import type { CompiledListener } from './config/compile-listener.js';
 import { DownstreamConnection } from './downstream/downstream-connection.js';
+import { filterChainBuilder } from './downstream/filter-chain.js';
 import type { ListenerRuntime } from './downstream/listener-runtime.js';
 import { logger } from './logger.js';
 import { DeadlineQueue } from './net/deadline-queue.js';
@@ -95,6 +96,7 @@ export class MeltemiServer {
       codecContext: l.codecContext,
       routes: { current: routes },
       filters: l.filters,
+      newFilterChain: filterChainBuilder(l.filters),
       stats,
       observer: this.#observability.observerFor(l, stats),
       idleTimeoutMs: l.idleTimeoutMs,

@@ -98,7 +98,7 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
         stats.request_decoding_success++;
         if (msg.type === MessageType.Oneway) stats.request_oneway++;
         else stats.request_twoway++;
-        const ex = new Exchange(this, msg, this.listener.filters.map((make) => make()));
+        const ex = new Exchange(this, msg, this.listener.newFilterChain());
         this.#inflight.add(ex);
         stats.request_active++;
         if (msg.decodeError !== undefined) {

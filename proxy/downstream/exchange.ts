@@ -22,7 +22,7 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
   readonly request: Message;
   readonly downstreamRequestId: RequestId;
   readonly #down: ExchangeHost;
-  readonly #filters: Filter[];
+  readonly #filters: readonly Filter[];
   response: Message | undefined = undefined;
   requestMutation: Map<string, string> | null = null;
   #responseMutation: Map<string, string> | null = null;
@@ -49,7 +49,7 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
   /** True once this exchange counts in its cluster's retries in flight. */
   #retrying = false;
 
-  constructor(down: ExchangeHost, request: Message, filters: Filter[]) {
+  constructor(down: ExchangeHost, request: Message, filters: readonly Filter[]) {
     this.#down = down;
     this.request = request;
     this.downstreamRequestId = request.requestId;

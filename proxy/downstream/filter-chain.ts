@@ -2,6 +2,21 @@ import { ErrorType } from '../../codecs/api/index.js';
 import { FilterStatus } from '../../filters/api/index.js';
 import type { Filter, FilterExchange, FilterResult } from '../../filters/api/index.js';
 
+/**
+ * Turns the listener's filter makers into a per-exchange chain builder, once per config.
+ * When every maker hands out one shared instance (the router, the rate limiter, the fault
+ * filter do), all exchanges share one array and the data path allocates no chain per
+ * request; otherwise each exchange gets fresh filters.
+ */
+export function filterChainBuilder(makers: readonly (() => Filter)[]): () => readonly Filter[] {
+  const first = makers.map((make) => make());
+  if (makers.every((make, i) => make() === first[i])) {
+    const shared = Object.freeze(first);
+    return () => shared;
+  }
+  return () => makers.map((make) => make());
+}
+
 /** What the chain runner needs beyond the filters' view: whether to keep going. */
 export interface ChainSubject extends FilterExchange {
   /** False once the exchange (or stream) ended or left the filter stage. */

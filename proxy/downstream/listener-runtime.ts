@@ -17,6 +17,8 @@ export interface ListenerRuntime {
   readonly codecContext: CodecContext;
   readonly routes: { current: RouteTable };
   readonly filters: readonly (() => Filter)[];
+  /** The filter chain of a new exchange (shared when the filters are; see filterChainBuilder). */
+  readonly newFilterChain: () => readonly Filter[];
   readonly stats: ListenerStats;
   readonly idleTimeoutMs: number | undefined;
   readonly requestTimeoutMs: number;

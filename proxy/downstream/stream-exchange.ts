@@ -43,7 +43,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
   idleSince = 0;
   readonly #owner: StreamOwner;
   readonly #down: ExchangeHost;
-  readonly #filters: Filter[];
+  readonly #filters: readonly Filter[];
   #responseMutation: Map<string, string> | null = null;
   #route: RouteEntry | null | undefined = undefined;
   #state = StreamState.Routing;
@@ -54,7 +54,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
   #clientClosed = false;
   #serverClosed = false;
 
-  constructor(owner: StreamOwner, init: Message, filters: Filter[]) {
+  constructor(owner: StreamOwner, init: Message, filters: readonly Filter[]) {
     this.#owner = owner;
     this.#down = owner.host;
     this.request = init;

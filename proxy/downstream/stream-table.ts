@@ -51,7 +51,7 @@ export class StreamTable implements StreamOwner {
 
   #open(init: Message): void {
     const listener = this.host.listener;
-    const stream = new DownstreamStream(this, init, listener.filters.map((make) => make()));
+    const stream = new DownstreamStream(this, init, listener.newFilterChain());
     this.#streams.set(stream.clientStreamId, stream);
     listener.stats.stream_total++;
     listener.stats.stream_active++;
