@@ -71,7 +71,7 @@ export class DubboCodec implements ServerCodec, ClientCodec {
     }
     if (reader.length < HEADER_SIZE + bodyLength) return undefined;
     const msg = toMessage(reader.take(HEADER_SIZE + bodyLength));
-    if (msg.body !== undefined) this.#clientReadsResponseAttachments = supportsResponseAttachments(msg.body.dubboVersion);
+    if (msg.body !== undefined) this.#clientReadsResponseAttachments = msg.body.readsResponseAttachments;
     return msg;
   }
 
@@ -163,14 +163,6 @@ function mutateRequest(message: DubboMessage, body: RequestBody, mutation: Mutat
   const offset = body.attachmentsOffset;
   if (offset < 0) return message.frame;
   return rebuild(message, offset, body.attachments.encodeWith(mutation));
-}
-
-/** Dubbo's Version.isSupportResponseAttachment: 2.0.2 <= version <= 2.0.99. */
-function supportsResponseAttachments(version: string): boolean {
-  const m = /^2\.0\.(\d+)/.exec(version);
-  if (m === null) return false;
-  const patch = Number(m[1]);
-  return patch >= 2 && patch <= 99;
 }
 
 /**

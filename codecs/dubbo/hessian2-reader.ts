@@ -83,6 +83,28 @@ export class Hessian2Reader {
     }
   }
 
+  /** Moves past a string or null without building it. */
+  skipString(): void {
+    const b = this.#byte();
+    if (b === 0x4e) return;
+    this.pos--;
+    for (;;) {
+      const tag = this.#byte();
+      let units: number;
+      let final = true;
+      if (tag <= 0x1f) units = tag;
+      else if (tag >= 0x30 && tag <= 0x33) units = ((tag - 0x30) << 8) + this.#byte();
+      else if (tag === 0x53 || tag === 0x52) {
+        this.#need(2);
+        units = this.buf.readUInt16BE(this.pos);
+        this.pos += 2;
+        final = tag === 0x53;
+      } else throw new HessianError(`expected a hessian2 string, found byte 0x${tag.toString(16)}`);
+      this.#skipUtf16Units(units);
+      if (final) return;
+    }
+  }
+
   /**
    * Advances past `units` UTF-16 code units of (modified) UTF-8. Returns true when every
    * byte was ASCII, so the caller can take the fast decode.

@@ -38,6 +38,8 @@ export interface RequestSpec {
   method?: string;
   /** JVM descriptor of the arguments. */
   desc?: string;
+  /** The dubbo protocol version string (default 2.0.2). */
+  dubboVersion?: string;
   args?: unknown[];
   attachments?: Record<string, string>;
   twoWay?: boolean;
@@ -56,7 +58,7 @@ export function dubboHeader(flag: number, status: number, id: number | bigint, b
 export function dubboRequest(spec: RequestSpec): Buffer {
   const iface = spec.interface ?? 'com.example.DemoService';
   const parts = [
-    hessianEncode('2.0.2'),
+    hessianEncode(spec.dubboVersion ?? '2.0.2'),
     hessianEncode(iface),
     hessianEncode(spec.version ?? '1.0.0'),
     hessianEncode(spec.method ?? 'sayHello'),

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { CodecError, ErrorType, FrameReader, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { CodecContext, Message } from '../../codecs/api/index.js';
 import { dubboCodecFactory } from '../../codecs/dubbo/index.js';
+import { RequestBody } from '../../codecs/dubbo/request-body.js';
 import { dubboRequest, hessianDecodeAll } from '../helpers/dubbo-frames.js';
 import { readCapture } from '../helpers/spec-files.js';
 
@@ -195,6 +196,21 @@ describe('encoding', () => {
     assert.ok(out.includes(Buffer.from('016b0176', 'hex')));
     const [plain] = decodeAll(hex(V1_1_RSP), 'client');
     assert.equal(client.encode(plain!, new Map([['k', 'v']])), plain!.frame);
+  });
+
+  test('which clients read response attachments: dubbo 2.0.2 to 2.0.99, as Version.isSupportResponseAttachment', () => {
+    const cases: [string, boolean][] = [
+      ['2.0.2', true], ['2.0.10', true], ['2.0.99', true], ['2.0.2-SNAPSHOT', true],
+      ['2.0.1', false], ['2.0.100', false], ['2.0.', false], ['2.7.8', false], ['5.3.0', false], ['', false],
+      // Longer than 31 characters: a different string tag, read the slow way.
+      ['2.0.2'.padEnd(40, '-x'), true], ['3.0.2'.padEnd(40, '-x'), false],
+    ];
+    for (const [dubboVersion, expected] of cases) {
+      const body = new RequestBody(dubboRequest({ id: 1, dubboVersion }));
+      assert.equal(body.readsResponseAttachments, expected, dubboVersion);
+      assert.equal(body.dubboVersion, dubboVersion);
+      assert.equal(body.version, '1.0.0');
+    }
   });
 
   test('a request with non-BMP characters and hessian.js-encoded arguments of many types', () => {

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import * as hdr from 'hdr-histogram-js';
 import { test } from 'node:test';
 import { mergeClusterStatuses } from '../../proxy/admin/clusters-view.js';
 import { LatencyHistogram, mergeHistograms, snapshotQuantiles } from '../../proxy/observability/histogram.js';
@@ -32,6 +33,28 @@ test('a latency histogram: quantiles at 3 significant digits, Envoy buckets, cou
   assert.deepEqual(s.buckets.slice(0, 3), [5, 5, 40]);
   assert.equal(s.buckets.reduce((a, b) => a + b, 0), 1000);
   assert.ok(Number.isNaN(new LatencyHistogram().percentile(50)));
+});
+
+test('the hand-written recording lands every value where hdr-histogram-js would, from 1 µs to an hour', () => {
+  const ours = new LatencyHistogram();
+  const reference = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, useWebAssembly: false });
+  // A fixed pseudo-random spread over every power of two, plus the edges of the fast path.
+  let seed = 7;
+  const values = [1, 2047, 2048, 2049, 0x7fffffff, 0x80000000, 0x80000001, 3_600_000_000];
+  for (let i = 0; i < 20_000; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    values.push(1 + Math.floor(2 ** ((seed / 2 ** 31) * 31.7)));
+  }
+  for (const us of values) {
+    ours.record(us / 1000);
+    reference.recordValue(us);
+  }
+  for (const q of [0, 1, 10, 25, 50, 75, 90, 99, 99.9, 99.99, 100]) {
+    assert.equal(ours.percentile(q), reference.getValueAtPercentile(q) / 1000, `p${q}`);
+  }
+  const decoded = hdr.decodeFromCompressedBase64(ours.snapshot().hdr, 32, false);
+  assert.equal(decoded.totalCount, values.length);
+  assert.equal(decoded.getValueAtPercentile(99), reference.getValueAtPercentile(99));
 });
 
 test('merging worker snapshots sums counters and gauges and adds histograms', () => {

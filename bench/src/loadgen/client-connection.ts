@@ -86,16 +86,14 @@ export class ClientConnection {
   }
 
   /**
-   * Sends `count` requests in one write. Request i counts as due at `firstDueMs + i * stepMs`:
-   * the closed loop passes step 0 (due now), the open loop its schedule, so latency is measured
-   * from when a request should have gone out, not from when the generator got round to it.
+   * Sends `count` requests in one write. `due` is when they should have gone out: a number for
+   * all of them (the closed loop: now), or request i's due time (the open loop's schedule), so
+   * latency is measured from when a request should have left, not from when the generator got
+   * round to it.
    */
-  send(count: number, firstDueMs: number, stepMs: number): void {
+  send(count: number, due: number | ((i: number) => number)): void {
     if (count <= 0 || !this.#alive) return;
-    if (stepMs > 0) {
-      const now = performance.now();
-      for (let i = 0; i < count; i++) this.#tally.lateBy(firstDueMs + i * stepMs, now);
-    }
+    const now = typeof due === 'number' ? 0 : performance.now();
     const framer = this.#framer;
     const size = framer.requestSize;
     const batch = Buffer.allocUnsafe(size * count);
@@ -103,7 +101,9 @@ export class ClientConnection {
       const seq = this.#nextSeq;
       this.#nextSeq = (seq + 1) % SEQ_LIMIT;
       framer.writeRequest(batch, i * size, seq);
-      this.#pending.set(seq, firstDueMs + i * stepMs);
+      const dueMs = typeof due === 'number' ? due : due(i);
+      if (typeof due !== 'number') this.#tally.lateBy(dueMs, now);
+      this.#pending.set(seq, dueMs);
     }
     this.#tally.sent += count;
     this.#socket.write(batch);

@@ -22,11 +22,11 @@ export function runClosedLoop(conns: readonly ClientConnection[], job: LoadJob):
     };
     for (const c of conns) {
       c.onSettled = (conn, settled) => {
-        if (sending) conn.send(settled, performance.now(), 0);
+        if (sending) conn.send(settled, performance.now());
         else finishIfDrained();
       };
     }
-    for (const c of conns) c.send(job.inflight, start, 0);
+    for (const c of conns) c.send(job.inflight, start);
     setTimeout(() => {
       sending = false;
       drainTimer = setTimeout(() => {

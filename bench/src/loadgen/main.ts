@@ -9,6 +9,7 @@ import { runClosedLoop } from './closed-loop.ts';
 import { runIdle } from './idle.ts';
 import { runOpenLoop } from './open-loop.ts';
 import { Tally } from './tally.ts';
+import { Ticker } from './ticker.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 /**
@@ -21,6 +22,8 @@ interface Prepared {
   readonly job: LoadJob;
   readonly conns: ClientConnection[];
   readonly tally: Tally;
+  /** The open loop's clock, booted before the window starts. */
+  readonly ticker: Ticker | null;
 }
 
 let prepared: Prepared | null = null;
@@ -47,20 +50,23 @@ async function prepare(job: LoadJob): Promise<void> {
       throw new Error(`connection ${conns.length + 1} of ${job.connections}: ${reason}`);
     }
   }
-  prepared = { job, conns, tally };
+  const ticker = job.mode === 'open' ? new Ticker() : null;
+  await ticker?.ready();
+  prepared = { job, conns, tally, ticker };
 }
 
 async function go(): Promise<void> {
   if (prepared === null) throw new Error('go before prepare');
-  const { job, conns, tally } = prepared;
+  const { job, conns, tally, ticker } = prepared;
   tally.start(performance.now());
   const elapsedMs =
-    job.mode === 'open' ? await runOpenLoop(conns, job, tally) : job.mode === 'idle' ? await runIdle(conns, job, tally) : await runClosedLoop(conns, job);
+    job.mode === 'open' && ticker !== null ? await runOpenLoop(conns, job, tally, ticker) : job.mode === 'idle' ? await runIdle(conns, job, tally) : await runClosedLoop(conns, job);
   reply({ type: 'result', result: tally.toResult(elapsedMs) });
 }
 
 function close(): void {
   for (const c of prepared?.conns ?? []) c.close();
+  prepared?.ticker?.close();
   prepared = null;
   reply({ type: 'closed' });
 }
