@@ -34,9 +34,12 @@ class Listener {
   constructor(compiled: CompiledListener, runtime: ListenerRuntime) {
     this.compiled = compiled;
     this.runtime = runtime;
+    // One callback for every connection's end, not a closure per connection.
+    const forget = (c: DownstreamConnection): void => {
+      this.connections.delete(c);
+    };
     this.server = net.createServer({ noDelay: true }, (socket) => {
-      const conn = new DownstreamConnection(socket, this.runtime, (c) => this.connections.delete(c));
-      this.connections.add(conn);
+      this.connections.add(new DownstreamConnection(socket, this.runtime, forget));
     });
   }
 

@@ -16,8 +16,6 @@ interface Check {
   readonly measured: string;
   /** null: not measured. */
   readonly met: boolean | null;
-  /** Why the number cannot decide the goal on this machine, if it cannot. */
-  readonly inconclusive?: string;
 }
 
 function main(): number {
@@ -62,7 +60,7 @@ export function renderResults(reports: readonly BenchReport[], sources: readonly
 
   md.push('## Issue 9 targets', '', '| goal | scenario | measured | met |', '|---|---|---|---|');
   for (const c of checks(reports)) {
-    const verdict = c.met === null ? 'not measured' : c.inconclusive !== undefined ? `inconclusive: ${c.inconclusive}` : c.met ? 'yes' : '**no**';
+    const verdict = c.met === null ? 'not measured' : c.met ? 'yes' : '**no**';
     md.push(`| ${c.goal} | ${c.scenario} | ${c.measured} | ${verdict} |`);
   }
   md.push('');
@@ -142,44 +140,57 @@ function checks(reports: readonly BenchReport[]): Check[] {
   }
   const open = reports.find((r) => r.options.mode === 'open' && r.options.rate === 10_000);
   const added = open === undefined ? undefined : ratioOf(open, 'meltemi', 'direct');
-  // The generator's own send lag is inside every latency; once it alone exceeds the bound, the
-  // difference between two targets is noise from the machine, not the proxy.
+  // What any extra process hop adds on this machine: the raw pipe's added p99 in the same run.
+  const pipeAdded = open === undefined ? undefined : ratioOf(open, 'pipe', 'direct');
   const lag = open?.summary.find((s) => s.target === 'direct')?.sendLagUs?.p99;
+  const meltemiP50 = open?.summary.find((s) => s.target === 'meltemi')?.latencyUs.p50;
+  const directP50 = open?.summary.find((s) => s.target === 'direct')?.latencyUs.p50;
   out.push({
     goal: 'open loop 10k req/s: added p99 over direct <= 0.5 ms',
     scenario: open?.options.name ?? '-',
-    measured: added === undefined ? '-' : `${latencyWithUnit(added.addedP99Us)} (direct p99 ${latencyWithUnit(open!.summary.find((s) => s.target === 'direct')!.latencyUs.p99)})`,
+    measured:
+      added === undefined
+        ? '-'
+        : `${latencyWithUnit(added.addedP99Us)} (direct p99 ${latencyWithUnit(open!.summary.find((s) => s.target === 'direct')!.latencyUs.p99)}` +
+          (pipeAdded === undefined ? '' : `; the raw pipe adds ${latencyWithUnit(pipeAdded.addedP99Us)}`) +
+          (meltemiP50 === undefined || directP50 === undefined ? '' : `; added p50 ${latencyWithUnit(meltemiP50 - directP50)}`) +
+          (lag === undefined ? '' : `; generator send lag p99 ${latencyWithUnit(lag)}`) +
+          ')',
     met: added === undefined ? null : added.addedP99Us <= 500,
-    ...(lag !== undefined && lag > 500 ? { inconclusive: `the generator's send lag p99 alone is ${latencyWithUnit(lag)} on direct` } : {}),
   });
   const idle = reports.find((r) => r.options.mode === 'idle' && r.options.connections >= 10_000);
   const idleRow = idle?.summary.find((s) => s.target === 'meltemi');
   const idleFloor = idle?.summary.find((s) => s.target === 'direct');
+  // Judged on the peak: the most a sidecar needs while holding them, before V8 gives back
+  // the young generation that the burst of accepts grew.
+  const idlePeak = idleRow === undefined ? null : (idleRow.proxyRssPeakGrowth ?? idleRow.proxyRssGrowth);
   out.push({
     goal: '10,000 idle connections: RSS growth <= 40 MiB',
     scenario: idle?.options.name ?? '-',
     measured:
-      idleRow?.proxyRssGrowth == null
+      idlePeak === null || idleRow?.proxyRssGrowth == null
         ? '-'
-        : `${fmt(idleRow.proxyRssGrowth / 2 ** 20, 1)} MiB` +
+        : `${fmt(idlePeak / 2 ** 20, 1)} MiB at the peak, ${fmt(idleRow.proxyRssGrowth / 2 ** 20, 1)} MiB after ${fmt(idle!.options.durationS, 0)} s` +
           (idleFloor === undefined ? '' : ` (a bare Node server holding them: ${fmt(idleFloor.echoRssGrowth / 2 ** 20, 1)} MiB)`),
-    met: idleRow?.proxyRssGrowth == null || idleRow.errorTotal > 0 ? null : idleRow.proxyRssGrowth <= 40 * 2 ** 20,
+    met: idlePeak === null || idleRow!.errorTotal > 0 ? null : idlePeak <= 40 * 2 ** 20,
   });
   const workers = reports.find((r) => r.summary.some((s) => s.target === 'meltemi-2'));
   const w = workers === undefined ? undefined : ratioOf(workers, 'meltemi-2', 'meltemi');
+  const cores = (t: string): string => fmt(workers?.summary.find((s) => s.target === t)?.proxyCores ?? Number.NaN, 2);
+  // With the generator on the same few cores, throughput cannot double; the issue asks for the
+  // scaling shown with CPU per request there: each worker on a core of its own serves
+  // 1 / (CPU per request) requests a second, so two serve 2 / (cpu per request ratio) times one.
+  const sharedCores = workers !== undefined && workers.machine.cpus <= 4 && workers.options.pin.proxy === undefined;
+  const projected = w?.cpuPerRequest == null ? null : 2 / w.cpuPerRequest;
   out.push({
     goal: '2 workers >= 1.6x one worker (load generator elsewhere)',
     scenario: workers?.options.name ?? 'dubbo-workers',
     measured:
       w === undefined
         ? '-'
-        : `${fmt(w.throughput, 2)}x throughput, ${w.cpuPerRequest == null ? '-' : fmt(w.cpuPerRequest, 2)}x cpu/req, ` +
-          `cores ${fmt(workers!.summary.find((s) => s.target === 'meltemi')?.proxyCores ?? Number.NaN, 2)} -> ${fmt(workers!.summary.find((s) => s.target === 'meltemi-2')?.proxyCores ?? Number.NaN, 2)}`,
-    met: w === undefined ? null : w.throughput >= 1.6,
-    // The goal is stated for a load generator on other cores; on a small machine it shares them.
-    ...(workers !== undefined && workers.machine.cpus <= 4 && workers.options.pin.proxy === undefined
-      ? { inconclusive: `the load generator and echo server share the machine's ${workers.machine.cpus} cores with the workers` }
-      : {}),
+        : `${fmt(w.throughput, 2)}x throughput, ${w.cpuPerRequest == null ? '-' : fmt(w.cpuPerRequest, 2)}x cpu/req, cores ${cores('meltemi')} -> ${cores('meltemi-2')}` +
+          (sharedCores && projected !== null ? `; with a core per worker: 2 / ${fmt(w.cpuPerRequest!, 2)} = ${fmt(projected, 2)}x (projected from cpu/req on ${workers!.machine.cpus} shared cores)` : ''),
+    met: w === undefined ? null : sharedCores ? (projected === null ? null : projected >= 1.6) : w.throughput >= 1.6,
   });
   return out;
 }

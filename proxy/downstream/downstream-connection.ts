@@ -12,19 +12,43 @@ import type { ExchangeHost } from './exchange-host.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import { StreamTable } from './stream-table.js';
 
+/** The connection a socket serves, so that one set of event handlers serves every socket. */
+const CONNECTION = Symbol('meltemi.downstream');
+type ServedSocket = Socket & { [CONNECTION]: DownstreamConnection };
+
+function onSocketData(this: ServedSocket, chunk: Buffer): void {
+  this[CONNECTION].onData(chunk);
+}
+function onSocketDrain(this: ServedSocket): void {
+  this[CONNECTION].onDrain();
+}
+function onSocketError(this: ServedSocket, err: Error): void {
+  logger.debug({ client: this[CONNECTION].remoteAddress, err: err.message }, 'downstream socket error');
+}
+function onSocketClose(this: ServedSocket): void {
+  this[CONNECTION].onSocketClose();
+}
+function onSocketIdle(this: ServedSocket): void {
+  this[CONNECTION].onIdleTimeout();
+}
+
 /**
  * One client connection: decodes requests, answers heartbeats itself, runs an Exchange per
  * request, and writes responses back (coalesced per event-loop turn).
+ *
+ * A sidecar holds thousands of mostly idle client connections, so what each one costs is
+ * kept small: no closures per socket, addresses read when first asked for, and the set of
+ * exchanges in flight made with the first request.
  */
 export class DownstreamConnection implements ExchangeHost, PinnedClient {
   readonly listener: ListenerRuntime;
   readonly codec: ServerCodec;
-  readonly remoteAddress: string;
-  readonly localAddress: string;
+  #remoteAddress: string | undefined;
+  #localAddress: string | undefined;
   readonly #socket: Socket;
   readonly #reader = new FrameReader();
   readonly #out: WriteQueue;
-  readonly #inflight = new Set<Exchange>();
+  #inflight: Set<Exchange> | null = null;
   #pauseCount = 0;
   /** True while this connection paused itself because its client reads too slowly. */
   #selfPaused = false;
@@ -42,32 +66,43 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     this.listener = listener;
     this.#onClosed = onClosed;
     this.codec = listener.codecFactory.createServerCodec(listener.codecContext);
-    this.remoteAddress = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
-    this.localAddress = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
     this.#pinned =
       listener.codecContext.options['pinStreams'] === true ? new DedicatedUpstream(this, listener.codecFactory, listener.codecContext) : undefined;
     this.#out = new WriteQueue(socket);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('drain', () => this.#onDrain());
-    socket.on('error', (err) => logger.debug({ client: this.remoteAddress, err: err.message }, 'downstream socket error'));
-    socket.on('close', () => this.#onClose());
-    if (listener.idleTimeoutMs !== undefined) {
-      socket.setTimeout(listener.idleTimeoutMs, () => {
-        listener.stats.idle_timeout++;
-        this.close();
-      });
-    }
+    (socket as ServedSocket)[CONNECTION] = this;
+    socket.on('data', onSocketData);
+    socket.on('drain', onSocketDrain);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    if (listener.idleTimeoutMs !== undefined) socket.setTimeout(listener.idleTimeoutMs, onSocketIdle);
     listener.stats.cx_total++;
     listener.stats.cx_active++;
   }
 
-  /** Exchanges in flight plus open streams: what a drain waits for. */
-  get inflight(): number {
-    return this.#inflight.size + (this.#streams === undefined ? 0 : this.#streams.size);
+  /** `address:port` of the client. */
+  get remoteAddress(): string {
+    return (this.#remoteAddress ??= `${this.#socket.remoteAddress ?? ''}:${this.#socket.remotePort ?? 0}`);
   }
 
-  #onData(chunk: Buffer): void {
+  /** `address:port` the client connected to. */
+  get localAddress(): string {
+    return (this.#localAddress ??= `${this.#socket.localAddress ?? ''}:${this.#socket.localPort ?? 0}`);
+  }
+
+  /** Exchanges in flight plus open streams: what a drain waits for. */
+  get inflight(): number {
+    return (this.#inflight?.size ?? 0) + (this.#streams === undefined ? 0 : this.#streams.size);
+  }
+
+  /** The socket's idle timeout fired. */
+  onIdleTimeout(): void {
+    this.listener.stats.idle_timeout++;
+    this.close();
+  }
+
+  /** A chunk from the client (socket 'data'). */
+  onData(chunk: Buffer): void {
     const reader = this.#reader;
     this.listener.stats.downstream_cx_rx_bytes_total += chunk.length;
     reader.push(chunk);
@@ -99,7 +134,7 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
         if (msg.type === MessageType.Oneway) stats.request_oneway++;
         else stats.request_twoway++;
         const ex = new Exchange(this, msg, this.listener.newFilterChain());
-        this.#inflight.add(ex);
+        (this.#inflight ??= new Set()).add(ex);
         stats.request_active++;
         if (msg.decodeError !== undefined) {
           stats.request_local_error++;
@@ -165,7 +200,8 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     }
   }
 
-  #onDrain(): void {
+  /** The socket's buffer emptied (socket 'drain'). */
+  onDrain(): void {
     if (this.#selfPaused) {
       this.#selfPaused = false;
       this.resume();
@@ -189,13 +225,13 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
   }
 
   onExchangeDone(ex: object): void {
-    if (this.#inflight.delete(ex as Exchange)) this.listener.stats.request_active--;
+    if (this.#inflight?.delete(ex as Exchange) === true) this.listener.stats.request_active--;
     if (this.#closeWhenIdle && this.#idle()) this.#endGracefully();
   }
 
   /** No exchange in flight and no stream open. */
   #idle(): boolean {
-    return this.#inflight.size === 0 && (this.#streams === undefined || this.#streams.size === 0);
+    return (this.#inflight === null || this.#inflight.size === 0) && (this.#streams === undefined || this.#streams.size === 0);
   }
 
   /** Stops reading new requests and closes once the exchanges in flight are answered and its streams ended. */
@@ -215,18 +251,22 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
   close(): void {
     if (this.#closed) return;
     this.#socket.destroy();
-    this.#onClose();
+    this.onSocketClose();
   }
 
-  #onClose(): void {
+  /** The socket closed, or close() destroyed it: ends everything this connection carried. */
+  onSocketClose(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#out.discard();
     this.#reader.clear();
     const stats = this.listener.stats;
     stats.cx_active--;
-    if (this.#inflight.size > 0) stats.cx_destroy_with_active_rq++;
-    for (const ex of [...this.#inflight]) ex.abandon();
+    const inflight = this.#inflight;
+    if (inflight !== null && inflight.size > 0) {
+      stats.cx_destroy_with_active_rq++;
+      for (const ex of [...inflight]) ex.abandon();
+    }
     this.#streams?.closeAll();
     this.#pinned?.close();
     this.#onClosed(this);

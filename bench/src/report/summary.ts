@@ -33,6 +33,12 @@ export interface TargetSummary {
    * otherwise last sample minus first sample of the windows (the soak's drift). Largest over the rounds.
    */
   readonly proxyRssGrowth: number | null;
+  /**
+   * Idle only: the largest proxy RSS sampled while holding the connections minus RSS before
+   * they opened, bytes (largest over the rounds). V8 hands back part of the young generation
+   * some seconds after the burst of accepts, so this can sit well above the end-of-window growth.
+   */
+  readonly proxyRssPeakGrowth: number | null;
   /** Echo server RSS growth over the windows (largest); on `direct` in idle mode, what a bare Node server pays for the connections. */
   readonly echoRssGrowth: number;
   /** Connections per window. */
@@ -76,6 +82,7 @@ function summarizeTarget(target: TargetName, rate: number, windows: readonly Win
   let loadgenCpu = 0;
   let rssMax: number | null = null;
   let rssGrowth: number | null = null;
+  let rssPeakGrowth: number | null = null;
   let echoRssGrowth = Number.NEGATIVE_INFINITY;
   const rates: number[] = [];
   for (const w of windows) {
@@ -92,6 +99,8 @@ function summarizeTarget(target: TargetName, rate: number, windows: readonly Win
     if (w.proxyRss !== null) rssMax = Math.max(rssMax ?? 0, w.proxyRss);
     const growth = windowRssGrowth(w);
     if (growth !== null) rssGrowth = Math.max(rssGrowth ?? Number.NEGATIVE_INFINITY, growth);
+    const peak = idlePeakRssGrowth(w);
+    if (peak !== null) rssPeakGrowth = Math.max(rssPeakGrowth ?? Number.NEGATIVE_INFINITY, peak);
     echoCpu += w.echoCpu.userUs + w.echoCpu.systemUs;
     echoRssGrowth = Math.max(echoRssGrowth, w.echoRss - w.echoRssBefore);
     loadgenCpu += w.loadgenCpu.userUs + w.loadgenCpu.systemUs;
@@ -117,11 +126,19 @@ function summarizeTarget(target: TargetName, rate: number, windows: readonly Win
     proxySystemShare: hasProxy && proxyCpu > 0 ? proxySystem / proxyCpu : null,
     proxyRssMax: rssMax,
     proxyRssGrowth: rssGrowth,
+    proxyRssPeakGrowth: rssPeakGrowth,
     echoRssGrowth: Number.isFinite(echoRssGrowth) ? echoRssGrowth : 0,
     connections,
     echoCpuUsPerReq: perReq(echoCpu),
     loadgenCpuUsPerReq: perReq(loadgenCpu),
   };
+}
+
+/** Idle windows: the largest RSS sampled in the window (and at its end) minus RSS before the connections. */
+function idlePeakRssGrowth(w: Window): number | null {
+  if (w.completed !== 0 || w.sent !== 0 || w.proxyRss === null || w.proxyRssBefore === null) return null;
+  const peak = w.samples.reduce((m, s) => Math.max(m, s.rss), w.proxyRss);
+  return peak - w.proxyRssBefore;
 }
 
 /** Idle windows (nothing completed): RSS after minus before the connections. Others: last minus first sample. */

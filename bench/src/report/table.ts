@@ -75,7 +75,10 @@ export function renderTable(opts: BenchOptions, rows: readonly TargetSummary[], 
       if (r.target === 'direct') {
         out.push(`  ${'direct'.padEnd(10)} ${fmt(r.echoRssGrowth / 2 ** 20, 1)} MiB, ${fmt(r.echoRssGrowth / 1024 / r.connections, 2)} KiB per connection: the echo server, a bare Node server, holding them (the floor)`);
       }
-      if (r.proxyRssGrowth !== null) out.push(`  ${r.target.padEnd(10)} ${fmt(r.proxyRssGrowth / 2 ** 20, 1)} MiB, ${fmt(r.proxyRssGrowth / 1024 / r.connections, 2)} KiB per connection`);
+      if (r.proxyRssGrowth !== null) {
+        const peak = r.proxyRssPeakGrowth === null ? '' : ` (peak while holding them ${fmt(r.proxyRssPeakGrowth / 2 ** 20, 1)} MiB)`;
+        out.push(`  ${r.target.padEnd(10)} ${fmt(r.proxyRssGrowth / 2 ** 20, 1)} MiB at the end${peak}, ${fmt(r.proxyRssGrowth / 1024 / r.connections, 2)} KiB per connection`);
+      }
     }
   }
   if (rows.some((r) => r.sendLagUs !== null)) {

@@ -13,7 +13,8 @@ type ServiceProxy = Record<string, (...args: unknown[]) => Promise<CallResult>>;
 interface DirectlyDubboInstance {
   proxyService(opts: { dubboInterface: string; version?: string; group?: string; timeout?: number; methods: Record<string, (...args: unknown[]) => unknown[]> }): ServiceProxy;
   close?(): void;
-  _socketWorker?: { socket?: { destroy(): void } };
+  /** Its one connection; `_retry` is how many reconnects (3 s apart) it still makes after a close. */
+  _socketWorker?: { socket?: { destroy(): void }; _retry?: number };
 }
 interface DubboJsModule {
   DirectlyDubbo: { from(opts: { dubboAddress: string; dubboVersion: string; dubboInvokeTimeout: number }): DirectlyDubboInstance };
@@ -47,6 +48,12 @@ export function createDirectlyDubbo(address: string, opts: { iface?: string; ver
     sayHello: (name) => svc['sayHello']!(name),
     plus: (a, b) => svc['plus']!(a, b),
     boom: () => svc['boom']!(),
-    close: () => dubbo._socketWorker?.socket?.destroy(),
+    close: () => {
+      const worker = dubbo._socketWorker;
+      if (worker === undefined) return;
+      // No reconnects: they would keep the test process alive for their 3 s timers.
+      worker._retry = 0;
+      worker.socket?.destroy();
+    },
   };
 }

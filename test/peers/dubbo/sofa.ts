@@ -26,7 +26,7 @@ interface SofaConsumer {
   invoke(method: string, args: unknown[], opts?: { responseTimeout?: number }): Promise<unknown>;
 }
 interface SofaClient {
-  createConsumer(opts: { interfaceName: string; version?: string; group?: string; serverHost: string }): SofaConsumer;
+  createConsumer(opts: { interfaceName: string; version?: string; group?: string; serverHost: string; retryFaultInterval?: number }): SofaConsumer;
   close(): Promise<void>;
 }
 interface SofaModule {
@@ -123,10 +123,14 @@ export interface Consumer {
 /** A sofa-rpc-node Dubbo consumer connected straight to `host:port` (here: the proxy). */
 export async function createSofaConsumer(address: string, opts: { interfaceName?: string; version?: string; group?: string } = {}): Promise<Consumer> {
   const client = new sofa.client.RpcClient({ logger: quiet, protocol });
-  const consumerOpts: { interfaceName: string; version?: string; group?: string; serverHost: string } = {
+  const consumerOpts: { interfaceName: string; version?: string; group?: string; serverHost: string; retryFaultInterval: number } = {
     interfaceName: opts.interfaceName ?? 'com.example.DemoService',
     version: opts.version ?? '1.0.0',
     serverHost: address,
+    // The consumer's address group sleeps this long between reconnect attempts, and its loop
+    // only sees close() after the sleep: with the default 30 s, every test process would stay
+    // alive 30 s after its last test.
+    retryFaultInterval: 500,
   };
   if (opts.group !== undefined) consumerOpts.group = opts.group;
   const consumer = client.createConsumer(consumerOpts);
