@@ -6,6 +6,7 @@ export type { ClientCodec, CodecBase, CodecContext, CodecFactory, DecodeResult, 
 export { CodecError, ErrorType } from './errors.js';
 export type { CodecErrorCode } from './errors.js';
 export { FrameReader } from './frame-reader.js';
+export { decodeName } from './name-cache.js';
 export { EMPTY_METADATA, MessageType, ResponseStatus } from './message.js';
 export type { Message, Metadata, Mutation, RequestId } from './message.js';
 export * from './protobuf-wire.js';

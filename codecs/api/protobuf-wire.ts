@@ -10,6 +10,7 @@
  * Readers throw {@link ProtobufWireError} on malformed input; a codec catches it at its
  * `decode` boundary and returns a CodecError value instead.
  */
+import { decodeName } from './name-cache.js';
 
 /** Protobuf wire types (the low three bits of a field tag). */
 export const WireType = {
@@ -54,6 +55,21 @@ const MAX_VARINT_BYTES = 10;
 /** Groups nest; bound the depth so that hostile input cannot exhaust the stack. */
 const MAX_GROUP_DEPTH = 32;
 const MASK_64 = (1n << 64n) - 1n;
+
+/**
+ * The low 32 bits (unsigned) of the varint at `buf[start]`, which must end before `end`: the
+ * value of a varint field found by {@link ProtoReader.nextField}, read without a reader.
+ */
+export function varint32At(buf: Buffer, start: number, end: number): number {
+  let result = 0;
+  let shift = 0;
+  for (let pos = start; pos < end && shift < MAX_VARINT_BYTES * 7; pos++, shift += 7) {
+    const b = buf[pos]!;
+    if (shift < 32) result += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return result % TWO_POW_32;
+  }
+  throw new ProtobufWireError('truncated varint');
+}
 
 /**
  * A cursor over a protobuf message held in `buf[start, end)`. Values are returned without
@@ -109,6 +125,11 @@ export class ProtoReader {
   varint32(): number {
     const buf = this.buf;
     let pos = this.pos;
+    // Tags and small values take one byte: no arithmetic beyond a compare.
+    if (pos < this.end && buf[pos]! < 0x80) {
+      this.pos = pos + 1;
+      return buf[pos]!;
+    }
     let result = 0;
     let shift = 0;
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
@@ -141,6 +162,10 @@ export class ProtoReader {
   uint64(): number | bigint {
     const buf = this.buf;
     let pos = this.pos;
+    if (pos < this.end && buf[pos]! < 0x80) {
+      this.pos = pos + 1;
+      return buf[pos]!;
+    }
     // Fast path: most varints (ids, sizes) fit in 49 bits and are summed as doubles exactly.
     let result = 0;
     let mul = 1;
@@ -457,7 +482,7 @@ export function decodeMapEntry(buf: Buffer, start: number, end: number): MapEntr
   let value: Buffer = EMPTY;
   while (r.nextField(f)) {
     if (f.fieldNumber === 1 && f.wireType === WireType.LengthDelimited) {
-      key = buf.toString('utf8', f.valueStart, f.end);
+      key = decodeName(buf, f.valueStart, f.end);
     } else if (f.fieldNumber === 2 && f.wireType === WireType.LengthDelimited) {
       value = buf.subarray(f.valueStart, f.end);
     }

@@ -11,6 +11,8 @@ import {
   patchVarintField,
   setVarintField,
   upsertMapEntries,
+  varintSize,
+  writeVarint,
 } from '../api/index.js';
 import type {
   ClientCodec,
@@ -28,6 +30,7 @@ import { brpcErrorCode, buildErrorResponse, buildStreamReset } from './error-rep
 import { metaSizeOf, reframe } from './frame.js';
 import { BrpcMessage, BrpcMetadata } from './message.js';
 import { readResponseMeta, readStreamFrameMeta, scanRpcMeta } from './rpc-meta.js';
+import type { RpcMetaScan } from './rpc-meta.js';
 
 /** The message of the CodecError returned for streaming RPC when streams are not pinned. */
 export const STREAM_UNSUPPORTED =
@@ -48,6 +51,16 @@ function normalizeId(id: RequestId): RequestId {
 /** Stream ids are 64-bit in bRPC; Message.streamId is a number (exact below 2^53). */
 function streamIdNumber(id: RequestId): number {
   return typeof id === 'number' ? id : Number(id);
+}
+
+/** Records where the scan found correlation_id, for setRequestId. */
+function withIdRange(msg: BrpcMessage, scan: RpcMetaScan): BrpcMessage {
+  if (scan.correlationIdStart >= 0) {
+    msg.idFrame = msg.frame;
+    msg.idStart = scan.correlationIdStart;
+    msg.idEnd = scan.correlationIdEnd;
+  }
+  return msg;
 }
 
 function isStreamFrame(frame: Buffer): boolean {
@@ -121,12 +134,12 @@ export class BrpcCodec implements ServerCodec, ClientCodec {
     if (this.#side === 'server') {
       if (scan.requestStart < 0) return new CodecError('bRPC: request without RpcMeta.request');
       const md = new BrpcMetadata(meta, scan.requestStart - HEADER_SIZE, scan.requestEnd - HEADER_SIZE);
-      return new BrpcMessage(MessageType.Request, scan.correlationId, frame, metaEnd, md);
+      return withIdRange(new BrpcMessage(MessageType.Request, scan.correlationId, frame, metaEnd, md), scan);
     }
     if (scan.requestStart >= 0 && scan.responseStart < 0) {
       return new CodecError('bRPC: request frame received on the client side');
     }
-    const msg = new BrpcMessage(MessageType.Response, scan.correlationId, frame, metaEnd, new BrpcMetadata(meta, -1, -1));
+    const msg = withIdRange(new BrpcMessage(MessageType.Response, scan.correlationId, frame, metaEnd, new BrpcMetadata(meta, -1, -1)), scan);
     // A response without RpcMeta.response is a success: brpc reads error_code's default 0.
     if (scan.responseStart >= 0 && readResponseMeta(frame, scan.responseStart, scan.responseEnd).errorCode !== 0) {
       msg.status = ResponseStatus.Error;
@@ -156,6 +169,13 @@ export class BrpcCodec implements ServerCodec, ClientCodec {
     const metaEnd = HEADER_SIZE + metaSizeOf(frame);
     const field = isStreamFrame(frame) ? StreamFrameMetaField.StreamId : RpcMetaField.CorrelationId;
     const value = normalizeId(id);
+    // The proxy keeps an id's encoded length (varintRequestIds), so this is the usual case.
+    if (message instanceof BrpcMessage && message.idFrame === frame && varintSize(value) === message.idEnd - message.idStart) {
+      writeVarint(frame, message.idStart, value);
+      message.requestId = value;
+      return;
+    }
+    if (message instanceof BrpcMessage) message.idFrame = null;
     if (!patchVarintField(frame, field, value, HEADER_SIZE, metaEnd)) {
       const meta = setVarintField(frame, field, value, HEADER_SIZE, metaEnd);
       message.frame = reframe(frame, meta);

@@ -78,6 +78,14 @@ export class BrpcMessage implements Message {
   status = ResponseStatus.Ok;
   metadata: BrpcMetadata;
   upstreamKey = '';
+  /**
+   * Codec-internal: where RpcMeta.correlation_id's varint sits in `idFrame`, so that an id
+   * of the same encoded length is written there without walking the meta again. Valid only
+   * while `frame === idFrame`.
+   */
+  idFrame: Buffer | null = null;
+  idStart = -1;
+  idEnd = -1;
 
   constructor(type: MessageType, requestId: RequestId, frame: Buffer, headerSize: number, metadata: BrpcMetadata) {
     this.type = type;

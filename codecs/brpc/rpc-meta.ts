@@ -3,7 +3,7 @@
  * protobuf wire format: one pass over the top-level fields records where the request and
  * response sub-messages are and the scalars, and the strings are decoded only when asked.
  */
-import { ProtoReader, ProtobufWireError, WireType, decodeMapEntry, newWireField, validateMessage } from '../api/index.js';
+import { ProtoReader, ProtobufWireError, WireType, decodeMapEntry, decodeName, newWireField, validateMessage, varint32At } from '../api/index.js';
 import type { RequestId } from '../api/index.js';
 import { RequestMetaField, ResponseMetaField, RpcMetaField, StreamFrameMetaField } from './constants.js';
 
@@ -16,6 +16,9 @@ export interface RpcMetaScan {
   responseStart: number;
   responseEnd: number;
   correlationId: RequestId;
+  /** Byte range of correlation_id's varint when the field occurs exactly once, else -1. */
+  correlationIdStart: number;
+  correlationIdEnd: number;
   attachmentSize: number;
   hasStreamSettings: boolean;
 }
@@ -34,11 +37,14 @@ export function scanRpcMeta(buf: Buffer, start: number, end: number): RpcMetaSca
     responseStart: -1,
     responseEnd: -1,
     correlationId: 0,
+    correlationIdStart: -1,
+    correlationIdEnd: -1,
     attachmentSize: 0,
     hasStreamSettings: false,
   };
   const r = new ProtoReader(buf, start, end);
   const f = newWireField();
+  let correlationIds = 0;
   while (r.nextField(f)) {
     switch (f.fieldNumber) {
       case RpcMetaField.Request:
@@ -56,10 +62,13 @@ export function scanRpcMeta(buf: Buffer, start: number, end: number): RpcMetaSca
       case RpcMetaField.CorrelationId:
         expectWireType(f.fieldNumber, f.wireType, WireType.Varint);
         scan.correlationId = new ProtoReader(buf, f.valueStart, f.end).uint64();
+        scan.correlationIdStart = f.valueStart;
+        scan.correlationIdEnd = f.end;
+        correlationIds++;
         break;
       case RpcMetaField.AttachmentSize:
         expectWireType(f.fieldNumber, f.wireType, WireType.Varint);
-        scan.attachmentSize = new ProtoReader(buf, f.valueStart, f.end).int32();
+        scan.attachmentSize = varint32At(buf, f.valueStart, f.end) | 0;
         break;
       case RpcMetaField.StreamSettings:
         scan.hasStreamSettings = true;
@@ -69,6 +78,7 @@ export function scanRpcMeta(buf: Buffer, start: number, end: number): RpcMetaSca
         break;
     }
   }
+  if (correlationIds !== 1) scan.correlationIdStart = scan.correlationIdEnd = -1;
   return scan;
 }
 
@@ -85,8 +95,8 @@ export function readRequestNames(buf: Buffer, start: number, end: number): Reque
   const f = newWireField();
   while (r.nextField(f)) {
     if (f.wireType !== WireType.LengthDelimited) continue;
-    if (f.fieldNumber === RequestMetaField.ServiceName) names.service = buf.toString('utf8', f.valueStart, f.end);
-    else if (f.fieldNumber === RequestMetaField.MethodName) names.method = buf.toString('utf8', f.valueStart, f.end);
+    if (f.fieldNumber === RequestMetaField.ServiceName) names.service = decodeName(buf, f.valueStart, f.end);
+    else if (f.fieldNumber === RequestMetaField.MethodName) names.method = decodeName(buf, f.valueStart, f.end);
   }
   return names;
 }
@@ -104,7 +114,7 @@ export function readResponseMeta(buf: Buffer, start: number, end: number): Respo
   const f = newWireField();
   while (r.nextField(f)) {
     if (f.fieldNumber === ResponseMetaField.ErrorCode && f.wireType === WireType.Varint) {
-      out.errorCode = new ProtoReader(buf, f.valueStart, f.end).int32();
+      out.errorCode = varint32At(buf, f.valueStart, f.end) | 0;
     } else if (f.fieldNumber === ResponseMetaField.ErrorText && f.wireType === WireType.LengthDelimited) {
       out.errorText = buf.toString('utf8', f.valueStart, f.end);
     }
@@ -146,7 +156,7 @@ export function readStreamFrameMeta(buf: Buffer, start: number, end: number): St
   while (r.nextField(f)) {
     if (f.wireType !== WireType.Varint) continue;
     if (f.fieldNumber === StreamFrameMetaField.StreamId) out.streamId = new ProtoReader(buf, f.valueStart, f.end).uint64();
-    else if (f.fieldNumber === StreamFrameMetaField.FrameType) out.frameType = new ProtoReader(buf, f.valueStart, f.end).int32();
+    else if (f.fieldNumber === StreamFrameMetaField.FrameType) out.frameType = varint32At(buf, f.valueStart, f.end) | 0;
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * value without building it (so the attachments after the arguments can be reached).
  * Grammar facts: spec/wire-formats.md §1.4.
  */
+import { decodeName } from '../api/name-cache.js';
 
 /** Thrown inside the Dubbo codec only; the codec turns it into a CodecError value. */
 export class HessianError extends Error {
@@ -78,7 +79,8 @@ export class Hessian2Reader {
       } else throw new HessianError(`expected a hessian2 string, found byte 0x${tag.toString(16)}`);
       const start = this.pos;
       const ascii = this.#skipUtf16Units(units);
-      out += ascii ? this.buf.toString('latin1', start, this.pos) : decodeCesu8(this.buf, start, this.pos);
+      // ASCII bytes read the same as UTF-8: the name cache serves the repeating interface and method names.
+      out += ascii ? decodeName(this.buf, start, this.pos) : decodeCesu8(this.buf, start, this.pos);
       if (final) return out;
     }
   }

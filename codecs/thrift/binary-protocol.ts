@@ -1,3 +1,4 @@
+import { decodeName } from '../api/name-cache.js';
 import { BINARY_VERSION_1, BinaryType, type ThriftMessageType } from './constants.js';
 import { isMessageType, type MessageHeader } from './message-header.js';
 import { fail, needBytes, type ScanState } from './scan.js';
@@ -26,7 +27,7 @@ export function readBinaryMessageHeader(
     p += 4;
     if (nameLen < 0) return fail(st, 'negative method name length');
     if (p + nameLen + 4 > end) return needBytes(st, p + nameLen + 4);
-    out.name = buf.toString('utf8', p, p + nameLen);
+    out.name = decodeName(buf, p, p + nameLen);
     p += nameLen;
     out.type = type;
     out.strict = true;
@@ -36,7 +37,7 @@ export function readBinaryMessageHeader(
     if (p + nameLen + 5 > end) return needBytes(st, p + nameLen + 5);
     const type = buf[p + nameLen]!;
     if (!isMessageType(type)) return fail(st, `bad message type ${type}`);
-    out.name = buf.toString('utf8', p, p + nameLen);
+    out.name = decodeName(buf, p, p + nameLen);
     p += nameLen + 1;
     out.type = type;
     out.strict = false;

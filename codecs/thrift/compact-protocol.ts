@@ -1,3 +1,4 @@
+import { decodeName } from '../api/name-cache.js';
 import { COMPACT_PROTOCOL_ID, COMPACT_VERSION, CompactType, type ThriftMessageType } from './constants.js';
 import { isMessageType, type MessageHeader } from './message-header.js';
 import { fail, needBytes, readVarint32, varintLength, varintOut, writeVarint32, type ScanState } from './scan.js';
@@ -29,7 +30,7 @@ export function readCompactMessageHeader(
   if (p < 0) return p;
   const nameLen = varintOut.value;
   if (p + nameLen > end) return needBytes(st, p + nameLen);
-  out.name = buf.toString('utf8', p, p + nameLen);
+  out.name = decodeName(buf, p, p + nameLen);
   out.type = type;
   out.seqid = seqid;
   out.seqidOffset = seqidOffset;

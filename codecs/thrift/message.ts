@@ -112,6 +112,16 @@ class ThriftMetadata implements Metadata {
   }
 }
 
+/**
+ * The upstream key of each transport and protocol, made once: requests with equal keys share
+ * upstream connections, and the pool lookup per request then meets the same string.
+ */
+const UPSTREAM_KEYS: Record<ThriftTransport, Record<ThriftProtocol, string>> = {
+  framed: { binary: 'framed/binary', compact: 'framed/compact' },
+  unframed: { binary: 'unframed/binary', compact: 'unframed/compact' },
+  header: { binary: 'header/binary', compact: 'header/compact' },
+};
+
 /** A decoded Thrift frame. */
 export class ThriftMessage implements Message {
   type: MessageType;
@@ -133,7 +143,7 @@ export class ThriftMessage implements Message {
     this.requestId = requestId;
     this.type = messageTypeOf(layout.messageType);
     this.status = this.type === MessageType.Error ? ResponseStatus.Error : ResponseStatus.Ok;
-    this.upstreamKey = `${layout.transport}/${layout.protocol}`;
+    this.upstreamKey = UPSTREAM_KEYS[layout.transport][layout.protocol];
     this.headerSize = 0;
     this.bodySize = 0;
     this.updateSizes();

@@ -14,6 +14,8 @@ import {
   replaceField,
   setVarintField,
   upsertMapEntries,
+  varintSize,
+  writeVarint,
 } from '../api/index.js';
 import type {
   ClientCodec,
@@ -44,7 +46,7 @@ import { buildInitError, buildStreamReset, buildUnaryError, replyStreamField, tr
 import { pbHeaderSizeOf, replacePbHeader, replaceStreamMeta } from './frame.js';
 import { TrpcMessage, TrpcMetadata } from './message.js';
 import { scanClose, scanInit, scanRequest, scanResponse } from './protocol.js';
-import type { HeaderLayout } from './protocol.js';
+import type { HeaderLayout, RequestScan, ResponseScan } from './protocol.js';
 
 /** Which half of a connection the codec decodes for. */
 export type TrpcSide = 'server' | 'client';
@@ -68,6 +70,16 @@ function toUint32(id: RequestId): number {
   const n = typeof id === 'bigint' ? Number(id) : id;
   if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new RangeError(`tRPC: id ${id} is not a uint32`);
   return n;
+}
+
+/** Records where the scan found request_id, for setRequestId. */
+function withIdRange(msg: TrpcMessage, scan: RequestScan | ResponseScan): TrpcMessage {
+  if (scan.requestIdStart >= 0) {
+    msg.idFrame = msg.frame;
+    msg.idStart = scan.requestIdStart;
+    msg.idEnd = scan.requestIdEnd;
+  }
+  return msg;
 }
 
 function isStreamFrame(frame: Buffer): boolean {
@@ -141,7 +153,7 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
     this.#clientVersion = frame[Offset.Version]!;
     const type = scan.callType === CallType.Oneway ? MessageType.Oneway : MessageType.Request;
     const md = new TrpcMetadata(frame, HEADER_SIZE, end, REQUEST_LAYOUT);
-    return new TrpcMessage(type, scan.requestId, 0, frame, end, md);
+    return withIdRange(new TrpcMessage(type, scan.requestId, 0, frame, end, md), scan);
   }
 
   #decodeResponse(frame: Buffer, pbHeaderSize: number): DecodeResult {
@@ -149,7 +161,7 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
     const scan = scanResponse(frame, HEADER_SIZE, end);
     if (scan.attachmentSize > frame.length - end) return new CodecError(`tRPC: attachment_size ${scan.attachmentSize} exceeds the body`);
     const md = new TrpcMetadata(frame, HEADER_SIZE, end, RESPONSE_LAYOUT);
-    const msg = new TrpcMessage(MessageType.Response, scan.requestId, 0, frame, end, md);
+    const msg = withIdRange(new TrpcMessage(MessageType.Response, scan.requestId, 0, frame, end, md), scan);
     // ret is a framework error, func_ret a business one; a trpc-go client raises both.
     if (scan.ret !== 0 || scan.funcRet !== 0) msg.status = ResponseStatus.Error;
     return msg;
@@ -194,7 +206,13 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
       return;
     }
     const end = HEADER_SIZE + pbHeaderSizeOf(frame);
-    if (value === 0) {
+    // The proxy keeps an id's encoded length (varintRequestIds): the usual case is a write
+    // where the scan found the varint.
+    const at = message instanceof TrpcMessage && message.idFrame === frame && value !== 0 && varintSize(value) === message.idEnd - message.idStart ? message.idStart : -1;
+    if (message instanceof TrpcMessage && at < 0) message.idFrame = null;
+    if (at >= 0) {
+      writeVarint(frame, at, value);
+    } else if (value === 0) {
       // proto3 writes no zero scalars; dropping the field restores a v0 client's bytes exactly.
       frame = replacePbHeader(frame, replaceField(frame, RequestField.RequestId, null, HEADER_SIZE, end));
     } else if (!patchVarintField(frame, RequestField.RequestId, value, HEADER_SIZE, end)) {

@@ -47,6 +47,14 @@ export class TrpcMessage implements Message {
   status = ResponseStatus.Ok;
   metadata: Metadata;
   upstreamKey = '';
+  /**
+   * Codec-internal: where the protobuf request_id varint sits in `idFrame`, so that an id of
+   * the same encoded length is written there without walking the header again. Valid only
+   * while `frame === idFrame`.
+   */
+  idFrame: Buffer | null = null;
+  idStart = -1;
+  idEnd = -1;
 
   constructor(type: MessageType, requestId: number, streamId: number, frame: Buffer, headerSize: number, metadata: Metadata) {
     this.type = type;

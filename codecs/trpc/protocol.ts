@@ -2,7 +2,7 @@
  * Reads the tRPC protobuf headers (RequestProtocol, ResponseProtocol and the stream metas)
  * at the wire level: the scalars the proxy needs in one pass, strings only on demand.
  */
-import { ProtoReader, ProtobufWireError, WireType, decodeMapEntry, newWireField, validateMessage } from '../api/index.js';
+import { ProtoReader, ProtobufWireError, WireType, decodeMapEntry, decodeName, newWireField, validateMessage, varint32At } from '../api/index.js';
 import {
   CloseMetaField,
   InitMetaField,
@@ -15,45 +15,59 @@ import {
 export interface RequestScan {
   callType: number;
   requestId: number;
+  /** Byte range of request_id's varint when the field occurs exactly once, else -1. */
+  requestIdStart: number;
+  requestIdEnd: number;
   attachmentSize: number;
 }
 
 /** The scalars of a ResponseProtocol. */
 export interface ResponseScan {
   requestId: number;
+  /** Byte range of request_id's varint when the field occurs exactly once, else -1. */
+  requestIdStart: number;
+  requestIdEnd: number;
   ret: number;
   funcRet: number;
   attachmentSize: number;
 }
 
-function varint32(buf: Buffer, start: number, end: number): number {
-  return new ProtoReader(buf, start, end).varint32();
-}
+const varint32 = varint32At;
 
 /** Scans the RequestProtocol in `buf[start, end)`. Throws ProtobufWireError when malformed. */
 export function scanRequest(buf: Buffer, start: number, end: number): RequestScan {
-  const out: RequestScan = { callType: 0, requestId: 0, attachmentSize: 0 };
+  const out: RequestScan = { callType: 0, requestId: 0, requestIdStart: -1, requestIdEnd: -1, attachmentSize: 0 };
   const r = new ProtoReader(buf, start, end);
   const f = newWireField();
+  let ids = 0;
   while (r.nextField(f)) {
+    if (f.fieldNumber === RequestField.RequestId) ids++;
     if (f.wireType !== WireType.Varint) continue;
     if (f.fieldNumber === RequestField.CallType) out.callType = varint32(buf, f.valueStart, f.end);
-    else if (f.fieldNumber === RequestField.RequestId) out.requestId = varint32(buf, f.valueStart, f.end);
-    else if (f.fieldNumber === RequestField.AttachmentSize) out.attachmentSize = varint32(buf, f.valueStart, f.end);
+    else if (f.fieldNumber === RequestField.RequestId) {
+      out.requestId = varint32(buf, f.valueStart, f.end);
+      out.requestIdStart = f.valueStart;
+      out.requestIdEnd = f.end;
+    } else if (f.fieldNumber === RequestField.AttachmentSize) out.attachmentSize = varint32(buf, f.valueStart, f.end);
   }
+  if (ids !== 1) out.requestIdStart = out.requestIdEnd = -1;
   return out;
 }
 
 /** Scans the ResponseProtocol in `buf[start, end)`. Throws ProtobufWireError when malformed. */
 export function scanResponse(buf: Buffer, start: number, end: number): ResponseScan {
-  const out: ResponseScan = { requestId: 0, ret: 0, funcRet: 0, attachmentSize: 0 };
+  const out: ResponseScan = { requestId: 0, requestIdStart: -1, requestIdEnd: -1, ret: 0, funcRet: 0, attachmentSize: 0 };
   const r = new ProtoReader(buf, start, end);
   const f = newWireField();
+  let ids = 0;
   while (r.nextField(f)) {
+    if (f.fieldNumber === ResponseField.RequestId) ids++;
     if (f.wireType !== WireType.Varint) continue;
     switch (f.fieldNumber) {
       case ResponseField.RequestId:
         out.requestId = varint32(buf, f.valueStart, f.end);
+        out.requestIdStart = f.valueStart;
+        out.requestIdEnd = f.end;
         break;
       case ResponseField.Ret:
         out.ret = varint32(buf, f.valueStart, f.end) | 0;
@@ -68,6 +82,7 @@ export function scanResponse(buf: Buffer, start: number, end: number): ResponseS
         break;
     }
   }
+  if (ids !== 1) out.requestIdStart = out.requestIdEnd = -1;
   return out;
 }
 
@@ -140,7 +155,9 @@ export interface HeaderLayout {
  */
 export function readHeaderStrings(buf: Buffer, start: number, end: number, layout: HeaderLayout): Map<string, string> {
   const out = new Map<string, string>();
-  const names = new Map<string, string>();
+  let caller: string | undefined;
+  let callee: string | undefined;
+  let func: string | undefined;
   const r = new ProtoReader(buf, start, end);
   const f = newWireField();
   while (r.nextField(f)) {
@@ -156,13 +173,16 @@ export function readHeaderStrings(buf: Buffer, start: number, end: number, layou
         if (!(err instanceof ProtobufWireError)) throw err;
       }
     } else if (n === layout.caller) {
-      names.set('caller', buf.toString('utf8', f.valueStart, f.end));
+      caller = decodeName(buf, f.valueStart, f.end);
     } else if (n === layout.callee) {
-      names.set('callee', buf.toString('utf8', f.valueStart, f.end));
+      callee = decodeName(buf, f.valueStart, f.end);
     } else if (n === layout.func) {
-      names.set('func', buf.toString('utf8', f.valueStart, f.end));
+      func = decodeName(buf, f.valueStart, f.end);
     }
   }
-  for (const [k, v] of names) out.set(k, v);
+  // Set last: the header's own names win over trans_info entries of the same key.
+  if (caller !== undefined) out.set('caller', caller);
+  if (callee !== undefined) out.set('callee', callee);
+  if (func !== undefined) out.set('func', func);
   return out;
 }

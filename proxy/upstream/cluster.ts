@@ -42,6 +42,8 @@ export class Host {
   /** Requests sent to this host, by outcome (admin /clusters). */
   readonly stats = new HostStats();
   readonly #pools = new Map<string, UpstreamPool>();
+  /** The pool handed out last, with what it was asked for. */
+  #lastPool: { readonly factory: CodecFactory; readonly variant: string; readonly pool: UpstreamPool } | undefined;
   readonly #cluster: Cluster;
 
   constructor(cluster: Cluster, cfg: HostConfig) {
@@ -98,6 +100,15 @@ export class Host {
 
   /** The pool for requests decoded by `factory` with upstream key `variant`. */
   pool(factory: CodecFactory, ctx: CodecContext, variant: string): UpstreamPool {
+    // Nearly every request of a host asks for the pool the previous one got: no key built.
+    const last = this.#lastPool;
+    if (last !== undefined && last.factory === factory && last.variant === variant) return last.pool;
+    const pool = this.#poolFor(factory, ctx, variant);
+    this.#lastPool = { factory, variant, pool };
+    return pool;
+  }
+
+  #poolFor(factory: CodecFactory, ctx: CodecContext, variant: string): UpstreamPool {
     const key = variant === '' ? factory.name : `${factory.name}|${variant}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
@@ -124,6 +135,7 @@ export class Host {
   close(): void {
     for (const p of this.#pools.values()) p.close();
     this.#pools.clear();
+    this.#lastPool = undefined;
   }
 }
 

@@ -261,6 +261,29 @@ describe('brpc codec: request id rewriting', () => {
     assert.deepEqual(msg.frame, REQ_31);
   });
 
+  it('a repeated correlation_id (the last one counts) is rewritten whole, not patched at one place', () => {
+    // request{service "S", method "Echo"}, correlation_id 5, correlation_id 6.
+    const frame = encodeRaw(hex('0a090a015312044563686f' + '2005' + '2006'), hex('0a0268690a'));
+    const codec = server();
+    const msg = decodeOne(codec, frame);
+    assert.equal(msg.requestId, 6);
+    codec.setRequestId(msg, 9);
+    assertSizes(msg.frame);
+    assert.equal(decodeOne(server(), msg.frame).requestId, 9);
+    codec.setRequestId(msg, 8);
+    assert.equal(decodeOne(server(), msg.frame).requestId, 8);
+  });
+
+  it('after a mutation replaced the frame, ids are written into the new frame', () => {
+    const codec = server();
+    const msg = decodeOne(codec, REQ_31);
+    const mutated = codec.encode(msg, new Map([['x-k', 'v']]));
+    assert.notEqual(mutated, REQ_31);
+    codec.setRequestId(msg, 4294967297);
+    assert.equal(decodeOne(server(), msg.frame).requestId, 4294967297);
+    assert.equal(decodeOne(server(), msg.frame).metadata.get('x-k'), 'v');
+  });
+
   it('keeps unknown fields (vendor extensions 100/101, unknown 13, groups) when rewriting', () => {
     // request{service "S", method "Echo"}, correlation_id 5, then fields no schema here knows:
     // 100 (varint 42) and 101 (bytes "abc") as vendor extensions, 13 (bool), a group 14.

@@ -19,6 +19,7 @@ import {
   patchVarintField,
   readLengthDelimited,
   readUint64At,
+  varint32At,
   replaceField,
   setVarintField,
   upsertMapEntries,
@@ -56,6 +57,24 @@ describe('protobuf-wire: varints', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('varint32At and ProtoReader.varint32 give the low 32 bits of any uint64, as protobufjs', () => {
+    fc.assert(
+      fc.property(u64, fc.nat(3), (v, pad) => {
+        const bytes = Buffer.concat([Buffer.alloc(pad, 0xaa), encodeVarint(v)]);
+        const low = Number(v & 0xffffffffn);
+        assert.equal(varint32At(bytes, pad, bytes.length), low);
+        const r = new ProtoReader(bytes, pad);
+        assert.equal(r.varint32(), low);
+        assert.equal(r.pos, bytes.length);
+        assert.equal(protobuf.Reader.create(bytes.subarray(pad)).uint32(), low);
+      }),
+      { numRuns: 500 },
+    );
+    assert.throws(() => varint32At(Buffer.from([0x80, 0x80]), 0, 2), ProtobufWireError);
+    assert.throws(() => varint32At(Buffer.from([0x05]), 0, 0), ProtobufWireError);
+    assert.throws(() => varint32At(Buffer.alloc(11, 0xff), 0, 11), ProtobufWireError);
   });
 
   it('negative numbers are 10-byte two complement', () => {

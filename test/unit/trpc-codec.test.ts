@@ -192,6 +192,20 @@ describe('trpc codec: request id rewriting', () => {
     assert.deepEqual(msg.frame, original);
   });
 
+  it('a repeated request_id (the last one counts) is rewritten whole, not patched at one place', () => {
+    // RequestProtocol with request_id 5 and then request_id 6 (field 3, varint), func "/a.B/C".
+    const header = Buffer.concat([hex('1805'), hex('1806'), pb(TrpcTypes.RequestProtocol, { func: Buffer.from('/a.B/C') })]);
+    const codec = server();
+    const msg = decodeOne(codec, encodeTrpcFrame({ streamId: 6, version: 1 }, header, hex('0a0568656c6c6f')));
+    assert.equal(msg.requestId, 6);
+    codec.setRequestId(msg, 9);
+    assertSizes(msg.frame);
+    assert.equal(decodeOne(server(), msg.frame).requestId, 9);
+    codec.setRequestId(msg, 8);
+    assert.equal(decodeOne(server(), msg.frame).requestId, 8);
+    assert.equal(msg.frame.readUInt32BE(10), 8);
+  });
+
   it('refuses ids that are not uint32', () => {
     const codec = server();
     const msg = decodeOne(codec, V('UNARY_REQUEST'));
