@@ -84,6 +84,15 @@ export class ThriftCodec implements ServerCodec, ClientCodec {
     this.#protocol = options.transport === 'header' ? undefined : options.protocol;
   }
 
+  /**
+   * Compact writes the seqid as a varint: with ids of the client's encoded length the frame
+   * is patched in place both ways instead of rebuilt (framed and unframed; THeader keeps its
+   * own fixed seqid). Known once the protocol is configured or detected.
+   */
+  get varintRequestIds(): boolean {
+    return this.#protocol === 'compact';
+  }
+
   decode(reader: FrameReader): DecodeResult {
     if (this.#failed !== undefined) return this.#failed;
     try {

@@ -63,8 +63,11 @@ export class UpstreamConnection {
   /** Frames written before the connection was up. */
   #early: Buffer[] | null = [];
   #nextId = 1;
-  /** Length-matched id allocation for varint-id codecs (bRPC, tRPC); undefined for the rest. */
-  readonly #varintIds: VarintIdAllocator | undefined;
+  /**
+   * Length-matched id allocation for varint-id codecs (bRPC, tRPC, Thrift compact); made
+   * when the codec first says so, which a detecting codec may learn only after a while.
+   */
+  #varintIds: VarintIdAllocator | undefined;
   readonly #inUse = (id: number): boolean => this.#pending.has(id) || this.#streams.has(id);
   #closed = false;
   goingAway = false;
@@ -78,7 +81,6 @@ export class UpstreamConnection {
 
   constructor(opts: UpstreamConnectionOptions) {
     this.#opts = opts;
-    this.#varintIds = opts.codec.varintRequestIds === true ? new VarintIdAllocator() : undefined;
     const socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
     this.#socket = socket;
     this.#out = new WriteQueue(socket);
@@ -129,6 +131,7 @@ export class UpstreamConnection {
     const msg = req.request;
     const codec = this.#opts.codec;
     let id: number;
+    if (this.#varintIds === undefined && codec.varintRequestIds === true) this.#varintIds = new VarintIdAllocator();
     if (this.#varintIds !== undefined) id = this.#varintIds.next(msg.requestId, this.#inUse);
     else {
       id = this.#nextId;

@@ -253,3 +253,28 @@ describe('thrift limits', () => {
     assert.deepEqual(got[0]!.frame, whole);
   });
 });
+
+describe('thrift codec: varint seqids', () => {
+  it('asks for length-matched upstream ids exactly when the protocol is compact (framed or unframed)', () => {
+    assert.equal(serverCodec({ transport: 'framed', protocol: 'compact' }).varintRequestIds, true);
+    assert.equal(serverCodec({ transport: 'framed', protocol: 'binary' }).varintRequestIds, false);
+    for (const r of REQUESTS) {
+      const codec = serverCodec();
+      assert.equal(codec.varintRequestIds, false, `${r.name}: unknown before the first frame`);
+      const reader = new FrameReader();
+      reader.push(hex(r.bytes));
+      assert.ok(!(codec.decode(reader) instanceof CodecError));
+      // THeader carries a fixed 4-byte seqid in its own header, whatever the payload protocol.
+      assert.equal(codec.varintRequestIds, r.compact && r.transport !== 'header', r.name);
+    }
+  });
+
+  it('a compact seqid of the same encoded length is written in place', () => {
+    const codec = serverCodec();
+    const msg = decodeOne(hex(REQUESTS[2]!.bytes));
+    const frame = msg.frame;
+    codec.setRequestId(msg, 5);
+    assert.equal(msg.frame, frame, 'same buffer');
+    assert.equal(decodeOne(msg.frame).requestId, 5);
+  });
+});
