@@ -16,6 +16,8 @@ interface Check {
   readonly measured: string;
   /** null: not measured. */
   readonly met: boolean | null;
+  /** Printed under the table: why a target is missed, or how a projected one is judged. */
+  readonly note?: string;
 }
 
 function main(): number {
@@ -64,6 +66,8 @@ export function renderResults(reports: readonly BenchReport[], sources: readonly
     md.push(`| ${c.goal} | ${c.scenario} | ${c.measured} | ${verdict} |`);
   }
   md.push('');
+  for (const c of checks(reports)) if (c.note !== undefined) md.push(`- **${c.goal}**: ${c.note}`);
+  if (checks(reports).some((c) => c.note !== undefined)) md.push('');
 
   const closed = reports.filter((r) => r.options.mode === 'closed' && r.summary.some((s) => s.target === 'pipe') && r.summary.some((s) => s.target === 'meltemi'));
   if (closed.length > 0) {
@@ -157,6 +161,14 @@ function checks(reports: readonly BenchReport[]): Check[] {
           (lag === undefined ? '' : `; generator send lag p99 ${latencyWithUnit(lag)}`) +
           ')',
     met: added === undefined ? null : added.addedP99Us <= 500,
+    ...(added !== undefined && added.addedP99Us > 500 && pipeAdded !== undefined && pipeAdded.addedP99Us >= 0.8 * added.addedP99Us
+      ? {
+          note:
+            `missed, and not by Meltemi's own work: the raw pipe, which only copies bytes, adds ${latencyWithUnit(pipeAdded.addedP99Us)} at p99 in the same interleaved rounds ` +
+            `against Meltemi's ${latencyWithUnit(added.addedP99Us)}. What any extra process hop costs at the tail on this machine (three busy processes on its cores, ` +
+            `wake-up latency of a virtual CPU) is above the bound; at the median Meltemi adds ${meltemiP50 === undefined || directP50 === undefined ? '-' : latencyWithUnit(meltemiP50 - directP50)}.`,
+        }
+      : {}),
   });
   const idle = reports.find((r) => r.options.mode === 'idle' && r.options.connections >= 10_000);
   const idleRow = idle?.summary.find((s) => s.target === 'meltemi');
@@ -181,7 +193,8 @@ function checks(reports: readonly BenchReport[]): Check[] {
   // scaling shown with CPU per request there: each worker on a core of its own serves
   // 1 / (CPU per request) requests a second, so two serve 2 / (cpu per request ratio) times one.
   const sharedCores = workers !== undefined && workers.machine.cpus <= 4 && workers.options.pin.proxy === undefined;
-  const projected = w?.cpuPerRequest == null ? null : 2 / w.cpuPerRequest;
+  // Two workers cannot do more than twice one; a ratio below 1 is batching and noise.
+  const projected = w?.cpuPerRequest == null ? null : Math.min(2, 2 / w.cpuPerRequest);
   out.push({
     goal: '2 workers >= 1.6x one worker (load generator elsewhere)',
     scenario: workers?.options.name ?? 'dubbo-workers',
@@ -189,8 +202,18 @@ function checks(reports: readonly BenchReport[]): Check[] {
       w === undefined
         ? '-'
         : `${fmt(w.throughput, 2)}x throughput, ${w.cpuPerRequest == null ? '-' : fmt(w.cpuPerRequest, 2)}x cpu/req, cores ${cores('meltemi')} -> ${cores('meltemi-2')}` +
-          (sharedCores && projected !== null ? `; with a core per worker: 2 / ${fmt(w.cpuPerRequest!, 2)} = ${fmt(projected, 2)}x (projected from cpu/req on ${workers!.machine.cpus} shared cores)` : ''),
+          (sharedCores && projected !== null
+            ? `; with a core per worker: min(2, 2 / ${fmt(w.cpuPerRequest!, 2)}) = ${fmt(projected, 2)}x (projected from cpu/req on ${workers!.machine.cpus} shared cores)`
+            : ''),
     met: w === undefined ? null : sharedCores ? (projected === null ? null : projected >= 1.6) : w.throughput >= 1.6,
+    ...(sharedCores && projected !== null
+      ? {
+          note:
+            'judged by CPU per request, as the issue asks on a 2-core machine: the load generator and echo server take most of a core, so throughput cannot double here. ' +
+            'A worker on a core of its own serves 1 / (CPU per request) requests a second, so two serve 2 / (their CPU per request over one worker\'s) times as much, at most 2x. ' +
+            'On a machine with 4 cores or more, pin the roles apart (bench/README.md) and the measured throughput is judged instead.',
+        }
+      : {}),
   });
   return out;
 }

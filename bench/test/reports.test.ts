@@ -100,4 +100,30 @@ describe('bench reports', () => {
     assert.match(md, /\| brpc 64x1: throughput >= 1\.2x pipe \| - \| - \| not measured \|/);
     assert.match(md, /Do not edit by hand/);
   });
+
+  it('judge idle RSS at its peak, worker scaling by CPU per request on a small machine, and explain an open-loop miss', () => {
+    const report = (o: BenchOptions, ws: Window[]): ReturnType<typeof buildReport> => {
+      const rows = summarize(o.targets, ws, o.connections);
+      const r = buildReport(o, dubboProtocol, new Date(), 1, ws, rows, ratios(rows));
+      return { ...r, machine: { ...r.machine, cpus: 2 } };
+    };
+    // Idle: 10 MiB over the baseline at the end, 45 MiB at a sampled peak.
+    const idleOpts = opts('--mode', 'idle', '--connections', '10000', '--targets', 'direct,meltemi');
+    const idleMeltemi: Window = {
+      ...window('meltemi', 0, 0, 1, 0),
+      samples: [{ tMs: 0, cpuUs: 0, rss: 70 * 2 ** 20 }, { tMs: 1000, cpuUs: 0, rss: 95 * 2 ** 20 }, { tMs: 2000, cpuUs: 0, rss: 60 * 2 ** 20 }],
+    };
+    const idle = report(idleOpts, [window('direct', 0, 0, 1, null), idleMeltemi]);
+    // Workers: 1.8x by CPU per request (30 vs 33.3 µs), 1.6x measured.
+    const workerOpts = opts('--targets', 'pipe,meltemi,meltemi-2');
+    const workers = report(workerOpts, closed.slice(1));
+    // Open loop: Meltemi adds 1700 µs at p99, the pipe 1900 µs.
+    const openOpts = opts('--rate', '10000', '--targets', 'direct,pipe,meltemi');
+    const open = report(openOpts, [window('direct', 10_000, 10_000, 100, null), window('pipe', 10_000, 10_000, 2000, 1), window('meltemi', 10_000, 10_000, 1800, 1)]);
+    const md = renderResults([idle, workers, open], ['results/a.json']);
+    assert.match(md, /\| 10,000 idle connections: RSS growth <= 40 MiB \| [^|]+ \| 45\.0 MiB at the peak, 10\.0 MiB after [^|]+\| \*\*no\*\* \|/);
+    assert.match(md, /min\(2, 2 \/ 1\.11\) = 1\.80x \(projected from cpu\/req on 2 shared cores\) \| yes \|/);
+    assert.match(md, /added p99 over direct <= 0\.5 ms \| [^|]+\| 1700 µs \(direct p99 100 µs; the raw pipe adds 1900 µs[^|]*\| \*\*no\*\* \|/);
+    assert.match(md, /- \*\*open loop 10k req\/s[^\n]*the raw pipe, which only copies bytes, adds 1900 µs/);
+  });
 });
