@@ -56,19 +56,36 @@ const MAX_VARINT_BYTES = 10;
 const MAX_GROUP_DEPTH = 32;
 const MASK_64 = (1n << 64n) - 1n;
 
+/** One past the last byte of the varint the last {@link varint32At} call read. */
+let varintEnd = 0;
+/** The weight of a varint's fifth byte: bytes one to five carry bits 0-34, exact in a double. */
+const FIFTH_BYTE_WEIGHT = 2 ** 28;
+
 /**
  * The low 32 bits (unsigned) of the varint at `buf[start]`, which must end before `end`: the
  * value of a varint field found by {@link ProtoReader.nextField}, read without a reader.
+ * Hot on every request of the protobuf-headed codecs, so it multiplies by a running weight
+ * (`2 ** shift` with a variable shift is a call into Math.pow) and stops adding after the
+ * fifth byte, whose bits beyond 31 the final reduction drops anyway.
  */
 export function varint32At(buf: Buffer, start: number, end: number): number {
-  let result = 0;
-  let shift = 0;
-  for (let pos = start; pos < end && shift < MAX_VARINT_BYTES * 7; pos++, shift += 7) {
-    const b = buf[pos]!;
-    if (shift < 32) result += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) return result % TWO_POW_32;
+  if (start < end && buf[start]! < 0x80) {
+    varintEnd = start + 1;
+    return buf[start]!;
   }
-  throw new ProtobufWireError('truncated varint');
+  let result = 0;
+  let weight = 1;
+  const stop = Math.min(end, start + MAX_VARINT_BYTES);
+  for (let pos = start; pos < stop; pos++) {
+    const b = buf[pos]!;
+    if (weight <= FIFTH_BYTE_WEIGHT) result += (b & 0x7f) * weight;
+    weight *= 128;
+    if (b < 0x80) {
+      varintEnd = pos + 1;
+      return result >= TWO_POW_32 ? result % TWO_POW_32 : result;
+    }
+  }
+  throw new ProtobufWireError(stop - start === MAX_VARINT_BYTES ? 'varint longer than 10 bytes' : 'truncated varint');
 }
 
 /**
@@ -123,26 +140,9 @@ export class ProtoReader {
 
   /** Reads a varint and returns its low 32 bits as an unsigned number. */
   varint32(): number {
-    const buf = this.buf;
-    let pos = this.pos;
-    // Tags and small values take one byte: no arithmetic beyond a compare.
-    if (pos < this.end && buf[pos]! < 0x80) {
-      this.pos = pos + 1;
-      return buf[pos]!;
-    }
-    let result = 0;
-    let shift = 0;
-    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
-      if (pos >= this.end) throw new ProtobufWireError('truncated varint');
-      const b = buf[pos++]!;
-      if (shift < 32) result += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (b < 0x80) {
-        this.pos = pos;
-        return result % TWO_POW_32;
-      }
-    }
-    throw new ProtobufWireError('varint longer than 10 bytes');
+    const v = varint32At(this.buf, this.pos, this.end);
+    this.pos = varintEnd;
+    return v;
   }
 
   /**

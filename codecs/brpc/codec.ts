@@ -29,7 +29,7 @@ import { HEADER_SIZE, MAGIC_RPC, MAGIC_STREAM, RpcMetaField, StreamFrameMetaFiel
 import { brpcErrorCode, buildErrorResponse, buildStreamReset } from './error-reply.js';
 import { metaSizeOf, reframe } from './frame.js';
 import { BrpcMessage, BrpcMetadata } from './message.js';
-import { readResponseMeta, readStreamFrameMeta, scanRpcMeta } from './rpc-meta.js';
+import { newRpcMetaScan, readResponseMeta, readStreamFrameMeta, scanRpcMeta } from './rpc-meta.js';
 import type { RpcMetaScan } from './rpc-meta.js';
 
 /** The message of the CodecError returned for streaming RPC when streams are not pinned. */
@@ -82,6 +82,8 @@ export class BrpcCodec implements ServerCodec, ClientCodec {
   readonly #side: BrpcSide;
   readonly #maxFrameSize: number;
   readonly #pinStreams: boolean;
+  /** Filled by each decode and read before it returns: no scan object per frame. */
+  readonly #scan = newRpcMetaScan();
 
   constructor(ctx: CodecContext, side: BrpcSide) {
     this.#side = side;
@@ -125,7 +127,7 @@ export class BrpcCodec implements ServerCodec, ClientCodec {
 
   #decodeRpc(frame: Buffer, metaSize: number, bodySize: number): DecodeResult {
     const metaEnd = HEADER_SIZE + metaSize;
-    const scan = scanRpcMeta(frame, HEADER_SIZE, metaEnd);
+    const scan = scanRpcMeta(frame, HEADER_SIZE, metaEnd, this.#scan);
     if (scan.attachmentSize < 0 || scan.attachmentSize > bodySize - metaSize) {
       return new CodecError(`bRPC: attachment_size ${scan.attachmentSize} exceeds the body`);
     }

@@ -29,9 +29,9 @@ function expectWireType(fieldNumber: number, actual: number, expected: number): 
   }
 }
 
-/** Scans the RpcMeta held in `buf[start, end)`. Throws ProtobufWireError when malformed. */
-export function scanRpcMeta(buf: Buffer, start: number, end: number): RpcMetaScan {
-  const scan: RpcMetaScan = {
+/** An RpcMetaScan to fill, one per codec, so that a decode allocates none. */
+export function newRpcMetaScan(): RpcMetaScan {
+  return {
     requestStart: -1,
     requestEnd: -1,
     responseStart: -1,
@@ -42,8 +42,23 @@ export function scanRpcMeta(buf: Buffer, start: number, end: number): RpcMetaSca
     attachmentSize: 0,
     hasStreamSettings: false,
   };
+}
+
+/** The field cursor of scanRpcMeta, which does not nest. */
+const metaField = newWireField();
+
+/**
+ * Scans the RpcMeta held in `buf[start, end)` into `scan` (reset first) and returns it.
+ * Throws ProtobufWireError when malformed.
+ */
+export function scanRpcMeta(buf: Buffer, start: number, end: number, scan: RpcMetaScan = newRpcMetaScan()): RpcMetaScan {
+  scan.requestStart = scan.requestEnd = scan.responseStart = scan.responseEnd = -1;
+  scan.correlationId = 0;
+  scan.correlationIdStart = scan.correlationIdEnd = -1;
+  scan.attachmentSize = 0;
+  scan.hasStreamSettings = false;
   const r = new ProtoReader(buf, start, end);
-  const f = newWireField();
+  const f = metaField;
   let correlationIds = 0;
   while (r.nextField(f)) {
     switch (f.fieldNumber) {

@@ -45,7 +45,7 @@ import {
 import { buildInitError, buildStreamReset, buildUnaryError, replyStreamField, trpcRetCode } from './error-reply.js';
 import { pbHeaderSizeOf, replacePbHeader, replaceStreamMeta } from './frame.js';
 import { TrpcMessage, TrpcMetadata } from './message.js';
-import { scanClose, scanInit, scanRequest, scanResponse } from './protocol.js';
+import { newRequestScan, newResponseScan, scanClose, scanInit, scanRequest, scanResponse } from './protocol.js';
 import type { HeaderLayout, RequestScan, ResponseScan } from './protocol.js';
 
 /** Which half of a connection the codec decodes for. */
@@ -96,6 +96,9 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
   readonly varintRequestIds = true;
   readonly #side: TrpcSide;
   readonly #maxFrameSize: number;
+  /** Filled by each decode and read before it returns: no scan object per frame. */
+  readonly #requestScan = newRequestScan();
+  readonly #responseScan = newResponseScan();
   /**
    * Version byte of the last unary request decoded on this (downstream) connection. A
    * connection carries one client implementation, so restoring a reply through this codec
@@ -148,7 +151,7 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
 
   #decodeRequest(frame: Buffer, pbHeaderSize: number): DecodeResult {
     const end = HEADER_SIZE + pbHeaderSize;
-    const scan = scanRequest(frame, HEADER_SIZE, end);
+    const scan = scanRequest(frame, HEADER_SIZE, end, this.#requestScan);
     if (scan.attachmentSize > frame.length - end) return new CodecError(`tRPC: attachment_size ${scan.attachmentSize} exceeds the body`);
     this.#clientVersion = frame[Offset.Version]!;
     const type = scan.callType === CallType.Oneway ? MessageType.Oneway : MessageType.Request;
@@ -158,7 +161,7 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
 
   #decodeResponse(frame: Buffer, pbHeaderSize: number): DecodeResult {
     const end = HEADER_SIZE + pbHeaderSize;
-    const scan = scanResponse(frame, HEADER_SIZE, end);
+    const scan = scanResponse(frame, HEADER_SIZE, end, this.#responseScan);
     if (scan.attachmentSize > frame.length - end) return new CodecError(`tRPC: attachment_size ${scan.attachmentSize} exceeds the body`);
     const md = new TrpcMetadata(frame, HEADER_SIZE, end, RESPONSE_LAYOUT);
     const msg = withIdRange(new TrpcMessage(MessageType.Response, scan.requestId, 0, frame, end, md), scan);

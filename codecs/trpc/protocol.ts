@@ -34,11 +34,32 @@ export interface ResponseScan {
 
 const varint32 = varint32At;
 
-/** Scans the RequestProtocol in `buf[start, end)`. Throws ProtobufWireError when malformed. */
-export function scanRequest(buf: Buffer, start: number, end: number): RequestScan {
-  const out: RequestScan = { callType: 0, requestId: 0, requestIdStart: -1, requestIdEnd: -1, attachmentSize: 0 };
+/** A RequestScan to fill, one per codec, so that a decode allocates none. */
+export function newRequestScan(): RequestScan {
+  return { callType: 0, requestId: 0, requestIdStart: -1, requestIdEnd: -1, attachmentSize: 0 };
+}
+
+/** A ResponseScan to fill, one per codec. */
+export function newResponseScan(): ResponseScan {
+  return { requestId: 0, requestIdStart: -1, requestIdEnd: -1, ret: 0, funcRet: 0, attachmentSize: 0 };
+}
+
+/** Field cursors of the scans below; none of them nests, so one each serves every call. */
+const requestField = newWireField();
+const responseField = newWireField();
+
+/**
+ * Scans the RequestProtocol in `buf[start, end)` into `out` (reset first) and returns it.
+ * Throws ProtobufWireError when malformed.
+ */
+export function scanRequest(buf: Buffer, start: number, end: number, out: RequestScan = newRequestScan()): RequestScan {
+  out.callType = 0;
+  out.requestId = 0;
+  out.requestIdStart = -1;
+  out.requestIdEnd = -1;
+  out.attachmentSize = 0;
   const r = new ProtoReader(buf, start, end);
-  const f = newWireField();
+  const f = requestField;
   let ids = 0;
   while (r.nextField(f)) {
     if (f.fieldNumber === RequestField.RequestId) ids++;
@@ -54,11 +75,19 @@ export function scanRequest(buf: Buffer, start: number, end: number): RequestSca
   return out;
 }
 
-/** Scans the ResponseProtocol in `buf[start, end)`. Throws ProtobufWireError when malformed. */
-export function scanResponse(buf: Buffer, start: number, end: number): ResponseScan {
-  const out: ResponseScan = { requestId: 0, requestIdStart: -1, requestIdEnd: -1, ret: 0, funcRet: 0, attachmentSize: 0 };
+/**
+ * Scans the ResponseProtocol in `buf[start, end)` into `out` (reset first) and returns it.
+ * Throws ProtobufWireError when malformed.
+ */
+export function scanResponse(buf: Buffer, start: number, end: number, out: ResponseScan = newResponseScan()): ResponseScan {
+  out.requestId = 0;
+  out.requestIdStart = -1;
+  out.requestIdEnd = -1;
+  out.ret = 0;
+  out.funcRet = 0;
+  out.attachmentSize = 0;
   const r = new ProtoReader(buf, start, end);
-  const f = newWireField();
+  const f = responseField;
   let ids = 0;
   while (r.nextField(f)) {
     if (f.fieldNumber === ResponseField.RequestId) ids++;

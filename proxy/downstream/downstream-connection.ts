@@ -8,6 +8,7 @@ import { DedicatedUpstream } from '../upstream/dedicated-upstream.js';
 import type { PinnedClient } from '../upstream/dedicated-upstream.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import { Exchange } from './exchange.js';
+import { InflightList } from './inflight-list.js';
 import type { ExchangeHost } from './exchange-host.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import { StreamTable } from './stream-table.js';
@@ -37,8 +38,8 @@ function onSocketIdle(this: ServedSocket): void {
  * request, and writes responses back (coalesced per event-loop turn).
  *
  * A sidecar holds thousands of mostly idle client connections, so what each one costs is
- * kept small: no closures per socket, addresses read when first asked for, and the set of
- * exchanges in flight made with the first request.
+ * kept small: no closures per socket, addresses read when first asked for, and the exchanges
+ * in flight linked through themselves (inflight-list.ts).
  */
 export class DownstreamConnection implements ExchangeHost, PinnedClient {
   readonly listener: ListenerRuntime;
@@ -48,7 +49,7 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
   readonly #socket: Socket;
   readonly #reader = new FrameReader();
   readonly #out: WriteQueue;
-  #inflight: Set<Exchange> | null = null;
+  readonly #inflight = new InflightList<Exchange>();
   #pauseCount = 0;
   /** True while this connection paused itself because its client reads too slowly. */
   #selfPaused = false;
@@ -92,7 +93,7 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
 
   /** Exchanges in flight plus open streams: what a drain waits for. */
   get inflight(): number {
-    return (this.#inflight?.size ?? 0) + (this.#streams === undefined ? 0 : this.#streams.size);
+    return this.#inflight.size + (this.#streams === undefined ? 0 : this.#streams.size);
   }
 
   /** The socket's idle timeout fired. */
@@ -134,7 +135,7 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
         if (msg.type === MessageType.Oneway) stats.request_oneway++;
         else stats.request_twoway++;
         const ex = new Exchange(this, msg, this.listener.newFilterChain());
-        (this.#inflight ??= new Set()).add(ex);
+        this.#inflight.add(ex);
         stats.request_active++;
         if (msg.decodeError !== undefined) {
           stats.request_local_error++;
@@ -225,13 +226,13 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
   }
 
   onExchangeDone(ex: object): void {
-    if (this.#inflight?.delete(ex as Exchange) === true) this.listener.stats.request_active--;
+    if (ex instanceof Exchange && this.#inflight.delete(ex)) this.listener.stats.request_active--;
     if (this.#closeWhenIdle && this.#idle()) this.#endGracefully();
   }
 
   /** No exchange in flight and no stream open. */
   #idle(): boolean {
-    return (this.#inflight === null || this.#inflight.size === 0) && (this.#streams === undefined || this.#streams.size === 0);
+    return this.#inflight.size === 0 && (this.#streams === undefined || this.#streams.size === 0);
   }
 
   /** Stops reading new requests and closes once the exchanges in flight are answered and its streams ended. */
@@ -262,10 +263,9 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     this.#reader.clear();
     const stats = this.listener.stats;
     stats.cx_active--;
-    const inflight = this.#inflight;
-    if (inflight !== null && inflight.size > 0) {
+    if (this.#inflight.size > 0) {
       stats.cx_destroy_with_active_rq++;
-      for (const ex of [...inflight]) ex.abandon();
+      for (const ex of this.#inflight.toArray()) ex.abandon();
     }
     this.#streams?.closeAll();
     this.#pinned?.close();

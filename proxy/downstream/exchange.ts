@@ -12,13 +12,14 @@ import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-c
 import type { ExchangeHost } from './exchange-host.js';
 import { runRequestFilters } from './filter-chain.js';
 import type { ChainSubject } from './filter-chain.js';
+import type { InflightLinks, InflightList } from './inflight-list.js';
 import { mirrorRequest } from './mirror-request.js';
 
 /**
  * One request and its answer. It ends exactly once: with the upstream's response, with a
  * local error reply, or (one-way) once forwarded.
  */
-export class Exchange implements ChainSubject, UpstreamRequest, Expirable, ObservedExchange {
+export class Exchange implements ChainSubject, UpstreamRequest, Expirable, ObservedExchange, InflightLinks {
   readonly request: Message;
   readonly downstreamRequestId: RequestId;
   readonly #down: ExchangeHost;
@@ -48,6 +49,10 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
   #attempt = 0;
   /** True once this exchange counts in its cluster's retries in flight. */
   #retrying = false;
+  /** Links of the client connection's list of exchanges in flight (owned by that list). */
+  inflightPrev: InflightLinks | null = null;
+  inflightNext: InflightLinks | null = null;
+  inflightList: InflightList<InflightLinks> | null = null;
 
   constructor(down: ExchangeHost, request: Message, filters: readonly Filter[]) {
     this.#down = down;
