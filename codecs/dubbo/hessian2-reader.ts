@@ -61,22 +61,11 @@ export class Hessian2Reader {
 
   /** Reads a string or null (returned as ''). */
   readString(): string {
-    const b = this.#byte();
-    if (b === 0x4e) return '';
-    this.pos--;
+    if (this.#nullString()) return '';
     let out = '';
     for (;;) {
-      const tag = this.#byte();
-      let units: number;
-      let final = true;
-      if (tag <= 0x1f) units = tag;
-      else if (tag >= 0x30 && tag <= 0x33) units = ((tag - 0x30) << 8) + this.#byte();
-      else if (tag === 0x53 || tag === 0x52) {
-        this.#need(2);
-        units = this.buf.readUInt16BE(this.pos);
-        this.pos += 2;
-        final = tag === 0x53;
-      } else throw new HessianError(`expected a hessian2 string, found byte 0x${tag.toString(16)}`);
+      const units = this.#chunkUnits();
+      const final = this.#finalChunk;
       const start = this.pos;
       const ascii = this.#skipUtf16Units(units);
       // ASCII bytes read the same as UTF-8: the name cache serves the repeating interface and method names.
@@ -87,24 +76,39 @@ export class Hessian2Reader {
 
   /** Moves past a string or null without building it. */
   skipString(): void {
-    const b = this.#byte();
-    if (b === 0x4e) return;
-    this.pos--;
+    if (this.#nullString()) return;
     for (;;) {
-      const tag = this.#byte();
-      let units: number;
-      let final = true;
-      if (tag <= 0x1f) units = tag;
-      else if (tag >= 0x30 && tag <= 0x33) units = ((tag - 0x30) << 8) + this.#byte();
-      else if (tag === 0x53 || tag === 0x52) {
-        this.#need(2);
-        units = this.buf.readUInt16BE(this.pos);
-        this.pos += 2;
-        final = tag === 0x53;
-      } else throw new HessianError(`expected a hessian2 string, found byte 0x${tag.toString(16)}`);
+      const units = this.#chunkUnits();
+      const final = this.#finalChunk;
       this.#skipUtf16Units(units);
       if (final) return;
     }
+  }
+
+  /** Consumes a null in place of a string; leaves anything else unread. */
+  #nullString(): boolean {
+    if (this.#byte() === 0x4e) return true;
+    this.pos--;
+    return false;
+  }
+
+  /** Set by #chunkUnits: false for a non-final chunk (tag 'R'), after which more follow. */
+  #finalChunk = true;
+
+  /** Reads a string chunk's tag and returns its length in UTF-16 units. */
+  #chunkUnits(): number {
+    const tag = this.#byte();
+    this.#finalChunk = true;
+    if (tag <= 0x1f) return tag;
+    if (tag >= 0x30 && tag <= 0x33) return ((tag - 0x30) << 8) + this.#byte();
+    if (tag === 0x53 || tag === 0x52) {
+      this.#need(2);
+      const units = this.buf.readUInt16BE(this.pos);
+      this.pos += 2;
+      this.#finalChunk = tag === 0x53;
+      return units;
+    }
+    throw new HessianError(`expected a hessian2 string, found byte 0x${tag.toString(16)}`);
   }
 
   /**

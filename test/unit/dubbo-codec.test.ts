@@ -8,8 +8,9 @@ import fc from 'fast-check';
 import { CodecError, ErrorType, FrameReader, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { CodecContext, Message } from '../../codecs/api/index.js';
 import { dubboCodecFactory } from '../../codecs/dubbo/index.js';
+import { Hessian2Reader } from '../../codecs/dubbo/hessian2-reader.js';
 import { RequestBody } from '../../codecs/dubbo/request-body.js';
-import { dubboRequest, hessianDecodeAll } from '../helpers/dubbo-frames.js';
+import { dubboRequest, hessianDecodeAll, hessianEncode } from '../helpers/dubbo-frames.js';
 import { readCapture } from '../helpers/spec-files.js';
 
 const ctx: CodecContext = { maxFrameSize: 8 * 1024 * 1024, options: {}, wantedKeys: new Set() };
@@ -196,6 +197,18 @@ describe('encoding', () => {
     assert.ok(out.includes(Buffer.from('016b0176', 'hex')));
     const [plain] = decodeAll(hex(V1_1_RSP), 'client');
     assert.equal(client.encode(plain!, new Map([['k', 'v']])), plain!.frame);
+  });
+
+  test('strings hessian.js writes in chunks (over 32k units), read and skipped to the same end', () => {
+    for (const text of ['', 'a', 'é😀'.repeat(20_000), 'x'.repeat(70_000), 'ü'.repeat(1023)]) {
+      const bytes = Buffer.concat([hessianEncode(text), hessianEncode(7)]);
+      const read = new Hessian2Reader(bytes, 0);
+      assert.equal(read.readString(), text);
+      const skip = new Hessian2Reader(bytes, 0);
+      skip.skipString();
+      assert.equal(skip.pos, read.pos);
+      assert.equal(read.readInt(), 7);
+    }
   });
 
   test('which clients read response attachments: dubbo 2.0.2 to 2.0.99, as Version.isSupportResponseAttachment', () => {
