@@ -11,6 +11,7 @@ import { logger } from './logger.js';
 import { DeadlineQueue } from './net/deadline-queue.js';
 import { collectSnapshot } from './observability/collect.js';
 import { ServerObservability } from './observability/server-observability.js';
+import { addMemoryGauges, processMemory } from './observability/memory.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import type { RouteTable } from './route/route-table.js';
 import { ListenerStats } from './stats.js';
@@ -290,7 +291,10 @@ export class MeltemiServer {
     return collectSnapshot({
       listeners: [...this.#listeners.values()].map((l) => ({ stats: l.runtime.stats, routes: l.runtime.routes.current.routes })),
       clusters: this.#clusters.values(),
-      collectExtra: (into) => this.#observability.collect(into),
+      collectExtra: (into) => {
+        this.#observability.collect(into);
+        addMemoryGauges(into, processMemory());
+      },
       extraLines: this.#statsExtra(),
     });
   }
@@ -371,6 +375,7 @@ export class MeltemiServer {
         ],
       }),
       statsSnapshot: () => this.statsSnapshot(),
+      memory: () => ({ total: processMemory(), processes: 1 }),
       clusters: () => this.clustersView(),
       drainListeners: (opts) => this.drainListeners(opts),
       listeners: () => this.listenerAddresses(),

@@ -18,6 +18,8 @@ import type { CompiledConfig } from './config/compile.js';
 import { SnapshotApplier } from './dynamic/snapshot-applier.js';
 import { logger } from './logger.js';
 import { collectSnapshot } from './observability/collect.js';
+import { addMemory, addMemoryGauges, processMemory } from './observability/memory.js';
+import type { MemoryReport } from './observability/memory.js';
 import { mergeStatsSnapshots } from './observability/stats-snapshot.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import { MeltemiServer } from './server.js';
@@ -31,7 +33,7 @@ type ToWorker =
 /** Worker → primary. */
 type ToPrimary =
   | { type: 'meltemi.ready' }
-  | { type: 'meltemi.stats'; snapshot: StatsSnapshot; clusters: ClusterStatus[]; listeners: { name: string; address: string }[] };
+  | { type: 'meltemi.stats'; snapshot: StatsSnapshot; clusters: ClusterStatus[]; listeners: { name: string; address: string }[]; memory: MemoryReport };
 
 const STATS_INTERVAL_MS = 1000;
 const RESTART_DELAY_MS = 1000;
@@ -47,6 +49,8 @@ interface WorkerState {
   clusters: ClusterStatus[];
   /** The addresses the worker's listeners are bound to (node:cluster shares one port among workers). */
   listeners: { name: string; address: string }[];
+  /** The worker's memory at its latest report. */
+  memory?: MemoryReport;
 }
 
 /**
@@ -84,6 +88,7 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
         st.stats = msg.snapshot;
         st.clusters = msg.clusters;
         st.listeners = msg.listeners;
+        st.memory = msg.memory;
       }
     });
     w.on('exit', (code) => {
@@ -135,8 +140,13 @@ function primaryAdmin(
     }),
     statsSnapshot: () => {
       const parts = [...workers.values()].flatMap((w) => (w.stats === undefined ? [] : [w.stats]));
-      parts.push(collectSnapshot({ listeners: [], clusters: [], extraLines: xds()?.statsLines() ?? [] }));
+      // The primary's own part: xDS stats, and its memory, which the workers' gauges add to.
+      parts.push(collectSnapshot({ listeners: [], clusters: [], extraLines: xds()?.statsLines() ?? [], collectExtra: (into) => addMemoryGauges(into, processMemory()) }));
       return mergeStatsSnapshots(parts);
+    },
+    memory: () => {
+      const reports = [...workers.values()].flatMap((w) => (w.memory === undefined ? [] : [w.memory]));
+      return { total: addMemory([processMemory(), ...reports]), processes: 1 + reports.length };
     },
     // Each worker has its own pools: hosts' counters are summed over the workers.
     clusters: () => mergeClusterStatuses([...workers.values()].map((w) => w.clusters)),
@@ -159,7 +169,13 @@ export async function runWorker(config: CompiledConfig): Promise<number> {
   let dump: object[] = [];
   server.setConfigDumpExtra(() => dump);
   const report = (): void => {
-    const msg: ToPrimary = { type: 'meltemi.stats', snapshot: server.statsSnapshot(), clusters: server.clustersView(), listeners: server.listenerAddresses() };
+    const msg: ToPrimary = {
+      type: 'meltemi.stats',
+      snapshot: server.statsSnapshot(),
+      clusters: server.clustersView(),
+      listeners: server.listenerAddresses(),
+      memory: processMemory(),
+    };
     process.send?.(msg);
   };
   const timer = setInterval(report, STATS_INTERVAL_MS);

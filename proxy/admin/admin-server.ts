@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { logger, logLevel, setLogLevel } from '../logger.js';
+import { renderMemoryJson } from '../observability/memory.js';
+import type { MemoryReport } from '../observability/memory.js';
 import { renderPrometheus } from '../observability/prometheus.js';
 import type { StatsSnapshot } from '../observability/stats-snapshot.js';
 import { renderStatsJson, renderStatsText } from '../observability/stats-text.js';
@@ -21,6 +23,8 @@ export interface AdminSource {
   clusters(): ClusterStatus[];
   serverInfo(): Record<string, unknown>;
   listeners(): { name: string; address: string }[];
+  /** Memory of every Meltemi process (the primary and its workers), and how many there are. */
+  memory(): { total: MemoryReport; processes: number };
   /** Stops accepting on every listener (or only inbound ones); `graceful`: drain first. */
   drainListeners(opts: { graceful: boolean; inboundOnly: boolean }): void;
 }
@@ -33,6 +37,7 @@ const PATHS = [
   '/stats/prometheus',
   '/clusters',
   '/listeners',
+  '/memory',
   '/healthcheck/fail',
   '/healthcheck/ok',
   '/drain_listeners',
@@ -57,7 +62,7 @@ function statsQuery(url: URL): StatsQuery | string {
 /**
  * The admin endpoint, on Envoy's paths: /ready, /server_info, /config_dump, /stats
  * (text, `?format=json`, `?filter=`, `?usedonly`), /stats/prometheus, /clusters
- * (`?format=json`), /listeners, and the POST-only /healthcheck/fail, /healthcheck/ok,
+ * (`?format=json`), /listeners, /memory, and the POST-only /healthcheck/fail, /healthcheck/ok,
  * /drain_listeners, /logging?level=. Bind it to loopback unless it must be reached from elsewhere.
  */
 export class AdminServer {
@@ -104,6 +109,10 @@ export class AdminServer {
           return url.searchParams.get('format') === 'json'
             ? json({ listener_statuses: source.listeners().map((l) => ({ name: l.name, local_address: l.address })) })
             : send(200, source.listeners().map((l) => `${l.name}::${l.address}`).join('\n') + '\n');
+        case '/memory': {
+          const m = source.memory();
+          return json(renderMemoryJson(m.total, m.processes));
+        }
         case '/healthcheck/fail':
           healthCheckFailed = true;
           logger.info('admin: health checks now fail');

@@ -76,6 +76,14 @@ test('admin endpoints of the running CLI', async () => {
     assert.equal(info.state, 'LIVE');
     assert.match(info.version, /^\d+\.\d+\.\d+/);
 
+    // Memory, on Envoy's field names and as gauges: one process, its RSS in a sane range.
+    const memory = JSON.parse((await http('GET', `${admin}/memory`)).body) as Record<string, string | number>;
+    assert.equal(memory['processes'], 1);
+    const physical = Number(memory['total_physical_bytes']);
+    assert.ok(physical > 20 * 2 ** 20 && physical < 2 ** 30, `rss ${physical}`);
+    assert.ok(Number(memory['allocated']) > 0 && Number(memory['heap_size']) >= Number(memory['allocated']) / 4, JSON.stringify(memory));
+    assert.match((await http('GET', `${admin}/stats`)).body, /server\.memory_physical_size: [1-9]\d{6,}/);
+
     // Mutating endpoints want POST, as Envoy's do.
     assert.equal((await http('GET', `${admin}/healthcheck/fail`)).status, 405);
     assert.equal((await http('POST', `${admin}/healthcheck/fail`)).status, 200);
