@@ -589,14 +589,25 @@ export function setVarintField(buf: Buffer, fieldNumber: number, value: number |
 export function patchVarintField(buf: Buffer, fieldNumber: number, value: number | bigint, start = 0, end = buf.length): boolean {
   const r = new ProtoReader(buf, start, end);
   const f = newWireField();
-  let target: WireField | undefined;
+  let valueStart = -1;
+  let valueEnd = -1;
   while (r.nextField(f)) {
     if (f.fieldNumber !== fieldNumber) continue;
-    if (target !== undefined || f.wireType !== WireType.Varint) return false;
-    target = { ...f };
+    if (valueStart >= 0 || f.wireType !== WireType.Varint) return false;
+    valueStart = f.valueStart;
+    valueEnd = f.end;
   }
-  if (target === undefined || target.end - target.valueStart !== varintSize(value)) return false;
-  writeVarint(buf, target.valueStart, value);
+  return valueStart >= 0 && overwriteVarint(buf, valueStart, valueEnd, value);
+}
+
+/**
+ * Overwrites the varint held in `buf[start, end)` with `value` when `value` encodes to
+ * exactly that many bytes; returns false (and changes nothing) otherwise. A codec that kept
+ * where its decode found an id calls this instead of {@link patchVarintField}'s walk.
+ */
+export function overwriteVarint(buf: Buffer, start: number, end: number, value: number | bigint): boolean {
+  if (varintSize(value) !== end - start) return false;
+  writeVarint(buf, start, value);
   return true;
 }
 

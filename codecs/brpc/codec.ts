@@ -10,9 +10,8 @@ import {
   ResponseStatus,
   patchVarintField,
   setVarintField,
+  overwriteVarint,
   upsertMapEntries,
-  varintSize,
-  writeVarint,
 } from '../api/index.js';
 import type {
   ClientCodec,
@@ -172,12 +171,10 @@ export class BrpcCodec implements ServerCodec, ClientCodec {
     const field = isStreamFrame(frame) ? StreamFrameMetaField.StreamId : RpcMetaField.CorrelationId;
     const value = normalizeId(id);
     // The proxy keeps an id's encoded length (varintRequestIds), so this is the usual case.
-    if (message instanceof BrpcMessage && message.idFrame === frame && varintSize(value) === message.idEnd - message.idStart) {
-      writeVarint(frame, message.idStart, value);
+    if (message instanceof BrpcMessage && message.idFrame === frame && overwriteVarint(frame, message.idStart, message.idEnd, value)) {
       message.requestId = value;
       return;
     }
-    if (message instanceof BrpcMessage) message.idFrame = null;
     if (!patchVarintField(frame, field, value, HEADER_SIZE, metaEnd)) {
       const meta = setVarintField(frame, field, value, HEADER_SIZE, metaEnd);
       message.frame = reframe(frame, meta);

@@ -10,12 +10,11 @@ import {
   ProtobufWireError,
   ResponseStatus,
   encodeLengthDelimitedField,
+  overwriteVarint,
   patchVarintField,
   replaceField,
   setVarintField,
   upsertMapEntries,
-  varintSize,
-  writeVarint,
 } from '../api/index.js';
 import type {
   ClientCodec,
@@ -210,15 +209,12 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
     }
     const end = HEADER_SIZE + pbHeaderSizeOf(frame);
     // The proxy keeps an id's encoded length (varintRequestIds): the usual case is a write
-    // where the scan found the varint.
-    const at = message instanceof TrpcMessage && message.idFrame === frame && value !== 0 && varintSize(value) === message.idEnd - message.idStart ? message.idStart : -1;
-    if (message instanceof TrpcMessage && at < 0) message.idFrame = null;
-    if (at >= 0) {
-      writeVarint(frame, at, value);
-    } else if (value === 0) {
+    // where the scan found the varint. Zero is never written (proto3 omits it; see below).
+    const inPlace = value !== 0 && message instanceof TrpcMessage && message.idFrame === frame && overwriteVarint(frame, message.idStart, message.idEnd, value);
+    if (!inPlace && value === 0) {
       // proto3 writes no zero scalars; dropping the field restores a v0 client's bytes exactly.
       frame = replacePbHeader(frame, replaceField(frame, RequestField.RequestId, null, HEADER_SIZE, end));
-    } else if (!patchVarintField(frame, RequestField.RequestId, value, HEADER_SIZE, end)) {
+    } else if (!inPlace && !patchVarintField(frame, RequestField.RequestId, value, HEADER_SIZE, end)) {
       frame = replacePbHeader(frame, setVarintField(frame, RequestField.RequestId, value, HEADER_SIZE, end));
     }
     if (message.type === MessageType.Response) {

@@ -12,7 +12,7 @@ import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-c
 import type { ExchangeHost } from './exchange-host.js';
 import { runRequestFilters } from './filter-chain.js';
 import type { ChainSubject } from './filter-chain.js';
-import type { InflightLinks, InflightList } from './inflight-list.js';
+import type { InflightLinks } from './inflight-list.js';
 import { mirrorRequest } from './mirror-request.js';
 
 /**
@@ -52,7 +52,7 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
   /** Links of the client connection's list of exchanges in flight (owned by that list). */
   inflightPrev: InflightLinks | null = null;
   inflightNext: InflightLinks | null = null;
-  inflightList: InflightList<InflightLinks> | null = null;
+  inflightList: object | null = null;
 
   constructor(down: ExchangeHost, request: Message, filters: readonly Filter[]) {
     this.#down = down;

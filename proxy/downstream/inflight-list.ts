@@ -7,7 +7,7 @@ export interface InflightLinks {
   inflightPrev: InflightLinks | null;
   inflightNext: InflightLinks | null;
   /** The list the item is on, or null: makes delete() of an item not on it a no-op. */
-  inflightList: InflightList<InflightLinks> | null;
+  inflightList: object | null;
 }
 
 export class InflightList<T extends InflightLinks> {
@@ -20,7 +20,7 @@ export class InflightList<T extends InflightLinks> {
 
   add(item: T): void {
     if (item.inflightList !== null) return;
-    item.inflightList = this as unknown as InflightList<InflightLinks>;
+    item.inflightList = this;
     item.inflightPrev = null;
     item.inflightNext = this.#head;
     if (this.#head !== null) this.#head.inflightPrev = item;
@@ -30,7 +30,7 @@ export class InflightList<T extends InflightLinks> {
 
   /** Removes `item`; false when it was not on this list. */
   delete(item: T): boolean {
-    if (item.inflightList !== (this as unknown as InflightList<InflightLinks>)) return false;
+    if (item.inflightList !== this) return false;
     const prev = item.inflightPrev;
     const next = item.inflightNext;
     if (prev !== null) prev.inflightNext = next;

@@ -45,9 +45,12 @@ const SUB_BUCKET_HALF = 1 << SUB_BUCKET_HALF_MAGNITUDE;
 const INITIAL_COUNTS = 8 * SUB_BUCKET_HALF;
 
 function countsIndex(v: number): number {
-  const b = v < 0x80000000 ? 21 - Math.clz32(v | (2 * SUB_BUCKET_HALF - 1)) : Math.floor(Math.log2(v)) - SUB_BUCKET_HALF_MAGNITUDE;
-  const sub = v < 0x80000000 ? v >>> b : Math.floor(v / 2 ** b);
-  return (b + 1) * SUB_BUCKET_HALF + sub - SUB_BUCKET_HALF;
+  if (v < 0x80000000) {
+    const b = 21 - Math.clz32(v | (2 * SUB_BUCKET_HALF - 1));
+    return (b + 1) * SUB_BUCKET_HALF + (v >>> b) - SUB_BUCKET_HALF;
+  }
+  const b = Math.floor(Math.log2(v)) - SUB_BUCKET_HALF_MAGNITUDE;
+  return (b + 1) * SUB_BUCKET_HALF + Math.floor(v / 2 ** b) - SUB_BUCKET_HALF;
 }
 
 /** The lowest value that lands at counts index `i` (the inverse of countsIndex). */

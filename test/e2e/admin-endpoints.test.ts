@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { request } from 'undici';
 import { stringify } from 'yaml';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
-import { collect, spawnCli } from '../helpers/cli-process.js';
+import { collect, loggedAdminUrl, spawnCli } from '../helpers/cli-process.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
 
@@ -62,14 +62,7 @@ test('admin endpoints of the running CLI', async () => {
   const child = spawnCli(['-c', file], { MELTEMI_LOG_LEVEL: 'info' });
   const out = collect(child);
   try {
-    let adminPort = 0;
-    for (let i = 0; i < 400 && adminPort === 0; i++) {
-      const m = /"admin":"127\.0\.0\.1:(\d+)"/.exec(out.stderr());
-      if (m !== null) adminPort = Number(m[1]);
-      else await new Promise((r) => setTimeout(r, 25));
-    }
-    assert.ok(adminPort > 0, `admin port not logged: ${out.stderr()}`);
-    const admin = `http://127.0.0.1:${adminPort}`;
+    const admin = await loggedAdminUrl(out);
 
     assert.deepEqual(await http('GET', `${admin}/ready`), { status: 200, body: 'LIVE\n' });
     const info = JSON.parse((await http('GET', `${admin}/server_info`)).body) as { state: string; version: string };

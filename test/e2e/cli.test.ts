@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
-import { collect, spawnCli } from '../helpers/cli-process.js';
+import { collect, loggedAdminUrl, spawnCli } from '../helpers/cli-process.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
 
@@ -60,15 +60,7 @@ test('serves traffic, answers the admin endpoints, and drains in-flight calls on
   const child = spawnCli(['-c', writeYaml('run.yaml', doc)]);
   const out = collect(child);
   try {
-    // The admin port is in the log line; poll until it shows up.
-    let adminPort = 0;
-    for (let i = 0; i < 200 && adminPort === 0; i++) {
-      const m = /"admin":"127\.0\.0\.1:(\d+)"/.exec(out.stderr());
-      if (m !== null) adminPort = Number(m[1]);
-      else await new Promise((r) => setTimeout(r, 25));
-    }
-    assert.ok(adminPort > 0, `admin port not logged: ${out.stderr()}`);
-    const admin = `http://127.0.0.1:${adminPort}`;
+    const admin = await loggedAdminUrl(out);
     assert.equal((await fetch(`${admin}/ready`)).status, 200);
     const listeners = (await (await fetch(`${admin}/listeners?format=json`)).json()) as { listener_statuses: { name: string; local_address: string }[] };
     const address = listeners.listener_statuses[0]!.local_address;
@@ -98,14 +90,7 @@ test('by default one worker per core serves traffic behind one admin server, and
   const child = spawnCli(['-c', writeYaml('workers.yaml', doc)], {}, { defaultWorkers: true });
   const out = collect(child);
   try {
-    let adminPort = 0;
-    for (let i = 0; i < 400 && adminPort === 0; i++) {
-      const m = /"admin":"127\.0\.0\.1:(\d+)"/.exec(out.stderr());
-      if (m !== null) adminPort = Number(m[1]);
-      else await new Promise((r) => setTimeout(r, 25));
-    }
-    assert.ok(adminPort > 0, `admin port not logged: ${out.stderr()}`);
-    const admin = `http://127.0.0.1:${adminPort}`;
+    const admin = await loggedAdminUrl(out);
     let address = '';
     for (let i = 0; i < 200 && address === ''; i++) {
       try {

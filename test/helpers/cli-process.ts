@@ -33,3 +33,16 @@ export function collect(child: ChildProcess): { done: Promise<Finished>; stderr(
   const done = new Promise<Finished>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
   return { done, stderr: () => stderr };
 }
+
+/**
+ * The admin URL of a running CLI, from its "admin server listening" log line (the port is 0 in
+ * the test bootstraps, so the line is the only place it shows). Fails after `timeoutMs`.
+ */
+export async function loggedAdminUrl(out: { stderr(): string }, timeoutMs = 10_000): Promise<string> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
+    const m = /"admin":"127\.0\.0\.1:(\d+)"/.exec(out.stderr());
+    if (m !== null) return `http://127.0.0.1:${m[1]}`;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`admin port not logged: ${out.stderr()}`);
+}

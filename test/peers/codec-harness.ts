@@ -4,8 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CodecError, FrameReader } from '../../codecs/api/index.js';
+import { CodecError } from '../../codecs/api/index.js';
 import type { CodecBase, CodecContext, Message } from '../../codecs/api/index.js';
+import { decodeChunks as kitDecodeChunks } from '../../codecs/kit/subject.js';
 
 /** Where the read-only specs live. */
 export const SPEC_DIR = process.env['MELTEMI_SPEC_DIR'] ?? '/work/shared/spec';
@@ -62,24 +63,13 @@ export interface DecodeRun {
 
 /**
  * Pushes `chunks` one by one into a FrameReader and decodes after each, like a connection
- * does; stops at the first CodecError. A decode that returns a message without consuming a
- * byte would loop forever, so it fails the run instead.
+ * does; stops at the first CodecError. The conformance kit's own run, with the error typed as
+ * the CodecError the built-in codecs return (tests read its `code`).
  */
 export function decodeChunks(codec: CodecBase, chunks: Iterable<Buffer>): DecodeRun {
-  const reader = new FrameReader();
-  const messages: Message[] = [];
-  for (const chunk of chunks) {
-    reader.push(chunk);
-    for (;;) {
-      const before = reader.length;
-      const r = codec.decode(reader);
-      if (r === undefined) break;
-      if (r instanceof CodecError) return { messages, error: r, leftover: reader.length };
-      if (reader.length >= before) throw new Error('decode returned a message without consuming bytes');
-      messages.push(r);
-    }
-  }
-  return { messages, error: undefined, leftover: reader.length };
+  const run = kitDecodeChunks(codec, chunks);
+  if (run.error !== undefined && !(run.error instanceof CodecError)) throw run.error;
+  return { messages: run.messages, error: run.error, leftover: run.leftover };
 }
 
 /** `buf` cut at `points` (sorted offsets): the conformance kit's own helper. */

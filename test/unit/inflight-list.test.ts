@@ -11,7 +11,7 @@ import type { InflightLinks } from '../../proxy/downstream/inflight-list.js';
 class Item implements InflightLinks {
   inflightPrev: InflightLinks | null = null;
   inflightNext: InflightLinks | null = null;
-  inflightList: InflightList<InflightLinks> | null = null;
+  inflightList: object | null = null;
   constructor(readonly id: number) {}
 }
 

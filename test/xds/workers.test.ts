@@ -90,8 +90,12 @@ test('--concurrency 2: one xDS client in the primary, routes applied in every wo
     assert.match(dump, /"version_info":\s*"r2"/);
     const stats = await retry('stats', async () => (await fetch(`http://127.0.0.1:${adminPort}/stats`)).text(), (t) => /cx_total: ([6-9]|\d\d)/.test(t));
     assert.match(stats, /xds\.ads\.lds\.update_success: 1/);
-    // Memory adds up the primary and both workers.
-    const memory = (await (await fetch(`http://127.0.0.1:${adminPort}/memory`)).json()) as Record<string, string | number>;
+    // Memory adds up the primary and both workers (each worker's figure comes with its next stats report).
+    const memory = await retry(
+      'memory of all three processes',
+      async () => (await (await fetch(`http://127.0.0.1:${adminPort}/memory`)).json()) as Record<string, string | number>,
+      (m) => m['processes'] === 3,
+    );
     assert.equal(memory['processes'], 3);
     assert.ok(Number(memory['total_physical_bytes']) > 3 * 20 * 2 ** 20, JSON.stringify(memory));
   } finally {

@@ -3,7 +3,7 @@
 // No scripts, styles or fonts from the network: it opens from a file on an offline machine.
 import type { BenchReport, WindowRecord } from './document.ts';
 import { barChart, escapeHtml, lineChart, type Series } from './svg.ts';
-import { describeLoad, fmt, fmtInt, latency, ratioLines } from './table.ts';
+import { describeLoad, fmtInt, latency, ratioLines, summaryCells } from './table.ts';
 
 const STYLE = `body{font-family:sans-serif;max-width:1340px;margin:1em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
@@ -75,24 +75,7 @@ export function renderHtml(r: BenchReport): string {
 
 function summaryTable(r: BenchReport): string {
   const head = ['target', 'rate', 'req/s', '±', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'errors', 'cpu µs/req', 'cores', 'sys', 'rss MB', 'rss Δ MB'];
-  const rows = r.summary.map((s) =>
-    [
-      s.target,
-      s.rate > 0 ? fmtInt(s.rate) : '-',
-      fmtInt(s.rps),
-      `${fmt(s.rpsSpread * 100, 0)}%`,
-      latency(s.latencyUs.p50),
-      latency(s.latencyUs.p90),
-      latency(s.latencyUs.p99),
-      latency(s.latencyUs.p999),
-      String(s.errorTotal),
-      s.proxyCpuUsPerReq === null ? '-' : fmt(s.proxyCpuUsPerReq, 2),
-      s.proxyCores === null ? '-' : fmt(s.proxyCores, 2),
-      s.proxySystemShare === null ? '-' : `${fmt(s.proxySystemShare * 100, 0)}%`,
-      s.proxyRssMax === null ? '-' : fmt(s.proxyRssMax / 2 ** 20, 1),
-      s.proxyRssGrowth === null ? '-' : fmt(s.proxyRssGrowth / 2 ** 20, 1),
-    ].map((c) => `<td>${escapeHtml(c)}</td>`),
-  );
+  const rows = r.summary.map((s) => summaryCells(s).map((c) => `<td>${escapeHtml(c)}</td>`));
   return `<table><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((c) => `<tr>${c.join('')}</tr>`).join('')}</table>`;
 }
 

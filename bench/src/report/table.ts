@@ -44,9 +44,9 @@ export function progressLine(w: Window, rounds: number): string {
 
 const COLUMNS = ['target', 'rate', 'req/s', '±', 'p50', 'p90', 'p99', 'p99.9', 'errors', 'cpu µs/req', 'cores', 'sys', 'rss MB', 'rss Δ MB'] as const;
 
-export function renderTable(opts: BenchOptions, rows: readonly TargetSummary[], ratios: readonly Ratio[]): string {
-  const sweep = opts.mode === 'sweep';
-  const cells = rows.map((r) => [
+/** One summary row as the table's cells, in COLUMNS order (the HTML report shows the same). */
+export function summaryCells(r: TargetSummary): string[] {
+  return [
     r.target,
     r.rate > 0 ? fmtInt(r.rate) : '-',
     fmtInt(r.rps),
@@ -61,7 +61,12 @@ export function renderTable(opts: BenchOptions, rows: readonly TargetSummary[], 
     r.proxySystemShare === null ? '-' : `${fmt(r.proxySystemShare * 100, 0)}%`,
     r.proxyRssMax === null ? '-' : fmt(r.proxyRssMax / 2 ** 20, 1),
     r.proxyRssGrowth === null ? '-' : fmt(r.proxyRssGrowth / 2 ** 20, 1),
-  ]);
+  ];
+}
+
+export function renderTable(opts: BenchOptions, rows: readonly TargetSummary[], ratios: readonly Ratio[]): string {
+  const sweep = opts.mode === 'sweep';
+  const cells = rows.map(summaryCells);
   const out = [...grid([...COLUMNS], cells)];
   const lines = ratioLines(ratios, sweep);
   if (lines.length > 0) out.push('', ...lines);
