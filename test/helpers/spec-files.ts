@@ -1,24 +1,29 @@
 /**
- * Reads the shared spec material (captures, vectors) that sits beside the repository as
- * ../shared/spec. CI lays out the same folder next to its clone.
+ * Reads the wire vectors and captures copied into the repository (test/fixtures/spec, see
+ * its README for where they come from). Tests read only from there, never from outside the
+ * repository, so a bare clone passes `npm test`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-function findSpecDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = path.join(dir, 'shared', 'spec');
-    if (existsSync(candidate)) return candidate;
-    const sibling = path.join(dir, '..', 'shared', 'spec');
-    if (existsSync(sibling)) return path.resolve(sibling);
-    dir = path.dirname(dir);
-  }
-  throw new Error('cannot find shared/spec next to the repository (set MELTEMI_SPEC_DIR)');
+function findFixtureSpecDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // Source (test/helpers) when run with tsx; compiled (dist/test/helpers) when run from dist/:
+  // the fixtures are not compiled, so the compiled helpers read the source folder.
+  const candidates = [path.join(here, '..', 'fixtures', 'spec'), path.join(here, '..', '..', '..', 'test', 'fixtures', 'spec')];
+  const found = candidates.find((dir) => existsSync(path.join(dir, 'test-vectors.md')));
+  if (found === undefined) throw new Error(`test fixtures not found (looked in ${candidates.join(', ')})`);
+  return path.resolve(found);
 }
 
-export const SPEC_DIR = process.env['MELTEMI_SPEC_DIR'] ?? findSpecDir();
+/** test/fixtures/spec: `test-vectors.md` and `captures/`. */
+export const FIXTURE_SPEC_DIR = findFixtureSpecDir();
+
+/** The path of a capture file (test/fixtures/spec/captures/<name>). */
+export function capturePath(name: string): string {
+  return path.join(FIXTURE_SPEC_DIR, 'captures', name);
+}
 
 export interface CaptureRead {
   conn: number;
@@ -28,7 +33,7 @@ export interface CaptureRead {
 
 /** The TCP reads of a capture file, in order (one line = one read). */
 export function readCapture(name: string): CaptureRead[] {
-  const text = readFileSync(path.join(SPEC_DIR, 'captures', name), 'utf8');
+  const text = readFileSync(capturePath(name), 'utf8');
   const out: CaptureRead[] = [];
   for (const line of text.split('\n')) {
     const m = /^#(\d+) (C->S|S->C) (\d+)B ([0-9a-f]*)$/.exec(line.trim());
@@ -38,4 +43,19 @@ export function readCapture(name: string): CaptureRead[] {
     out.push({ conn: Number(m[1]), dir: m[2] as 'C->S' | 'S->C', bytes });
   }
   return out;
+}
+
+/** `<TAG> <hex>` lines of a capture text file (raw-*.out, trpc-vectors.txt), in order. */
+export function readTaggedHex(name: string): { tag: string; bytes: Buffer }[] {
+  const out: { tag: string; bytes: Buffer }[] = [];
+  for (const line of readFileSync(capturePath(name), 'utf8').split('\n')) {
+    const m = /^([A-Z_0-9]+) ([0-9a-f]+)$/.exec(line.trim());
+    if (m !== null) out.push({ tag: m[1]!, bytes: Buffer.from(m[2]!, 'hex') });
+  }
+  return out;
+}
+
+/** The text of test/fixtures/spec/test-vectors.md. */
+export function readTestVectors(): string {
+  return readFileSync(path.join(FIXTURE_SPEC_DIR, 'test-vectors.md'), 'utf8');
 }

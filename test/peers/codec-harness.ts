@@ -2,14 +2,12 @@
  * Helpers shared by the codec unit tests: hex vectors, captures, and driving a codec over
  * a list of chunks the way a connection does.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { CodecError } from '../../codecs/api/index.js';
 import type { CodecBase, CodecContext, Message } from '../../codecs/api/index.js';
 import { decodeChunks as kitDecodeChunks } from '../../codecs/kit/subject.js';
 
-/** Where the read-only specs live. */
-export const SPEC_DIR = process.env['MELTEMI_SPEC_DIR'] ?? '/work/shared/spec';
+// The captures live in test/fixtures (read through the one helper every test uses).
+export { readCapture, readTaggedHex, type CaptureRead } from '../helpers/spec-files.js';
 
 /** Bytes of a hex string (spaces ignored). */
 export function hex(s: string): Buffer {
@@ -19,38 +17,6 @@ export function hex(s: string): Buffer {
 /** A codec context for tests. */
 export function testContext(options: Record<string, unknown> = {}, maxFrameSize = 16 * 1024 * 1024): CodecContext {
   return { maxFrameSize, options, wantedKeys: new Set() };
-}
-
-/** One line of a `captures/*.hex` file. */
-export interface CaptureRead {
-  conn: number;
-  dir: 'C->S' | 'S->C';
-  bytes: Buffer;
-}
-
-/** Reads a capture file: one TCP read per line. */
-export function readCapture(name: string): CaptureRead[] {
-  const text = fs.readFileSync(path.join(SPEC_DIR, 'captures', name), 'utf8');
-  const out: CaptureRead[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^#(\d+) (C->S|S->C) (\d+)B ([0-9a-f]+)$/.exec(line.trim());
-    if (m === null) continue;
-    const bytes = hex(m[4]!);
-    if (bytes.length !== Number(m[3])) throw new Error(`capture ${name}: length mismatch on ${line.slice(0, 30)}`);
-    out.push({ conn: Number(m[1]), dir: m[2] as 'C->S' | 'S->C', bytes });
-  }
-  return out;
-}
-
-/** `<TAG> <hex>` lines of a capture text file (raw-*.out, trpc-vectors.txt). */
-export function readTaggedHex(name: string): { tag: string; bytes: Buffer }[] {
-  const text = fs.readFileSync(path.join(SPEC_DIR, 'captures', name), 'utf8');
-  const out: { tag: string; bytes: Buffer }[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z_0-9]+) ([0-9a-f]+)$/.exec(line.trim());
-    if (m !== null) out.push({ tag: m[1]!, bytes: hex(m[2]!) });
-  }
-  return out;
 }
 
 /** Everything a codec produced from a stream of chunks. */

@@ -1,29 +1,22 @@
 /**
  * The built-in codecs pass the same conformance kit a codec package runs, with frames from
- * spec/test-vectors.md (captured between real implementations) and captures/.
+ * test/fixtures/spec/test-vectors.md (captured between real implementations) and captures/.
  */
-import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { brpcCodecFactory } from '../../codecs/brpc/index.js';
 import { dubboCodecFactory } from '../../codecs/dubbo/index.js';
 import { runCodecConformance } from '../../codecs/kit/index.js';
 import { thriftCodecFactory } from '../../codecs/thrift/index.js';
 import { trpcCodecFactory } from '../../codecs/trpc/index.js';
-import { SPEC_DIR } from '../helpers/spec-files.js';
+import { readTaggedHex, readTestVectors } from '../helpers/spec-files.js';
 
 /** Frames of a `<TAG> <hex>` capture file, by tag. */
 function taggedHex(name: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of readFileSync(path.join(SPEC_DIR, 'captures', name), 'utf8').split('\n')) {
-    const m = /^([A-Z_0-9]+) ([0-9a-f]+)$/.exec(line.trim());
-    if (m !== null) out.set(m[1]!, m[2]!);
-  }
-  return out;
+  return new Map(readTaggedHex(name).map((l) => [l.tag, l.bytes.toString('hex')]));
 }
 
-/** The hex blocks of a `### <section>` of spec/test-vectors.md, in order. */
+/** The hex blocks of a `### <section>` of test-vectors.md, in order. */
 function vectorsOf(section: string): string[] {
-  const text = readFileSync(path.join(SPEC_DIR, 'test-vectors.md'), 'utf8');
+  const text = readTestVectors();
   const start = text.indexOf(`### ${section}`);
   if (start < 0) throw new Error(`test-vectors.md has no section ${section}`);
   const end = text.indexOf('\n### ', start + 4);

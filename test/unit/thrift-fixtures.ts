@@ -7,11 +7,11 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CodecError, FrameReader, type CodecContext, type Message } from '../../codecs/api/index.js';
 import { thriftCodecFactory } from '../../codecs/thrift/index.js';
-import { SPEC_DIR } from '../helpers/spec-files.js';
+import { FIXTURE_SPEC_DIR } from '../helpers/spec-files.js';
 import type { ThriftCodec } from '../../codecs/thrift/codec.js';
 
-/** The captures of the shared spec (spec/captures), beside the repository. */
-export const CAPTURE_DIR = join(SPEC_DIR, 'captures');
+/** The captures copied into the repository (test/fixtures/spec/captures). */
+export const CAPTURE_DIR = join(FIXTURE_SPEC_DIR, 'captures');
 
 export function hex(s: string): Buffer {
   return Buffer.from(s.replace(/[^0-9a-fA-F]/g, ''), 'hex');
