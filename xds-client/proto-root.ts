@@ -2,12 +2,15 @@
  * The protobuf schema of xDS: Envoy's protos from @grpc/grpc-js-xds's `deps/` folder (used
  * only as a proto source, spec/xds.md §2.1) plus Aeraki's protos re-declared in this repo.
  * Loaded once, lazily, with snake_case field names kept (they match Envoy's YAML).
+ * @grpc/grpc-js-xds is a development dependency: an installed package, which does not have
+ * it, reads the same schema from the JSON file the build writes (schema-file.ts).
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { readXdsSchema } from './schema-file.js';
 import { registerStructWrappers } from './struct-json.js';
 
 const require = createRequire(import.meta.url);
@@ -38,8 +41,16 @@ function aerakiProtoDir(): string {
   throw new Error(`Aeraki protos not found (looked in ${candidates.join(', ')})`);
 }
 
-function includeDirs(): string[] {
-  const deps = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+/** The folder of @grpc/grpc-js-xds's protos; undefined where it is not installed. */
+function envoyProtoDeps(): string | undefined {
+  try {
+    return path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+  } catch {
+    return undefined;
+  }
+}
+
+function includeDirs(deps: string): string[] {
   const pbjs = path.dirname(require.resolve('protobufjs/package.json'));
   return [
     aerakiProtoDir(),
@@ -53,11 +64,27 @@ function includeDirs(): string[] {
 
 let root: protobuf.Root | undefined;
 
-/** The loaded and resolved schema (about 100 ms the first time). */
+/**
+ * The loaded and resolved schema (about 100 ms the first time): from the protos where they
+ * are installed (a checkout: always current), else from the schema file the build wrote.
+ */
 export function xdsRoot(): protobuf.Root {
   if (root !== undefined) return root;
   registerStructWrappers();
-  const dirs = includeDirs();
+  const deps = envoyProtoDeps();
+  const r = deps === undefined ? readXdsSchema() : loadXdsProtos(deps);
+  if (r === undefined) {
+    throw new Error('xDS schema not found: neither @grpc/grpc-js-xds (a development dependency) nor the built xds-schema.json is installed');
+  }
+  root = r;
+  return r;
+}
+
+/** The schema parsed from the .proto files (what the build writes to the schema file). */
+export function loadXdsProtos(deps: string | undefined = envoyProtoDeps()): protobuf.Root {
+  if (deps === undefined) throw new Error('@grpc/grpc-js-xds is not installed: the Envoy protos come from it');
+  registerStructWrappers();
+  const dirs = includeDirs(deps);
   const r = new protobuf.Root();
   r.resolvePath = (_origin: string, target: string): string | null => {
     if (path.isAbsolute(target) && fs.existsSync(target)) return target;
@@ -70,7 +97,6 @@ export function xdsRoot(): protobuf.Root {
   };
   r.loadSync(ROOT_FILES, { keepCase: true });
   r.resolveAll();
-  root = r;
   return r;
 }
 

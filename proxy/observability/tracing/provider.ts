@@ -10,7 +10,7 @@ export interface TracerHandle {
 }
 
 type SdkTraceBase = typeof import('@opentelemetry/sdk-trace-base');
-type SdkNode = typeof import('@opentelemetry/sdk-node');
+type Resources = typeof import('@opentelemetry/resources');
 type OtlpGrpc = typeof import('@opentelemetry/exporter-trace-otlp-grpc');
 
 // The SDK is loaded on first use (synchronously: listeners are built synchronously), so a
@@ -24,12 +24,12 @@ const load = createRequire(import.meta.url);
  */
 export function createTracer(opts: { serviceName: string; collectorUrl: string | undefined }): TracerHandle {
   const base = load('@opentelemetry/sdk-trace-base') as SdkTraceBase;
-  const { resources } = load('@opentelemetry/sdk-node') as SdkNode;
+  const { resourceFromAttributes } = load('@opentelemetry/resources') as Resources;
   const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-grpc') as OtlpGrpc;
   const exporter = new OTLPTraceExporter(opts.collectorUrl === undefined ? {} : { url: opts.collectorUrl });
   const processor = new base.BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000, maxExportBatchSize: 512, maxQueueSize: 8192 });
   const provider = new base.BasicTracerProvider({
-    resource: resources.resourceFromAttributes({ 'service.name': opts.serviceName }),
+    resource: resourceFromAttributes({ 'service.name': opts.serviceName }),
     spanProcessors: [processor],
   });
   return {
