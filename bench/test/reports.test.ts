@@ -146,6 +146,10 @@ describe('bench reports', () => {
     assert.match(md, /\| dubbo 64x1: cpu per request <= 0\.8x pipe \| dubbo-64x1 \| 0\.60x \| yes \|/);
     assert.match(md, /\| brpc 64x1: throughput >= 1\.2x pipe \| - \| - \| not measured \|/);
     assert.match(md, /Do not edit by hand/);
+    // Where the numbers come from: the command, and how the meltemi target was started.
+    assert.match(md, /Measured with `cd bench && npm run suite -- --only dubbo-64x1 --duration 5s --warmup 2s --rounds 3`/);
+    assert.match(md, /The `meltemi` target is Meltemi started with `--concurrency 1`/);
+    assert.doesNotMatch(md, /issue/i);
   });
 
   it('judge idle RSS at its peak, worker scaling by CPU per request on a small machine, and explain an open-loop miss', () => {
