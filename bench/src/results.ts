@@ -236,12 +236,14 @@ if (process.argv[1] !== undefined && basename(process.argv[1]) === 'results.js')
 export function howMeasured(reports: readonly BenchReport[]): string[] {
   if (reports.length === 0) return [];
   const timing = (r: BenchReport): string => `--duration ${r.options.durationS}s --warmup ${r.options.warmupS}s --rounds ${r.options.rounds}`;
-  const timings = [...new Set(reports.map(timing))];
-  const names = reports.map((r) => basename(r.options.scenarioFile, '.yaml'));
-  const command =
-    timings.length === 1
-      ? `\`cd bench && npm run suite -- --only ${names.join(',')} ${timings[0]}\``
-      : reports.map((r, i) => `\`npm run bench -- ${names[i]} ${timing(r)}\``).join(', ');
+  // One suite command per distinct timing, naming the scenarios run with it.
+  const byTiming = new Map<string, string[]>();
+  for (const r of reports) {
+    const names = byTiming.get(timing(r)) ?? [];
+    names.push(basename(r.options.scenarioFile, '.yaml'));
+    byTiming.set(timing(r), names);
+  }
+  const command = [...byTiming].map(([t, names]) => `\`cd bench && npm run suite -- --only ${names.join(',')} ${t}\``).join(', then ');
   const workers = [...new Set(reports.flatMap((r) => r.options.targets).filter((t) => /^meltemi-\d+$/.test(t)))];
   return [
     `Measured with ${command} (the proxy built first: \`npm run build\` at the top of the repository). ` +
