@@ -5,7 +5,7 @@
  *
  *   npm run quickstart [-- --duration 10] [-- --port-base 30880]
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -51,7 +51,7 @@ async function main(shutdown: Shutdown): Promise<number> {
   const meltemiExit = exitOf(meltemi);
   const adminUrl = `http://127.0.0.1:${ports.admin}`;
   for (let i = 0; ; i++) {
-    if (shutdown.requested) break;
+    if (shutdown.requested) return stopEarly(meltemi, meltemiExit, [v1, v2]);
     try {
       if ((await fetch(`${adminUrl}/ready`)).ok) break;
     } catch (err) {
@@ -95,6 +95,14 @@ async function main(shutdown: Shutdown): Promise<number> {
   await Promise.all([v1.close(), v2.close()]);
   console.log(`\nMeltemi exited with code ${code}.`);
   return summary.total > 0 && summary.errors === 0 && code === 0 ? 0 : 1;
+}
+
+/** Ctrl-C before Meltemi was ready: stop what started, no summary to print. */
+async function stopEarly(meltemi: ChildProcess, exit: Promise<number | null>, providers: { close(): Promise<void> }[]): Promise<number> {
+  meltemi.kill('SIGTERM');
+  await exit;
+  await Promise.all(providers.map((p) => p.close()));
+  return 0;
 }
 
 const shutdown = new Shutdown();
