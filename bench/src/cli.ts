@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `meltemi-bench` / `npm run bench`: parse options, run, print the table, optionally write JSON
 // and a self-contained HTML report.
-import { writeFileSync } from 'node:fs';
 import { buildReport } from './report/document.ts';
 import { renderHtml } from './report/html.ts';
 import { writeJsonReport } from './report/json.ts';
+import { prepareReportPath, writeReportFile } from './report/write-report-file.ts';
 import { ratios as computeRatios, summarize } from './report/summary.ts';
 import { describeRun, progressLine, renderTable } from './report/table.ts';
 import { loadOptions, USAGE, type BenchOptions } from './options.ts';
@@ -23,6 +23,8 @@ async function main(): Promise<number> {
     }
     protocol = await loadProtocol(opts.protocol, opts.codecModule);
     if (opts.payload < protocol.minFrameSize) throw new Error(`payload must be at least ${protocol.minFrameSize} B for ${protocol.name}, got ${opts.payload}`);
+    prepareReportPath(opts.json);
+    prepareReportPath(opts.html);
   } catch (err) {
     console.error(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
     return 2;
@@ -44,7 +46,7 @@ async function main(): Promise<number> {
       console.log(`raw results written to ${opts.json}`);
     }
     if (opts.html !== undefined) {
-      writeFileSync(opts.html, renderHtml(report));
+      writeReportFile(opts.html, renderHtml(report));
       console.log(`HTML report written to ${opts.html}`);
     }
   }

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { isProtocolName, PROTOCOL_NAMES, type ProtocolName } from './protocols/registry.ts';
 import { isTargetName, TARGETS_HELP, type TargetName } from './runner/target-names.ts';
+import { runNaming, shapeOverrides } from './run-name.ts';
 
 export interface PinOptions {
   /** taskset CPU lists per role; undefined leaves the scheduler free. */
@@ -76,7 +77,6 @@ export const DEFAULT_SCENARIO = fileURLToPath(new URL('../scenarios/dubbo-64x1.y
 const DEFAULT_MELTEMI_CLI = fileURLToPath(new URL('../../dist/proxy/cli.js', import.meta.url));
 
 const DEFAULTS = {
-  name: 'unnamed',
   protocol: 'dubbo' as ProtocolName,
   connections: 64,
   inflight: 1,
@@ -177,8 +177,14 @@ export function loadOptions(argv: readonly string[]): BenchOptions | null {
 
   const opts: BenchOptions = {
     scenarioFile,
-    name: optionalString('name', file.name) ?? DEFAULTS.name,
-    description: optionalString('description', file.description) ?? '',
+    ...runNaming(optionalString('name', file.name), optionalString('description', file.description), shapeOverrides(flags, file), flags, {
+      protocol: protocolRaw,
+      mode,
+      connections: int('connections', pick('connections'), DEFAULTS.connections, 1),
+      inflight: int('inflight', pick('inflight'), DEFAULTS.inflight, 1),
+      rate,
+      payload: int('payload', pick('payload'), DEFAULTS.payload, 1),
+    }),
     protocol: protocolRaw,
     codecModule,
     mode,

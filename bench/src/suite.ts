@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Every issue-9 measurement: each protocol at 64 x 1 and 64 x 8, open loop, idle, sweep, workers. */
+/** Every measurement RESULTS.md reports: each protocol at 64 x 1 and 64 x 8, open loop, idle, sweep, workers. */
 export const SUITE = [
   'dubbo-64x1', 'dubbo-64x8', 'thrift-binary-64x1', 'thrift-binary-64x8', 'thrift-compact-64x1', 'thrift-compact-64x8',
   'brpc-64x1', 'brpc-64x8', 'trpc-64x1', 'trpc-64x8', 'dubbo-open-10k', 'idle-10k', 'dubbo-sweep', 'dubbo-workers',

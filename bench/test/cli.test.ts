@@ -43,11 +43,13 @@ function freePort(): Promise<number> {
 }
 
 describe('meltemi-bench CLI', () => {
-  it('runs thrift-compact through the pipe and writes a JSON and an HTML report', () => {
-    const json = join(dir, 'run.json');
-    const html = join(dir, 'run.html');
+  it('runs thrift-compact through the pipe and writes a JSON and an HTML report, in folders it creates', () => {
+    const json = join(dir, 'results', 'run.json');
+    const html = join(dir, 'results', 'html', 'run.html');
     const r = bench('--protocol', 'thrift-compact', '--targets', 'direct,pipe', ...SHORT, '--json', json, '--html', html);
     assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^scenario thrift-compact-4x1: thrift-compact,/m);
+    assert.doesNotMatch(r.stdout + readFileSync(html, 'utf8'), /dubbo-64x1: |<title>Meltemi bench: dubbo/);
     assert.match(r.stdout, /^pipe\s+-\s+[\d,]+/m);
     const report = parseReport(readFileSync(json, 'utf8'), json);
     assert.deepEqual(report.summary.map((s) => s.target), ['direct', 'pipe']);

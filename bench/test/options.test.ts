@@ -24,6 +24,16 @@ describe('bench options', () => {
     assert.equal(o.rounds, 1);
   });
 
+  it('name a run after what runs when a flag changes the scenario\'s protocol or load', () => {
+    assert.equal(load().name, 'dubbo-64x1');
+    assert.equal(load('--protocol', 'dubbo', '--rounds', '1').name, 'dubbo-64x1');
+    const o = load('--protocol', 'thrift-compact');
+    assert.equal(o.name, 'thrift-compact-64x1');
+    assert.equal(o.description, 'Scenario dubbo-64x1 with --protocol thrift-compact.');
+    assert.equal(load('trpc-64x8', '--inflight', '4', '--payload', '512').name, 'trpc-64x4-512b');
+    assert.equal(load('--rate', '5000').name, 'dubbo-open-5000');
+  });
+
   it('select the open loop from a rate, and a sweep from a range', () => {
     assert.equal(load('--rate', '5000').mode, 'open');
     const s = load('--mode', 'sweep', '--sweep-rates', '1000..5000/2000', '--p99-bound', '500us');

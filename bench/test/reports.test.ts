@@ -5,7 +5,7 @@ import { emptyErrors } from '../src/ipc.ts';
 import { newHistogram } from '../src/loadgen/tally.ts';
 import { loadOptions, type BenchOptions } from '../src/options.ts';
 import { buildReport } from '../src/report/document.ts';
-import { renderHtml } from '../src/report/html.ts';
+import { cpuCores, overTime, renderHtml, timelineRate } from '../src/report/html.ts';
 import { knees, ratios, summarize } from '../src/report/summary.ts';
 import { renderResults } from '../src/results.ts';
 import { dubboProtocol } from '../src/protocols/dubbo.ts';
@@ -90,6 +90,53 @@ describe('bench reports', () => {
     assert.match(html, /meltemi \/ pipe: throughput 1\.50x/);
   });
 
+  it('give each target one colour in every chart, whichever targets a chart shows', () => {
+    const o = opts('--targets', 'direct,pipe,meltemi,meltemi-2');
+    const rows = summarize(o.targets, closed, 64);
+    const html = renderHtml(buildReport(o, dubboProtocol, new Date(), 1234, closed, rows, ratios(rows)));
+    const seen = new Map<string, Set<string>>();
+    const note = (target: string, color: string): void => {
+      if (!seen.has(target)) seen.set(target, new Set());
+      seen.get(target)!.add(color);
+    };
+    // Line charts: legend swatches name the series.
+    for (const m of html.matchAll(/<rect [^>]*height="10" fill="(#[0-9a-f]{6})"\/><text [^>]*>([^<]+)<\/text>/g)) note(m[2]!, m[1]!);
+    // Bar charts: each bar's tooltip names its target.
+    for (const m of html.matchAll(/fill="(#[0-9a-f]{6})"[^>]*><title>([a-z0-9-]+) /g)) note(m[2]!, m[1]!);
+    for (const t of ['direct', 'pipe', 'meltemi', 'meltemi-2']) assert.equal(seen.get(t)?.size, 1, `${t}: ${[...(seen.get(t) ?? [])].join(', ')}`);
+    assert.notEqual([...seen.get('meltemi')!][0], [...seen.get('meltemi-2')!][0]);
+    // The CPU-over-time chart leaves out direct (no proxy process): meltemi keeps its colour there.
+    const cpuChart = html.slice(html.indexOf('Proxy CPU over time'));
+    assert.match(cpuChart.slice(0, cpuChart.indexOf('</svg>')), new RegExp(`stroke="${[...seen.get('meltemi')!][0]}"`));
+  });
+
+  it('leave the gaps between rounds and after the load stopped as gaps, not drops to 0', () => {
+    const round = (n: number): Window => ({
+      ...window('meltemi', 0, 1000, 200, 100_000),
+      round: n,
+      // 500 calls in each half second of the 1 s window, then 3 stragglers answered after the load stopped.
+      timeline: [
+        { tMs: 500, completed: 500, p50Us: 200, p99Us: 300, maxUs: 400 },
+        { tMs: 1000, completed: 500, p50Us: 200, p99Us: 300, maxUs: 400 },
+        { tMs: 1500, completed: 3, p50Us: 900, p99Us: 900, maxUs: 900 },
+      ],
+      samples: [{ tMs: 0, cpuUs: 0, rss: 1 }, { tMs: 500, cpuUs: 50_000, rss: 1 }, { tMs: 1000, cpuUs: 100_000, rss: 1 }, { tMs: 1002, cpuUs: 100_000, rss: 1 }],
+    });
+    const ws = [round(1), window('pipe', 0, 1000, 300, 1), round(2)];
+    const o = opts('--targets', 'pipe,meltemi');
+    const rows = summarize(o.targets, ws, 64);
+    const report = buildReport(o, dubboProtocol, new Date(), 1, ws, rows, ratios(rows));
+    assert.deepEqual(timelineRate(report.windows[0]!), [[500, 1000], [1000, 1000]]);
+    assert.deepEqual(cpuCores(report.windows[0]!, 10_000), [[500, 0.1], [1000, 0.1]]);
+    const [series] = overTime(report, ['meltemi'], timelineRate);
+    assert.deepEqual(series!.points, [[0.5, 1000], [1, 1000], [1, Number.NaN], [1.5, 1000], [2, 1000]]);
+    // In the SVG: two separate lines (two moves), never a point at 0.
+    const html = renderHtml(report);
+    const chart = html.slice(html.indexOf('Throughput over time'));
+    const path = /<path d="([^"]+)" fill="none" stroke="#2ca02c"/.exec(chart)![1]!;
+    assert.equal(path.match(/M/g)!.length, 2, path);
+  });
+
   it('write RESULTS.md with the issue targets judged', () => {
     const o = opts('--targets', 'direct,pipe,meltemi');
     const ws = closed.slice(0, 3);
@@ -99,6 +146,10 @@ describe('bench reports', () => {
     assert.match(md, /\| dubbo 64x1: cpu per request <= 0\.8x pipe \| dubbo-64x1 \| 0\.60x \| yes \|/);
     assert.match(md, /\| brpc 64x1: throughput >= 1\.2x pipe \| - \| - \| not measured \|/);
     assert.match(md, /Do not edit by hand/);
+    // Where the numbers come from: the command, and how the meltemi target was started.
+    assert.match(md, /Measured with `cd bench && npm run suite -- --only dubbo-64x1 --duration 5s --warmup 2s --rounds 3`/);
+    assert.match(md, /The `meltemi` target is Meltemi started with `--concurrency 1`/);
+    assert.doesNotMatch(md, /issue/i);
   });
 
   it('judge idle RSS at its peak, worker scaling by CPU per request on a small machine, and explain an open-loop miss', () => {

@@ -35,7 +35,7 @@ export const ECHO_REQUEST: RequestShape = {
   method: 'echo',
   descriptor: 'Ljava/lang/String;',
   // Just `interface`: with every key Java sends, the fixed part alone would exceed the 128-byte
-  // frame that DESIGN §6 measures with.
+  // frame the performance targets are measured with.
   attachments: { interface: 'com.example.EchoService' },
 };
 

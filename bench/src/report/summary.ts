@@ -172,7 +172,7 @@ export function ratios(rows: readonly TargetSummary[]): Ratio[] {
   return out;
 }
 
-/** The Meltemi/pipe ratio of the run's first (or only) rate, the number DESIGN §6 tracks. */
+/** The Meltemi/pipe ratio of the run's first (or only) rate, the number every data-path change is measured by. */
 export function meltemiVsPipe(all: readonly Ratio[]): Ratio | null {
   return all.find((r) => r.target === 'meltemi' && r.baseline === 'pipe') ?? null;
 }

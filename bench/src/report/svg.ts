@@ -3,7 +3,10 @@
 
 export interface Series {
   readonly name: string;
+  /** A point whose y is NaN ends a line: the next point starts a new one (a gap, not a drop to 0). */
   readonly points: readonly (readonly [number, number])[];
+  /** Defaults to the series' place in the chart; reports give each target its own colour. */
+  readonly color?: string;
 }
 
 export interface LineChart {
@@ -20,6 +23,11 @@ export interface BarChart {
   readonly groups: readonly string[];
   /** Bars within each group (e.g. percentiles), with one value per group. */
   readonly bars: readonly { readonly name: string; readonly values: readonly number[] }[];
+  /**
+   * One colour per group (e.g. per target): bars take their group's colour, told apart within
+   * the group by shade, and the legend names the groups. Without it, bars are coloured by name.
+   */
+  readonly groupColors?: readonly string[];
 }
 
 const W = 640;
@@ -71,15 +79,25 @@ function frame(title: string, yLabel: string, xLabel: string, yTop: number, ySte
   );
 }
 
-function legend(names: readonly string[]): string {
-  return names
-    .map((n, i) => `<rect x="${M.left + i * 110}" y="${H - 34}" width="10" height="10" fill="${colorOf(i)}"/><text x="${M.left + 14 + i * 110}" y="${H - 25}">${escapeHtml(n)}</text>`)
+function legend(entries: readonly { name: string; color: string; opacity?: number }[]): string {
+  return entries
+    .map(
+      (e, i) =>
+        `<rect x="${M.left + i * 110}" y="${H - 34}" width="10" height="10" fill="${e.color}"${e.opacity === undefined ? '' : ` fill-opacity="${e.opacity}"`}/>` +
+        `<text x="${M.left + 14 + i * 110}" y="${H - 25}">${escapeHtml(e.name)}</text>`,
+    )
     .join('');
 }
 
+/** Shade of the bi-th bar of a group when bars are coloured by group: first full, later lighter. */
+function shade(bi: number, bars: number): number {
+  return bars <= 1 ? 1 : +(1 - (0.65 * bi) / (bars - 1)).toFixed(2);
+}
+
 export function lineChart(c: LineChart): string {
-  const all = c.series.flatMap((s) => s.points);
+  const all = c.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
   if (all.length === 0) return `<p><em>${escapeHtml(c.title)}: no data</em></p>`;
+  const colors = c.series.map((s, i) => s.color ?? colorOf(i));
   const xMin = Math.min(...all.map((p) => p[0]));
   const xMax = Math.max(...all.map((p) => p[0]));
   const { top, step } = niceScale(Math.max(...all.map((p) => p[1])));
@@ -94,13 +112,24 @@ export function lineChart(c: LineChart): string {
   }
   const lines = c.series
     .map((s, i) => {
-      if (s.points.length === 0) return '';
-      const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${x(p[0]).toFixed(1)} ${y(p[1]).toFixed(1)}`).join(' ');
-      const dots = s.points.length <= 40 ? s.points.map((p) => `<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="2.5" fill="${colorOf(i)}"/>`).join('') : '';
-      return `<path d="${d}" fill="none" stroke="${colorOf(i)}" stroke-width="1.5"/>${dots}`;
+      const shown = s.points.filter((p) => Number.isFinite(p[1]));
+      if (shown.length === 0) return '';
+      // A NaN point breaks the line: the next point moves there instead of drawing to it.
+      let d = '';
+      let pen = false;
+      for (const p of s.points) {
+        if (!Number.isFinite(p[1])) {
+          pen = false;
+          continue;
+        }
+        d += `${d === '' ? '' : ' '}${pen ? 'L' : 'M'}${x(p[0]).toFixed(1)} ${y(p[1]).toFixed(1)}`;
+        pen = true;
+      }
+      const dots = shown.length <= 40 ? shown.map((p) => `<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="2.5" fill="${colors[i]}"/>`).join('') : '';
+      return `<path d="${d}" fill="none" stroke="${colors[i]}" stroke-width="1.5"/>${dots}`;
     })
     .join('');
-  return frame(c.title, c.yLabel, c.xLabel, top, step, lines + legend(c.series.map((s) => s.name)), xTicks);
+  return frame(c.title, c.yLabel, c.xLabel, top, step, lines + legend(c.series.map((s, i) => ({ name: s.name, color: colors[i]! }))), xTicks);
 }
 
 export function barChart(c: BarChart): string {
@@ -120,8 +149,16 @@ export function barChart(c: BarChart): string {
     c.bars.forEach((b, bi) => {
       const v = b.values[gi] ?? 0;
       if (!Number.isFinite(v)) return;
-      body += `<rect x="${(gx + bi * barW).toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(M.top + plotH - y(v)).toFixed(1)}" fill="${colorOf(bi)}"><title>${escapeHtml(`${g} ${b.name}: ${tickLabel(v)}`)}</title></rect>`;
+      const groupColor = c.groupColors?.[gi];
+      const fill = groupColor === undefined ? `fill="${colorOf(bi)}"` : `fill="${groupColor}" fill-opacity="${shade(bi, c.bars.length)}"`;
+      body += `<rect x="${(gx + bi * barW).toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(M.top + plotH - y(v)).toFixed(1)}" ${fill}><title>${escapeHtml(`${g} ${b.name}: ${tickLabel(v)}`)}</title></rect>`;
     });
   });
-  return frame(c.title, c.yLabel, '', top, step, body + legend(c.bars.map((b) => b.name)), xTicks);
+  const keys =
+    c.groupColors === undefined
+      ? c.bars.map((b, bi) => ({ name: b.name, color: colorOf(bi) }))
+      : c.bars.length > 1
+        ? c.bars.map((b, bi) => ({ name: b.name, color: '#555555', opacity: shade(bi, c.bars.length) }))
+        : [];
+  return frame(c.title, c.yLabel, '', top, step, body + legend(keys), xTicks);
 }

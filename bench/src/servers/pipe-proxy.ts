@@ -1,6 +1,6 @@
 // The baseline proxy: accepts TCP and pipes bytes both ways to the upstream with socket.pipe,
 // one upstream connection per downstream one. It knows nothing of Dubbo, so its CPU per request
-// is the floor that any L7 proxy in Node pays for moving the same bytes (DESIGN §6).
+// is the floor that any L7 proxy in Node pays for moving the same bytes.
 import net from 'node:net';
 import { portArg, serveAsChild } from './child-lifecycle.ts';
 
