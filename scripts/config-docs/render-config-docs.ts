@@ -3,6 +3,8 @@
  * and the protos (see scripts/gen-config-docs.ts). Pure: returns the texts, writes nothing.
  */
 import type protobuf from 'protobufjs';
+import { faultConfig } from '../../filters/fault/index.js';
+import { localRateLimit } from '../../filters/local-ratelimit/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
 import type { Schema, Shape } from '../../proxy/config/schema.js';
 import { xdsRoot } from '../../xds-client/proto-root.js';
@@ -15,16 +17,24 @@ const EXTRA_PROTOS = ['envoy/config/bootstrap/v3/bootstrap.proto'];
 interface Section {
   readonly path: string;
   readonly shape: ObjectShape;
+  /** Other paths where the same object is read (e.g. cds_config is an lds_config). */
+  readonly alsoAt: string[];
 }
 
 /** Every object of the schema reachable from `root`, in reading order, each once. */
-function collectSections(rootPath: string, root: Shape, out: Section[], seen: Set<ObjectShape>): void {
+function collectSections(rootPath: string, root: Shape, out: Section[], seen: Map<ObjectShape, Section>): void {
   const visit = (shape: Shape, at: string): void => {
     if (shape.kind === 'list') return visit(shape.item, `${at}[]`);
     if (shape.kind === 'map') return visit(shape.value, `${at}.<key>`);
-    if (shape.kind !== 'object' || seen.has(shape)) return;
-    seen.add(shape);
-    out.push({ path: at, shape });
+    if (shape.kind !== 'object') return;
+    const earlier = seen.get(shape);
+    if (earlier !== undefined) {
+      earlier.alsoAt.push(at);
+      return;
+    }
+    const section: Section = { path: at, shape, alsoAt: [] };
+    seen.set(shape, section);
+    out.push(section);
     for (const [name, field] of Object.entries(shape.fields)) visit(field.shape, at === '' ? name : `${at}.${name}`);
   };
   visit(root, rootPath);
@@ -70,6 +80,7 @@ function sectionMarkdown(s: Section, root: protobuf.Root): string {
   }
   const title = s.path === '' ? '(top level)' : s.path;
   const header = [`### \`${title}\``, '', proto === undefined ? 'Meltemi-specific object.' : `Envoy/Aeraki message \`${proto}\`.`];
+  if (s.alsoAt.length > 0) header.push('', `Also read at ${s.alsoAt.map((p) => `\`${p}\``).join(', ')}.`);
   const oneOf = (s.shape.options.oneOf ?? []).map((g) => `At most one of ${g.map((n) => `\`${n}\``).join(', ')}.`);
   return [...header, ...(oneOf.length > 0 ? ['', ...oneOf] : []), '', '| field | type | status |', '| --- | --- | --- |', ...rows, ''].join('\n');
 }
@@ -111,10 +122,13 @@ export function renderConfigDocs(): Record<string, string> {
   root.loadSync(EXTRA_PROTOS, { keepCase: true });
   root.resolveAll();
   const sections: Section[] = [];
-  const seen = new Set<ObjectShape>();
+  const seen = new Map<ObjectShape, Section>();
   collectSections('', bootstrap.shape, sections, seen);
   const mppSections: Section[] = [];
   collectSections('', metaProtocolProxy.shape, mppSections, seen);
+  const filterSections: Section[] = [];
+  collectSections('aeraki.meta_protocol.filters.local_ratelimit', localRateLimit.shape, filterSections, seen);
+  collectSections('meltemi.filters.fault', faultConfig.shape, filterSections, seen);
 
   const doc = [
     INTRO,
@@ -126,10 +140,15 @@ export function renderConfigDocs(): Record<string, string> {
     'Also the resource of a MetaRDS / RDS route configuration (`route_config`).',
     '',
     ...mppSections.map((s) => sectionMarkdown(s, root)),
+    '## Filter configs (the `config` of a `meta_protocol_filters[]` entry)',
+    '',
+    'The router (`aeraki.meta_protocol.filters.router`), `.istio_stats` and `.metadata_exchange` take no config.',
+    '',
+    ...filterSections.map((s) => sectionMarkdown(s, root)),
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections]) {
+  for (const s of [...sections, ...mppSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }
