@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, compileBootstrap } from '../../proxy/index.js';
+import { RouteTable } from '../../proxy/route/route-table.js';
 import { renderConfigDocs } from '../../scripts/config-docs/render-config-docs.js';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
 
@@ -119,6 +120,15 @@ describe('durations end in Node timers', () => {
     d.static_resources.clusters[0]!['connect_timeout'] = '0s';
     typedConfig(d)['request_timeout'] = '0s';
     assert.deepEqual(problems(d), ['static_resources.clusters[0].connect_timeout: must be greater than 0']);
+  });
+});
+
+describe('0s disables a timeout, as in Envoy', () => {
+  test('per_try_timeout: 0s means no per-try timeout (a 0 ms deadline failed every try at once)', () => {
+    const table = new RouteTable({ routes: [{ route: { cluster: 'c', retry_policy: { retry_on: 'reset', per_try_timeout: 0 } } }] });
+    assert.equal(table.routes[0]!.retryPolicy?.perTryTimeoutMs, undefined);
+    const with50 = new RouteTable({ routes: [{ route: { cluster: 'c', retry_policy: { retry_on: 'reset', per_try_timeout: 50 } } }] });
+    assert.equal(with50.routes[0]!.retryPolicy?.perTryTimeoutMs, 50);
   });
 });
 
