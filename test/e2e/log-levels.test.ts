@@ -62,6 +62,17 @@ test('--log-format text writes Envoy-style lines; a bad pattern is refused', asy
   assert.match(bad.stderr, /--log-format: %Q is not supported/);
 });
 
+test('MELTEMI_LOG_FORMAT=text is honoured; a bad one falls back to JSON with a warning', async () => {
+  const text = await run(['-c', file, '--validate'], { MELTEMI_LOG_FORMAT: '%l|%v', MELTEMI_LOG_LEVEL: 'loud' });
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stderr, /^warning\|MELTEMI_LOG_LEVEL: unknown level 'loud' \(one of trace/m);
+  const bad = await run(['-c', file, '--validate'], { MELTEMI_LOG_FORMAT: '%Q' });
+  assert.equal(bad.code, 0, bad.stderr);
+  const warning = JSON.parse(bad.stderr.split('\n').find((l) => l.includes('MELTEMI_LOG_FORMAT')) ?? '{}') as { msg?: string; level?: number };
+  assert.equal(warning.level, 40);
+  assert.match(warning.msg ?? '', /MELTEMI_LOG_FORMAT: --log-format: %Q is not supported/);
+});
+
 test('admin /logging takes Envoy names and logs one record with a single level field', async () => {
   const child = spawnCli(['-c', file]);
   const out = collect(child);
