@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ExtensionLoadError, parseExtensionFlags } from './codec-loader.js';
 import { ConfigError } from './config/config-error.js';
 import { loadBootstrapFile } from './config/load-bootstrap.js';
-import { logger } from './logger.js';
+import { LOG_LEVEL_NAMES, logger, setLogFormat, setLogLevel } from './logger.js';
 import { startDynamicConfig } from './dynamic/dynamic-config.js';
 import { MeltemiServer } from './server.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
@@ -13,7 +13,13 @@ const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--validate] [--log-level
 
   -c, --config-path   Envoy v3 bootstrap file (YAML or JSON)
       --validate      check the bootstrap and exit (0 when valid)
-  -l, --log-level     trace|debug|info|warn|error (default info)
+      --allow-unknown-static-fields
+                      accept fields of the bootstrap file that are in no Envoy or Aeraki
+                      proto (typos, newer fields), with one warning each
+  -l, --log-level     trace|debug|info|warning|error|critical|off (Envoy's names; warn too;
+                      default info, or MELTEMI_LOG_LEVEL)
+      --log-format F  json (default, or MELTEMI_LOG_FORMAT), text (Envoy's default pattern
+                      [%Y-%m-%d %T.%e][%t][%l][%n] %v) or an Envoy pattern (docs/logging.md)
       --codec name=pkg    load a codec package (name or path, resolved from the working
                           directory) for that codec name; repeatable
       --filter name=pkg   load a filter package for that filter name; repeatable
@@ -30,6 +36,8 @@ async function main(): Promise<number> {
         'config-path': { type: 'string', short: 'c' },
         validate: { type: 'boolean' },
         'log-level': { type: 'string', short: 'l' },
+        'log-format': { type: 'string' },
+        'allow-unknown-static-fields': { type: 'boolean' },
         codec: { type: 'string', multiple: true },
         filter: { type: 'string', multiple: true },
         concurrency: { type: 'string' },
@@ -50,11 +58,21 @@ async function main(): Promise<number> {
     process.stderr.write(`meltemi: -c <bootstrap> is required\n${USAGE}`);
     return 2;
   }
-  if (args['log-level'] !== undefined) logger.level = args['log-level'];
+  if (args['log-format'] !== undefined) {
+    const problem = setLogFormat(args['log-format']);
+    if (problem !== undefined) {
+      process.stderr.write(`meltemi: ${problem}\n`);
+      return 2;
+    }
+  }
+  if (args['log-level'] !== undefined && setLogLevel(args['log-level']) === undefined) {
+    process.stderr.write(`meltemi: --log-level: unknown level '${args['log-level']}'; one of ${LOG_LEVEL_NAMES}\n`);
+    return 2;
+  }
   let config;
   try {
     const extensions = { codecs: parseExtensionFlags(args.codec ?? [], 'codec'), filters: parseExtensionFlags(args.filter ?? [], 'filter') };
-    config = await loadBootstrapFile(path, extensions);
+    config = await loadBootstrapFile(path, extensions, { allowUnknownStaticFields: args['allow-unknown-static-fields'] === true });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof ExtensionLoadError) {
       process.stderr.write(`meltemi: ${err.message}\n`);

@@ -10,7 +10,7 @@ import type { ClusterLbConfig, LbPolicy } from '../proxy/upstream/lb/index.js';
 import { compileListener } from '../proxy/config/compile-listener.js';
 import { META_PROTOCOL_PROXY_TYPE, configSource } from '../proxy/config/bootstrap-schema.js';
 import type { ConfigSourceConfig, ListenerConfig } from '../proxy/config/bootstrap-schema.js';
-import { takeWarnings } from '../proxy/config/schema.js';
+import { MAX_TIMER_MS, takeWarnings } from '../proxy/config/schema.js';
 import type { HostConfig } from '../proxy/upstream/cluster.js';
 
 type Obj = Record<string, unknown>;
@@ -110,6 +110,11 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
   }
   const type = typeof res['type'] === 'string' ? res['type'] : res['cluster_type'] !== undefined ? 'CUSTOM' : 'STATIC';
   const connectTimeoutMs = durationMs(res['connect_timeout']) ?? 5000;
+  // A Node timer longer than 2^31-1 ms fires after 1 ms: refuse it, as the bootstrap does.
+  if (connectTimeoutMs > MAX_TIMER_MS) {
+    errors.push(`cluster ${name}: connect_timeout ${connectTimeoutMs / 1000}s is longer than the longest timer Node.js supports (${MAX_TIMER_MS} ms)`);
+    return undefined;
+  }
   const lb = lbConfigOf(res, name, warnings);
   const policy = clusterPolicyOf(res, warnings);
   if (!SUPPORTED_CLUSTER_TYPES.has(type)) {

@@ -15,7 +15,7 @@ const ERROR_TYPES = ['RouteNotFound', 'ClusterNotFound', 'NoHealthyUpstream', 'B
  * keys) select the requests; `delay` holds a selected request for `fixed_delay` with the
  * given percentage; `abort` answers it with the protocol's error reply for `error_type`.
  */
-const faultConfig = object({
+export const faultConfig = object({
   '@type': optional(str()),
   headers: optional(list(headerMatcher)),
   delay: optional(object({ fixed_delay: duration(), percentage: optional(percentage) })),

@@ -17,7 +17,8 @@ const tokenBucket = object({
   fill_interval: duration(),
 });
 
-const localRateLimit = object({
+/** Exported for the generated docs/configuration.md. */
+export const localRateLimit = object({
   '@type': optional(str()),
   stat_prefix: str({ minLength: 1 }),
   token_bucket: optional(tokenBucket),

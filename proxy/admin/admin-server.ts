@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { logger, logLevel, setLogLevel } from '../logger.js';
+import { compileRegex } from '../config/regex.js';
+import { LOG_LEVEL_NAMES, changeLogLevel, logger, logLevel } from '../logger.js';
 import { renderMemoryJson } from '../observability/memory.js';
 import type { MemoryReport } from '../observability/memory.js';
 import { renderPrometheus } from '../observability/prometheus.js';
@@ -50,10 +51,11 @@ function statsQuery(url: URL): StatsQuery | string {
   const q: StatsQuery = { usedOnly: url.searchParams.has('usedonly') };
   const filter = url.searchParams.get('filter');
   if (filter !== null && filter !== '') {
+    // RE2, as Envoy's: a search (not a full match) over each stat name, in linear time.
     try {
-      q.filter = new RegExp(filter);
+      q.filter = compileRegex(filter);
     } catch (err) {
-      return `invalid regex: ${(err as Error).message}`;
+      return `invalid filter: ${(err as Error).message}`;
     }
   }
   return q;
@@ -126,8 +128,7 @@ export class AdminServer {
           return send(200, 'OK\n');
         case '/logging': {
           const level = url.searchParams.get('level');
-          if (level !== null && setLogLevel(level) === undefined) return send(400, `unknown level '${level}'; one of trace debug info warning error critical off\n`);
-          if (level !== null) logger.info({ level }, 'admin: log level changed');
+          if (level !== null && changeLogLevel(level, 'admin') === undefined) return send(400, `unknown level '${level}'; one of ${LOG_LEVEL_NAMES}\n`);
           return send(200, `active loggers:\n  meltemi: ${logLevel()}\n`);
         }
         default:

@@ -2,7 +2,8 @@
  * The subset of the Envoy v3 bootstrap (and of Aeraki's MetaProtocolProxy config) that
  * Meltemi reads. Field names and nesting are Envoy's and Aeraki's (spec/metaprotocol.md §5).
  */
-import { bool, duration, int, list, object, oneOfValues, optional, record, str, unknownValue, wrappedInt } from './schema.js';
+import { bool, duration, int, list, object, oneOfValues, optional, record, refine, str, unknownValue, wrappedInt } from './schema.js';
+import { regexProblem } from './regex.js';
 import type { Infer } from './schema.js';
 import { accessLog, statsConfig, tracing } from '../observability/config-schema.js';
 
@@ -13,10 +14,13 @@ const socketAddress = object({
   port_value: optional(int({ min: 0, max: 65535 })),
   protocol: optional(oneOfValues(['TCP'])),
   ipv4_compat: optional(bool()),
-});
-export const address = object({ socket_address: socketAddress });
+}, { proto: 'envoy.config.core.v3.SocketAddress' });
+export const address = object({ socket_address: socketAddress }, { proto: 'envoy.config.core.v3.Address' });
 
-const regexMatcher = object({ regex: str(), google_re2: optional(unknownValue()) });
+/** An RE2 pattern: syntax RE2 refuses (lookbehind, backreferences ...) is refused here, at config time. */
+const re2Pattern = refine(str(), regexProblem);
+
+const regexMatcher = object({ regex: re2Pattern, google_re2: optional(unknownValue()) }, { proto: 'envoy.type.matcher.v3.RegexMatcher' });
 
 const stringMatcher = object(
   {
@@ -27,7 +31,7 @@ const stringMatcher = object(
     safe_regex: optional(regexMatcher),
     ignore_case: optional(bool()),
   },
-  { oneOf: [['exact', 'prefix', 'suffix', 'contains', 'safe_regex']] },
+  { oneOf: [['exact', 'prefix', 'suffix', 'contains', 'safe_regex']], proto: 'envoy.type.matcher.v3.StringMatcher' },
 );
 
 export const headerMatcher = object(
@@ -35,7 +39,7 @@ export const headerMatcher = object(
     name: str({ minLength: 1 }),
     exact_match: optional(str()),
     safe_regex_match: optional(regexMatcher),
-    range_match: optional(object({ start: int(), end: int() })),
+    range_match: optional(object({ start: int(), end: int() }, { proto: 'envoy.type.v3.Int64Range' })),
     present_match: optional(bool()),
     prefix_match: optional(str()),
     suffix_match: optional(str()),
@@ -48,6 +52,7 @@ export const headerMatcher = object(
     oneOf: [
       ['exact_match', 'safe_regex_match', 'range_match', 'present_match', 'prefix_match', 'suffix_match', 'contains_match', 'string_match'],
     ],
+    proto: 'envoy.config.route.v3.HeaderMatcher',
   },
 );
 export type HeaderMatcherConfig = Infer<typeof headerMatcher>;
@@ -55,11 +60,11 @@ export type HeaderMatcherConfig = Infer<typeof headerMatcher>;
 const fractionalPercent = object({
   numerator: int({ min: 0 }),
   denominator: optional(oneOfValues(['HUNDRED', 'TEN_THOUSAND', 'MILLION'])),
-});
+}, { proto: 'envoy.type.v3.FractionalPercent' });
 
-const keyValue = object({ key: str({ minLength: 1 }), value: str() });
+const keyValue = object({ key: str({ minLength: 1 }), value: str() }, { proto: 'aeraki.meta_protocol_proxy.config.route.v1alpha.KeyValue' });
 
-export const routeMatch = object({ metadata: optional(list(headerMatcher)) });
+export const routeMatch = object({ metadata: optional(list(headerMatcher)) }, { proto: 'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteMatch' });
 
 export const metaRoute = object({
   name: optional(str()),
@@ -69,23 +74,27 @@ export const metaRoute = object({
       cluster: optional(str({ minLength: 1 })),
       weighted_clusters: optional(
         object({
-          clusters: list(object({ name: str({ minLength: 1 }), weight: wrappedInt({ min: 0 }) }), { minItems: 1 }),
+          clusters: list(object({ name: str({ minLength: 1 }), weight: wrappedInt({ min: 0 }) }, { proto: 'envoy.config.route.v3.WeightedCluster.ClusterWeight' }), {
+            minItems: 1,
+          }),
           total_weight: optional(wrappedInt()),
-        }),
+        }, { proto: 'envoy.config.route.v3.WeightedCluster' }),
       ),
       hash_policy: optional(list(str())),
       request_mirror_policies: optional(
         list(
           object({
             cluster: str({ minLength: 1 }),
-            runtime_fraction: optional(object({ default_value: optional(fractionalPercent), runtime_key: optional(str()) })),
-          }),
+            runtime_fraction: optional(
+              object({ default_value: optional(fractionalPercent), runtime_key: optional(str()) }, { proto: 'envoy.config.core.v3.RuntimeFractionalPercent' }),
+            ),
+          }, { proto: 'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteAction.RequestMirrorPolicy' }),
         ),
       ),
       /** Meltemi extension (Envoy's RouteAction has the same field): the request timeout. */
       timeout: optional(duration()),
       /** Envoy's RouteAction.metadata_match: only hosts whose `envoy.lb` labels hold these (subsets). */
-      metadata_match: optional(object({ filter_metadata: record(unknownValue()) })),
+      metadata_match: optional(object({ filter_metadata: record(unknownValue()) }, { proto: 'envoy.config.core.v3.Metadata' })),
       /**
        * Meltemi extension with Envoy's RouteAction.retry_policy fields. retry_on is a comma
        * list of connect-failure, reset, error-reply, per-try-timeout, or Envoy's 5xx and
@@ -96,21 +105,23 @@ export const metaRoute = object({
           retry_on: str({ minLength: 1 }),
           num_retries: optional(wrappedInt({ min: 0, max: 10 })),
           per_try_timeout: optional(duration()),
-          retry_back_off: optional(object({ base_interval: duration(), max_interval: optional(duration()) })),
-        }),
+          retry_back_off: optional(
+            object({ base_interval: duration({ positive: true }), max_interval: optional(duration()) }, { proto: 'envoy.config.route.v3.RetryPolicy.RetryBackOff' }),
+          ),
+        }, { proto: 'envoy.config.route.v3.RetryPolicy' }),
       ),
     },
-    { oneOf: [['cluster', 'weighted_clusters']] },
+    { oneOf: [['cluster', 'weighted_clusters']], proto: 'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteAction' },
   ),
   request_mutation: optional(list(keyValue)),
   response_mutation: optional(list(keyValue)),
-});
+}, { proto: 'aeraki.meta_protocol_proxy.config.route.v1alpha.Route' });
 export type MetaRouteConfig = Infer<typeof metaRoute>;
 
-export const routeConfiguration = object({ name: optional(str()), routes: list(metaRoute) });
+export const routeConfiguration = object({ name: optional(str()), routes: list(metaRoute) }, { proto: 'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration' });
 export type RouteConfigurationConfig = Infer<typeof routeConfiguration>;
 
-const codecConfig = object({ name: str({ minLength: 1 }), config: optional(unknownValue()) });
+const codecConfig = object({ name: str({ minLength: 1 }), config: optional(unknownValue()) }, { proto: 'aeraki.meta_protocol_proxy.v1alpha.Codec' });
 
 export const metaProtocolProxy = object(
   {
@@ -118,10 +129,10 @@ export const metaProtocolProxy = object(
     stat_prefix: str({ minLength: 1 }),
     application_protocol: optional(str()),
     codec: optional(codecConfig),
-    protocol: optional(object({ name: optional(str()), codec: optional(codecConfig), multiplexing: optional(bool()) })),
+    protocol: optional(object({ name: optional(str()), codec: optional(codecConfig), multiplexing: optional(bool()) }, { proto: 'aeraki.meta_protocol_proxy.v1alpha.ApplicationProtocol' })),
     route_config: optional(routeConfiguration),
-    rds: optional(object({ config_source: unknownValue(), route_config_name: str({ minLength: 1 }) })),
-    meta_protocol_filters: optional(list(object({ name: str({ minLength: 1 }), config: optional(unknownValue()) }))),
+    rds: optional(object({ config_source: unknownValue(), route_config_name: str({ minLength: 1 }) }, { proto: 'aeraki.meta_protocol_proxy.v1alpha.Rds' })),
+    meta_protocol_filters: optional(list(object({ name: str({ minLength: 1 }), config: optional(unknownValue()) }, { proto: 'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolFilter' }))),
     idle_timeout: optional(duration()),
     /** Meltemi extension: the request timeout of routes that set none (default 15 s, as Envoy's). */
     request_timeout: optional(duration()),
@@ -132,59 +143,65 @@ export const metaProtocolProxy = object(
     tracing: optional(tracing),
     access_log: optional(list(accessLog)),
   },
-  { oneOf: [['route_config', 'rds']] },
+  { oneOf: [['route_config', 'rds']], proto: 'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy' },
 );
 export type MetaProtocolProxyConfig = Infer<typeof metaProtocolProxy>;
 
-const networkFilter = object({ name: str({ minLength: 1 }), typed_config: unknownValue() });
+const networkFilter = object({ name: str({ minLength: 1 }), typed_config: unknownValue() }, { proto: 'envoy.config.listener.v3.Filter' });
 
 const listener = object(
   {
     name: str({ minLength: 1 }),
     address,
-    filter_chains: list(object({ name: optional(str()), filters: list(networkFilter, { minItems: 1 }) }), { minItems: 1 }),
+    filter_chains: list(object({ name: optional(str()), filters: list(networkFilter, { minItems: 1 }) }, { proto: 'envoy.config.listener.v3.FilterChain' }), {
+      minItems: 1,
+    }),
     traffic_direction: optional(oneOfValues(['UNSPECIFIED', 'INBOUND', 'OUTBOUND'])),
     /** How long draining connections get on shutdown or removal (Envoy: --drain-time-s). */
     drain_type: optional(oneOfValues(['DEFAULT', 'MODIFY_ONLY'])),
   },
-  { ignored: { per_connection_buffer_limit_bytes: 'Meltemi uses its own watermarks', listener_filters: 'no listener filters yet' } },
+  {
+    ignored: { per_connection_buffer_limit_bytes: 'Meltemi uses its own watermarks', listener_filters: 'no listener filters yet' },
+    proto: 'envoy.config.listener.v3.Listener',
+  },
 );
 export type ListenerConfig = Infer<typeof listener>;
 
 /** An endpoint address: a TCP socket, or a Unix socket (`pipe`, as Istio's xds-grpc cluster uses). */
 const endpointAddress = object(
-  { socket_address: optional(socketAddress), pipe: optional(object({ path: str({ minLength: 1 }), mode: optional(int()) })) },
-  { oneOf: [['socket_address', 'pipe']] },
+  { socket_address: optional(socketAddress), pipe: optional(object({ path: str({ minLength: 1 }), mode: optional(int()) }, { proto: 'envoy.config.core.v3.Pipe' })) },
+  { oneOf: [['socket_address', 'pipe']], proto: 'envoy.config.core.v3.Address' },
 );
 export type EndpointAddressConfig = Infer<typeof endpointAddress>;
 
 const lbEndpoint = object({
-  endpoint: object({ address: endpointAddress, health_check_config: optional(unknownValue()), hostname: optional(str()) }),
+  endpoint: object({ address: endpointAddress, health_check_config: optional(unknownValue()), hostname: optional(str()) }, { proto: 'envoy.config.endpoint.v3.Endpoint' }),
   health_status: optional(oneOfValues(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'])),
   load_balancing_weight: optional(wrappedInt({ min: 1 })),
   metadata: optional(unknownValue()),
-});
+}, { proto: 'envoy.config.endpoint.v3.LbEndpoint' });
 
 const localityLbEndpoints = object({
-  locality: optional(object({ region: optional(str()), zone: optional(str()), sub_zone: optional(str()) })),
+  locality: optional(object({ region: optional(str()), zone: optional(str()), sub_zone: optional(str()) }, { proto: 'envoy.config.core.v3.Locality' })),
   lb_endpoints: list(lbEndpoint),
   load_balancing_weight: optional(wrappedInt({ min: 1 })),
   priority: optional(int({ min: 0 })),
-});
+}, { proto: 'envoy.config.endpoint.v3.LocalityLbEndpoints' });
 
 export const clusterLoadAssignment = object({
   cluster_name: optional(str()),
   endpoints: optional(list(localityLbEndpoints)),
   policy: optional(unknownValue()),
-});
+}, { proto: 'envoy.config.endpoint.v3.ClusterLoadAssignment' });
 
 /** A transport socket (TLS to a control plane); its typed_config is read by the xDS client. */
-const transportSocket = object({ name: str({ minLength: 1 }), typed_config: optional(unknownValue()) });
+const transportSocket = object({ name: str({ minLength: 1 }), typed_config: optional(unknownValue()) }, { proto: 'envoy.config.core.v3.TransportSocket' });
 
 const cluster = object(
   {
     name: str({ minLength: 1 }),
-    connect_timeout: optional(duration()),
+    /** Envoy requires it to be above 0 (a 0 ms connect timer fails every connection). */
+    connect_timeout: optional(duration({ positive: true })),
     /** STRICT_DNS/LOGICAL_DNS hosts are resolved at connect time; EDS clusters get their hosts over xDS. */
     type: optional(oneOfValues(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS'])),
     lb_policy: optional(oneOfValues(['ROUND_ROBIN', 'RANDOM', 'LEAST_REQUEST', 'RING_HASH', 'MAGLEV'])),
@@ -193,12 +210,12 @@ const cluster = object(
         minimum_ring_size: optional(wrappedInt({ min: 1, max: 8388608 })),
         maximum_ring_size: optional(wrappedInt({ min: 1, max: 8388608 })),
         hash_function: optional(oneOfValues(['XX_HASH'])),
-      }),
+      }, { proto: 'envoy.config.cluster.v3.Cluster.RingHashLbConfig' }),
     ),
-    maglev_lb_config: optional(object({ table_size: optional(wrappedInt({ min: 2, max: 5000011 })) })),
-    least_request_lb_config: optional(object({ choice_count: optional(wrappedInt({ min: 2 })) })),
+    maglev_lb_config: optional(object({ table_size: optional(wrappedInt({ min: 2, max: 5000011 })) }, { proto: 'envoy.config.cluster.v3.Cluster.MaglevLbConfig' })),
+    least_request_lb_config: optional(object({ choice_count: optional(wrappedInt({ min: 2 })) }, { proto: 'envoy.config.cluster.v3.Cluster.LeastRequestLbConfig' })),
     load_assignment: optional(clusterLoadAssignment),
-    eds_cluster_config: optional(object({ eds_config: optional(unknownValue()), service_name: optional(str()) })),
+    eds_cluster_config: optional(object({ eds_config: optional(unknownValue()), service_name: optional(str()) }, { proto: 'envoy.config.cluster.v3.Cluster.EdsClusterConfig' })),
     /** HTTP/2 settings of a control-plane cluster (gRPC is always HTTP/2): accepted as written. */
     http2_protocol_options: optional(unknownValue()),
     typed_extension_protocol_options: optional(unknownValue()),
@@ -213,6 +230,7 @@ const cluster = object(
       upstream_connection_options: 'TCP keepalive is not configurable yet',
       max_requests_per_connection: 'upstream connections are multiplexed',
     },
+    proto: 'envoy.config.cluster.v3.Cluster',
   },
 );
 export type ClusterConfig = Infer<typeof cluster>;
@@ -236,11 +254,14 @@ export type MeltemiSettings = Infer<typeof meltemiSettings>;
 
 /** A gRPC service of an ApiConfigSource: Envoy's `envoy_grpc` naming a static cluster. */
 const grpcService = object({
-  envoy_grpc: object({ cluster_name: str({ minLength: 1 }), authority: optional(str()), max_receive_message_length: optional(wrappedInt()) }),
+  envoy_grpc: object(
+    { cluster_name: str({ minLength: 1 }), authority: optional(str()), max_receive_message_length: optional(wrappedInt()) },
+    { proto: 'envoy.config.core.v3.GrpcService.EnvoyGrpc' },
+  ),
   timeout: optional(duration()),
   /** Sent with every xDS call, e.g. `authorization: Bearer <token>` for istiod's 15012. */
-  initial_metadata: optional(list(object({ key: str({ minLength: 1 }), value: str() }))),
-});
+  initial_metadata: optional(list(object({ key: str({ minLength: 1 }), value: str() }, { proto: 'envoy.config.core.v3.HeaderValue' }))),
+}, { proto: 'envoy.config.core.v3.GrpcService' });
 
 /** Envoy's ApiConfigSource, the gRPC flavours (spec/xds.md §5.1). */
 export const apiConfigSource = object(
@@ -252,19 +273,22 @@ export const apiConfigSource = object(
     request_timeout: optional(duration()),
     refresh_delay: optional(duration()),
   },
-  { ignored: { rate_limit_settings: 'xDS requests are not rate limited', config_validators: 'no config validators' } },
+  {
+    ignored: { rate_limit_settings: 'xDS requests are not rate limited', config_validators: 'no config validators' },
+    proto: 'envoy.config.core.v3.ApiConfigSource',
+  },
 );
 export type ApiConfigSourceConfig = Infer<typeof apiConfigSource>;
 
 /** Envoy's ConfigSource: over ADS, or its own gRPC stream. */
 export const configSource = object(
   {
-    ads: optional(object({})),
+    ads: optional(object({}, { proto: 'envoy.config.core.v3.AggregatedConfigSource' })),
     api_config_source: optional(apiConfigSource),
     resource_api_version: optional(oneOfValues(['V3', 'AUTO'])),
     initial_fetch_timeout: optional(duration()),
   },
-  { oneOf: [['ads', 'api_config_source']] },
+  { oneOf: [['ads', 'api_config_source']], proto: 'envoy.config.core.v3.ConfigSource' },
 );
 export type ConfigSourceConfig = Infer<typeof configSource>;
 
@@ -272,7 +296,7 @@ const dynamicResources = object({
   lds_config: optional(configSource),
   cds_config: optional(configSource),
   ads_config: optional(apiConfigSource),
-});
+}, { proto: 'envoy.config.bootstrap.v3.Bootstrap.DynamicResources' });
 export type DynamicResourcesConfig = Infer<typeof dynamicResources>;
 
 export const bootstrap = object(
@@ -286,25 +310,25 @@ export const bootstrap = object(
         user_agent_name: optional(str()),
         user_agent_version: optional(str()),
         client_features: optional(list(str())),
-      }),
+      }, { proto: 'envoy.config.core.v3.Node' }),
     ),
     dynamic_resources: optional(dynamicResources),
     admin: optional(
       object(
         { address, access_log_path: optional(str()), access_log: optional(unknownValue()), profile_path: optional(str()) },
-        {},
+        { proto: 'envoy.config.bootstrap.v3.Admin' },
       ),
     ),
     static_resources: optional(
       object({
         listeners: optional(list(listener)),
         clusters: optional(list(cluster)),
-      }),
+      }, { proto: 'envoy.config.bootstrap.v3.Bootstrap.StaticResources' }),
     ),
     meltemi: optional(meltemiSettings),
     /** `stats_matcher.reject_all: true` turns metrics (latency histograms, /stats) off. */
     stats_config: optional(statsConfig),
   },
-  { ignored: { layered_runtime: 'Meltemi has no runtime layer' } },
+  { ignored: { layered_runtime: 'Meltemi has no runtime layer' }, proto: 'envoy.config.bootstrap.v3.Bootstrap' },
 );
 export type BootstrapConfig = Infer<typeof bootstrap>;

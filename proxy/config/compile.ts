@@ -8,7 +8,7 @@ import type { BootstrapConfig, ClusterConfig } from './bootstrap-schema.js';
 import { ConfigError } from './config-error.js';
 import { compileListener } from './compile-listener.js';
 import type { CompiledListener } from './compile-listener.js';
-import { takeWarnings } from './schema.js';
+import { takeWarnings, withUnknownFieldsAllowed } from './schema.js';
 
 export interface CompiledCluster {
   readonly name: string;
@@ -72,11 +72,17 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
   return { name: c.name, connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS, hosts, lb, policy };
 }
 
+export interface CompileOptions {
+  /** Envoy's --allow-unknown-static-fields: fields in no proto are warned about, not refused. */
+  readonly allowUnknownStaticFields?: boolean;
+}
+
 /** Validates a parsed bootstrap document and compiles it; throws ConfigError listing every problem. */
-export function compileBootstrap(doc: unknown, source = 'bootstrap'): CompiledConfig {
+export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: CompileOptions = {}): CompiledConfig {
   const errors: string[] = [];
   takeWarnings();
-  const boot = bootstrap.parse(doc, '', errors);
+  const allow = opts.allowUnknownStaticFields === true;
+  const boot = withUnknownFieldsAllowed(allow, () => bootstrap.parse(doc, '', errors));
   if (boot === undefined || errors.length > 0) throw new ConfigError(errors, source);
   const listeners: CompiledListener[] = [];
   const names = new Set<string>();
@@ -84,7 +90,8 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap'): CompiledCo
     const path = `static_resources.listeners[${i}]`;
     if (names.has(l.name)) errors.push(`${path}.name: duplicate listener name '${l.name}'`);
     names.add(l.name);
-    const compiled = compileListener(l, path, errors);
+    // The listener's typed_config is parsed here, and is part of the static bootstrap too.
+    const compiled = withUnknownFieldsAllowed(allow, () => compileListener(l, path, errors));
     if (compiled !== undefined) listeners.push(compiled);
   });
   const clusters: CompiledCluster[] = [];

@@ -3,14 +3,14 @@ import { parse as parseYaml } from 'yaml';
 import { NO_EXTENSIONS, extensionsOfBootstrap, loadExtensions, mergeExtensions } from '../codec-loader.js';
 import type { ExtensionPackages } from '../codec-loader.js';
 import { compileBootstrap } from './compile.js';
-import type { CompiledConfig } from './compile.js';
+import type { CompileOptions, CompiledConfig } from './compile.js';
 import { ConfigError } from './config-error.js';
 
 /**
  * Reads an Envoy v3 bootstrap file (YAML or JSON), loads the codec and filter packages it
  * (`meltemi.codecs`, `meltemi.filters`) and `extensions` name, and compiles it.
  */
-export async function loadBootstrapFile(path: string, extensions: ExtensionPackages = NO_EXTENSIONS): Promise<CompiledConfig> {
+export async function loadBootstrapFile(path: string, extensions: ExtensionPackages = NO_EXTENSIONS, opts: CompileOptions = {}): Promise<CompiledConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -25,5 +25,5 @@ export async function loadBootstrapFile(path: string, extensions: ExtensionPacka
     throw new ConfigError([`${path} is not valid YAML or JSON: ${(err as Error).message}`], path);
   }
   await loadExtensions(mergeExtensions(extensionsOfBootstrap(doc), extensions));
-  return compileBootstrap(doc, path);
+  return compileBootstrap(doc, path, opts);
 }

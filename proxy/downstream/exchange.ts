@@ -151,7 +151,8 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
       this.#finish();
       return;
     }
-    if (!this.done) listener.deadlines.add(this, timeoutMs);
+    // A timeout of 0 disables it, as in Envoy (docs/configuration.md).
+    if (!this.done && timeoutMs > 0) listener.deadlines.add(this, timeoutMs);
   }
 
   /**

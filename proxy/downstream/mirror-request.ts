@@ -101,5 +101,5 @@ export function mirrorRequest(
   cluster.stats.mirror_rq_total++;
   const m = new MirrorRequest(copy, mutation, cluster, conn);
   m.send();
-  if (!m.done) listener.deadlines.add(m, timeoutMs);
+  if (!m.done && timeoutMs > 0) listener.deadlines.add(m, timeoutMs);
 }

@@ -55,7 +55,8 @@ export class StreamTable implements StreamOwner {
     this.#streams.set(stream.clientStreamId, stream);
     listener.stats.stream_total++;
     listener.stats.stream_active++;
-    if (this.#sweep === undefined) this.#startSweep();
+    // stream_idle_timeout: 0s disables the idle reset, as in Envoy.
+    if (this.#sweep === undefined && this.#idleMs > 0) this.#startSweep();
     if (init.decodeError !== undefined) {
       stream.sendLocalReply(ErrorType.BadRequest, init.decodeError);
       return;

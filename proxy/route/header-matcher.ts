@@ -1,17 +1,9 @@
 import type { Metadata } from '../../codecs/api/index.js';
 import type { HeaderMatcherConfig } from '../config/bootstrap-schema.js';
+import { compileRegex } from '../config/regex.js';
 
 /** A compiled Envoy HeaderMatcher over lower-cased metadata keys (spec/metaprotocol.md §6.1). */
 export type MetadataPredicate = (metadata: Metadata) => boolean;
-
-/** RE2 regexes are full-match; JS needs explicit anchors. */
-export function compileFullMatchRegex(regex: string, ignoreCase = false): RegExp {
-  try {
-    return new RegExp(`^(?:${regex})$`, ignoreCase ? 'i' : '');
-  } catch (err) {
-    throw new Error(`invalid regex ${JSON.stringify(regex)}: ${(err as Error).message}`);
-  }
-}
 
 function stringTest(m: HeaderMatcherConfig): ((value: string) => boolean) | 'present' {
   if (m.exact_match !== undefined) {
@@ -31,7 +23,8 @@ function stringTest(m: HeaderMatcherConfig): ((value: string) => boolean) | 'pre
     return (v) => v.includes(want);
   }
   if (m.safe_regex_match !== undefined) {
-    const re = compileFullMatchRegex(m.safe_regex_match.regex);
+    // Envoy's safe_regex matchers match the whole value (RE2 FullMatch).
+    const re = compileRegex(m.safe_regex_match.regex, { fullMatch: true });
     return (v) => re.test(v);
   }
   if (m.range_match !== undefined) {
@@ -63,7 +56,7 @@ function stringTest(m: HeaderMatcherConfig): ((value: string) => boolean) | 'pre
       return (v) => norm(v).includes(want);
     }
     if (s.safe_regex !== undefined) {
-      const re = compileFullMatchRegex(s.safe_regex.regex, ic);
+      const re = compileRegex(s.safe_regex.regex, { fullMatch: true, ignoreCase: ic });
       return (v) => re.test(v);
     }
     return () => true;

@@ -134,7 +134,8 @@ function compileRetryPolicy(
     retryOn,
     // Envoy: num_retries defaults to 1.
     numRetries: p.num_retries ?? 1,
-    perTryTimeoutMs: p.per_try_timeout,
+    // 0 means no per-try timeout, as in Envoy.
+    perTryTimeoutMs: p.per_try_timeout === 0 ? undefined : p.per_try_timeout,
     baseIntervalMs: base,
     maxIntervalMs: p.retry_back_off?.max_interval ?? base * 10,
   };

@@ -29,7 +29,7 @@ describe('bootstrap validation', () => {
   test('unknown fields are reported with their full path', () => {
     const doc = good();
     (doc['static_resources'] as { clusters: Record<string, unknown>[] }).clusters[0]!['conect_timeout'] = '1s';
-    assert.deepEqual(problems(doc), ['static_resources.clusters[0].conect_timeout: unknown field']);
+    assert.deepEqual(problems(doc), ['static_resources.clusters[0].conect_timeout: unknown field (did you mean connect_timeout?)']);
   });
 
   test('errors inside the MetaProtocolProxy typed_config name the path', () => {
