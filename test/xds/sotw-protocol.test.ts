@@ -134,7 +134,7 @@ describe('xDS SotW protocol (spec/xds.md §6)', () => {
         await new Promise((r) => setTimeout(r, 300));
         const nacks = sotw(cp, ROUTE_TYPE).filter((r) => r.error_detail != null);
         if (flavour === 'go-control-plane') {
-          await waitFor('the server resent the rejected version', () => m.dynamic.xds.statsLines().includes('xds.rds_aeraki-xds.rds.update_rejected: 2'), 900);
+          await waitFor('the server resent the rejected version', () => m.dynamic.xds.statsLines().includes('xds.rds_aeraki-xds.rds.update_rejected: 2'));
         }
         // A resend (go-control-plane) is NACKed again only after the back-off (nack-backoff.test.ts).
         assert.equal(sotw(cp, ROUTE_TYPE).filter((r) => r.error_detail != null).length, 1, 'no NACK loop');
