@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkEnumValues } from '../../xds-client/enum-check.js';
+import type { DiscoveryRequest } from '../../xds-client/messages.js';
 import { decodeCluster } from '../../xds-client/resources.js';
+import { CLUSTER_TYPE } from '../../xds-client/type-urls.js';
+import { TestControlPlane } from './control-plane.js';
+import { startXdsMeltemi, waitFor } from './harness.js';
+import { staticXdsCluster, xdsBootstrap } from './resources.js';
 
 const CLUSTER = 'envoy.config.cluster.v3.Cluster';
 
@@ -61,4 +66,24 @@ test('nested enums are checked: lists, maps and Any payloads; fields without def
   const http = { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', common_http_protocol_options: { headers_with_underscores_action: 12 } };
   checkEnumValues(CLUSTER, { name: 'c', typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': http } }, 'cluster c', open);
   assert.deepEqual(open, []);
+});
+
+test('CDS: a response with a cluster of discovery type 99 is NACKed as a whole, naming the cluster and the field', async () => {
+  const cp = new TestControlPlane('go-control-plane');
+  await cp.start();
+  cp.set(CLUSTER_TYPE, 'c1', [staticXdsCluster('good', [1])]);
+  const m = await startXdsMeltemi(xdsBootstrap({ adsPort: cp.port }));
+  try {
+    await waitFor('c1', () => m.server.clusterNames().includes('good'));
+    cp.set(CLUSTER_TYPE, 'c2', [staticXdsCluster('good2', [2]), { ...staticXdsCluster('odd', [3]), type: 99, lb_policy: 77 }]);
+    const nack = (): DiscoveryRequest | undefined => cp.requestsOf(CLUSTER_TYPE).map((r) => r.request as DiscoveryRequest).find((r) => r.error_detail != null);
+    await waitFor('NACK', () => nack() !== undefined);
+    assert.equal(nack()!.version_info, 'c1');
+    assert.match(nack()!.error_detail!.message, /cluster odd: type: unknown value 99 of enum envoy\.config\.cluster\.v3\.Cluster\.DiscoveryType/);
+    assert.match(nack()!.error_detail!.message, /cluster odd: lb_policy: unknown value 77/);
+    assert.ok(m.server.clusterNames().includes('good') && !m.server.clusterNames().includes('good2'), 'nothing of the rejected response is applied');
+  } finally {
+    await m.close();
+    cp.stop();
+  }
 });
