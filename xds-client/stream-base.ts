@@ -11,7 +11,7 @@ import type { ControlPlaneChannel } from './grpc-channel.js';
 import { INVALID_ARGUMENT } from './messages.js';
 import type { MessageCodec, RpcStatus } from './messages.js';
 import { TYPE_SHORT_NAMES } from './type-urls.js';
-import type { TypeWatcher } from './type-watcher.js';
+import type { ResourceUpdate, TypeWatcher } from './type-watcher.js';
 import { newTypeStats } from './xds-stats.js';
 import type { StreamStats, TypeStats } from './xds-stats.js';
 
@@ -224,6 +224,20 @@ export abstract class XdsStreamBase<Req extends { type_url: string }, Resp> {
       if (this.#call === call) this.send(req);
     }, delay);
     st.nackTimer.unref();
+  }
+
+  /**
+   * Validates and applies an update. An exception from a decoder (a bug, or input nobody
+   * foresaw) must neither escape to the process nor leave the response unanswered: it
+   * becomes the NACK's error.
+   */
+  protected applyUpdate(st: TypeState, update: ResourceUpdate): string[] {
+    try {
+      return st.watcher.onUpdate(update);
+    } catch (err) {
+      logger.error({ xds: this.target, type: TYPE_SHORT_NAMES[st.watcher.typeUrl], err: (err as Error).stack }, 'exception while applying an xDS update');
+      return [`exception while applying the update: ${(err as Error).message}`];
+    }
   }
 
   /** An update was accepted: the next rejection is answered at once again. */
