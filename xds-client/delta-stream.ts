@@ -49,14 +49,16 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest, DeltaDisco
       versions.set(name, r.version ?? '');
     }
     const removed = (resp.removed_resources ?? []).filter((n) => st.watcher.wildcard || st.names.has(n));
-    if (errors.length === 0) errors.push(...st.watcher.onUpdate({ resources, removed, full: false }));
+    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, removed, full: false }));
     if (errors.length > 0) {
-      const error_detail = this.recordNack(st, resp.system_version_info ?? '', errors);
-      this.send({ type_url: typeUrl, response_nonce: st.nonce, error_detail });
+      // A resend of the same rejected resources is NACKed after a back-off, as in SotW.
+      const key = rejectedKey(versions, resp.removed_resources ?? []);
+      const nonce = st.nonce;
+      this.nack(st, key, resp.system_version_info ?? '', errors, (error_detail) => ({ type_url: typeUrl, response_nonce: nonce, error_detail }));
       return;
     }
     st.stats.update_success++;
-    st.nackedVersion = undefined;
+    this.accepted(st);
     for (const [n, v] of versions) {
       st.resourceVersions.set(n, v);
       this.markReceived(st, n);
@@ -64,4 +66,10 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest, DeltaDisco
     for (const n of removed) this.markRemoved(st, n);
     this.send({ type_url: typeUrl, response_nonce: st.nonce });
   }
+}
+
+/** What a delta response carried (names, versions, removals): equal for a resend of it. */
+function rejectedKey(versions: ReadonlyMap<string, string>, removed: readonly string[]): string {
+  const parts = [...versions].map(([n, v]) => `${n}@${v}`).sort();
+  return JSON.stringify([parts, [...removed].sort()]);
 }

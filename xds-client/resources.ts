@@ -12,6 +12,7 @@ import { META_PROTOCOL_PROXY_TYPE, configSource } from '../proxy/config/bootstra
 import type { ConfigSourceConfig, ListenerConfig } from '../proxy/config/bootstrap-schema.js';
 import { MAX_TIMER_MS, takeWarnings } from '../proxy/config/schema.js';
 import type { HostConfig } from '../proxy/upstream/cluster.js';
+import { checkEnumValues } from './enum-check.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -52,6 +53,9 @@ export function decodeListener(res: Obj, errors: string[]): ListenerResource | '
   }
   const chain = arr(res['filter_chains']).find((c) => isObj(c) && arr(c['filters']).some(isMetaProtocolFilter));
   if (!isObj(chain)) return 'not-ours';
+  const before = errors.length;
+  checkEnumValues('envoy.config.listener.v3.Listener', res, `listener ${name}`, errors);
+  if (errors.length > before) return undefined;
   const filter = arr(chain['filters']).find(isMetaProtocolFilter) as Obj;
   const address = isObj(res['address']) ? res['address'] : {};
   const sa = isObj(address['socket_address']) ? address['socket_address'] : undefined;
@@ -108,6 +112,10 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
     errors.push('cluster without a name');
     return undefined;
   }
+  // An unknown type or lb_policy would read as "not set" below: reject it instead.
+  const before = errors.length;
+  checkEnumValues('envoy.config.cluster.v3.Cluster', res, `cluster ${name}`, errors);
+  if (errors.length > before) return undefined;
   const type = typeof res['type'] === 'string' ? res['type'] : res['cluster_type'] !== undefined ? 'CUSTOM' : 'STATIC';
   const connectTimeoutMs = durationMs(res['connect_timeout']) ?? 5000;
   // A Node timer longer than 2^31-1 ms fires after 1 ms: refuse it, as the bootstrap does.

@@ -6,6 +6,7 @@
 import { routeConfiguration } from '../proxy/config/bootstrap-schema.js';
 import type { RouteConfigurationConfig } from '../proxy/config/bootstrap-schema.js';
 import { RouteTable } from '../proxy/route/route-table.js';
+import { checkEnumValues } from './enum-check.js';
 
 type Obj = Record<string, unknown>;
 
@@ -61,6 +62,8 @@ export function metaRouteConfigFromRds(resource: Obj, expectedName: string | und
     errors.push(`Unexpected RDS configuration (expecting ${expectedName}): ${name}`);
     return undefined;
   }
+  checkEnumValues('envoy.config.route.v3.RouteConfiguration', resource, `route config ${name}`, errors);
+  if (errors.length > start) return undefined;
   const vhosts = arr(resource['virtual_hosts']);
   if (vhosts.length !== 1 || !isObj(vhosts[0])) {
     errors.push(`route config ${name}: a MetaRDS route config has exactly one virtual host (got ${vhosts.length})`);

@@ -35,12 +35,8 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest, DiscoveryRespons
     st.nonce = resp.nonce ?? '';
     st.stats.update_attempt++;
     const version = resp.version_info ?? '';
-    // go-control-plane answers a NACK with the same version again: NACK once per version
-    // and wait for the next change instead of looping (spec/xds.md §3.3).
-    if (st.nackedVersion !== undefined && version === st.nackedVersion) {
-      st.stats.update_rejected++;
-      return;
-    }
+    // Every response is answered, a resend of a rejected version too (it is validated
+    // again: validity can depend on other types, e.g. route names that LDS asks for).
     const errors: string[] = [];
     const resources = new Map<string, DecodedResource>();
     for (const res of resp.resources ?? []) {
@@ -54,15 +50,14 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest, DiscoveryRespons
       else if (resources.has(name)) errors.push(`resource ${name} given twice`);
       else resources.set(name, res);
     }
-    if (errors.length === 0) errors.push(...st.watcher.onUpdate({ resources, removed: [], full: st.watcher.wildcard }));
+    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, removed: [], full: st.watcher.wildcard }));
     const base = { resource_names: this.#names(st), type_url: typeUrl, response_nonce: st.nonce };
     if (errors.length > 0) {
-      const error_detail = this.recordNack(st, version, errors);
-      this.send({ ...base, version_info: st.version, error_detail });
+      this.nack(st, version, version, errors, (error_detail) => ({ ...base, version_info: st.version, error_detail }));
       return;
     }
     st.version = version;
-    st.nackedVersion = undefined;
+    this.accepted(st);
     st.stats.update_success++;
     if (st.watcher.wildcard) {
       st.received.clear();

@@ -8,9 +8,10 @@ import type * as grpc from '@grpc/grpc-js';
 import { logger } from '../proxy/logger.js';
 import { Backoff } from './backoff.js';
 import type { ControlPlaneChannel } from './grpc-channel.js';
-import type { MessageCodec } from './messages.js';
+import { INVALID_ARGUMENT } from './messages.js';
+import type { MessageCodec, RpcStatus } from './messages.js';
 import { TYPE_SHORT_NAMES } from './type-urls.js';
-import type { TypeWatcher } from './type-watcher.js';
+import type { ResourceUpdate, TypeWatcher } from './type-watcher.js';
 import { newTypeStats } from './xds-stats.js';
 import type { StreamStats, TypeStats } from './xds-stats.js';
 
@@ -27,6 +28,16 @@ export interface StreamOptions {
   readonly doesNotExistTimeoutMs?: number;
 }
 
+/**
+ * Back-off between NACKs of the same resent update: go-control-plane answers every NACK by
+ * resending the rejected version, and only pushes a newer version to a stream that has a
+ * request outstanding. Answering each resend at once would loop; not answering stalls the
+ * type for good. So each resend is answered with the same NACK after 1 s, 2 s, 4 s ... 30 s.
+ */
+export const NACK_BACKOFF_BASE_MS = 1000;
+export const NACK_BACKOFF_MAX_MS = 30_000;
+const NO_JITTER = (): number => 1;
+
 /** The last rejected update of a type, for /config_dump. */
 export interface NackRecord {
   readonly version: string;
@@ -42,9 +53,16 @@ export interface TypeState {
   version: string;
   /** Latest nonce of this stream; empty after a reconnect. */
   nonce: string;
-  /** The version last NACKed: a resend of it is not answered again (go-control-plane's NACK loop). */
-  nackedVersion: string | undefined;
+  /**
+   * What was last NACKed (SotW: the version; delta: the resources and versions). A resend of
+   * it is NACKed again after a back-off, not at once (go-control-plane's NACK loop).
+   */
+  nackedKey: string | undefined;
   lastNack: NackRecord | undefined;
+  /** The delayed NACK of a resend, waiting for its back-off; replaced by any newer request of the type. */
+  nackTimer: NodeJS.Timeout | undefined;
+  /** 1 s doubling to 30 s between NACKs of the same resent update (spec/xds.md §3.3). */
+  readonly nackBackoff: Backoff;
   /** Names the client holds (cached across reconnects). */
   readonly received: Set<string>;
   /** Per-resource versions (delta). */
@@ -53,7 +71,7 @@ export interface TypeState {
   readonly stats: TypeStats;
 }
 
-export abstract class XdsStreamBase<Req extends object, Resp> {
+export abstract class XdsStreamBase<Req extends { type_url: string }, Resp> {
   protected readonly types = new Map<string, TypeState>();
   readonly stats: StreamStats = { connects: 0, reconnects: 0, types: new Map() };
   readonly #opts: StreamOptions;
@@ -93,8 +111,10 @@ export abstract class XdsStreamBase<Req extends object, Resp> {
       names: new Set(),
       version: '',
       nonce: '',
-      nackedVersion: undefined,
+      nackedKey: undefined,
       lastNack: undefined,
+      nackTimer: undefined,
+      nackBackoff: new Backoff(NACK_BACKOFF_BASE_MS, NACK_BACKOFF_MAX_MS, NO_JITTER),
       received: new Set(),
       resourceVersions: new Map(),
       timers: new Map(),
@@ -138,7 +158,10 @@ export abstract class XdsStreamBase<Req extends object, Resp> {
     const call = this.#call;
     this.#call = undefined;
     call?.cancel();
-    for (const st of this.types.values()) for (const n of [...st.timers.keys()]) this.#clearTimer(st, n);
+    for (const st of this.types.values()) {
+      for (const n of [...st.timers.keys()]) this.#clearTimer(st, n);
+      this.#cancelDelayedNack(st);
+    }
     this.#opts.channel.client.close();
   }
 
@@ -152,6 +175,9 @@ export abstract class XdsStreamBase<Req extends object, Resp> {
   protected send(req: Req): void {
     const call = this.#call;
     if (call === undefined) return;
+    // A new request of a type supersedes a NACK still waiting for its back-off.
+    const st = this.types.get(req.type_url);
+    if (st !== undefined) this.#cancelDelayedNack(st);
     if (!this.#sentNode || this.#opts.nodeOnFirstMessageOnly === false) (req as { node?: object }).node = this.#opts.node;
     this.#sentNode = true;
     call.write(req);
@@ -170,13 +196,60 @@ export abstract class XdsStreamBase<Req extends object, Resp> {
     this.#clearTimer(st, name);
   }
 
-  protected recordNack(st: TypeState, version: string, errors: string[]): { code: number; message: string } {
+  /**
+   * Sends the NACK of a rejected response. `key` names what was rejected (the version, or the
+   * delta resources): the first rejection of it is answered at once; a resend of the same
+   * thing (go-control-plane's answer to a NACK) is answered after the NACK back-off, so one
+   * request stays outstanding without a tight loop.
+   */
+  protected nack(st: TypeState, key: string, version: string, errors: string[], request: (errorDetail: RpcStatus) => Req): void {
     const message = `xDS response validation errors: [${errors.join('; ')}]`;
-    st.nackedVersion = version;
+    const resend = st.nackedKey === key;
+    st.nackedKey = key;
     st.lastNack = { version, message, at: new Date().toISOString() };
     st.stats.update_rejected++;
-    logger.warn({ xds: this.target, type: TYPE_SHORT_NAMES[st.watcher.typeUrl], version }, `rejected (NACK): ${message}`);
-    return { code: 3, message };
+    const req = request({ code: INVALID_ARGUMENT, message });
+    const type = TYPE_SHORT_NAMES[st.watcher.typeUrl];
+    if (!resend) {
+      st.nackBackoff.reset();
+      logger.warn({ xds: this.target, type, version }, `rejected (NACK): ${message}`);
+      this.send(req);
+      return;
+    }
+    const delay = st.nackBackoff.next();
+    logger.debug({ xds: this.target, type, version, nackInMs: delay }, 'the server resent a rejected update; NACKing it again after a back-off');
+    const call = this.#call;
+    st.nackTimer = setTimeout(() => {
+      st.nackTimer = undefined;
+      if (this.#call === call) this.send(req);
+    }, delay);
+    st.nackTimer.unref();
+  }
+
+  /**
+   * Validates and applies an update. An exception from a decoder (a bug, or input nobody
+   * foresaw) must neither escape to the process nor leave the response unanswered: it
+   * becomes the NACK's error.
+   */
+  protected applyUpdate(st: TypeState, update: ResourceUpdate): string[] {
+    try {
+      return st.watcher.onUpdate(update);
+    } catch (err) {
+      logger.error({ xds: this.target, type: TYPE_SHORT_NAMES[st.watcher.typeUrl], err: (err as Error).stack }, 'exception while applying an xDS update');
+      return [`exception while applying the update: ${(err as Error).message}`];
+    }
+  }
+
+  /** An update was accepted: the next rejection is answered at once again. */
+  protected accepted(st: TypeState): void {
+    st.nackedKey = undefined;
+    st.nackBackoff.reset();
+  }
+
+  #cancelDelayedNack(st: TypeState): void {
+    if (st.nackTimer === undefined) return;
+    clearTimeout(st.nackTimer);
+    st.nackTimer = undefined;
   }
 
   protected resetBackoff(): void {
@@ -206,14 +279,18 @@ export abstract class XdsStreamBase<Req extends object, Resp> {
     for (const st of this.types.values()) {
       // Nonces do not survive a call; the versions do (the server may skip what we have).
       st.nonce = '';
-      st.nackedVersion = undefined;
+      st.nackedKey = undefined;
+      this.#cancelDelayedNack(st);
       if (st.watcher.wildcard || st.names.size > 0) this.send(this.initialRequest(st));
       for (const n of st.names) if (!st.received.has(n)) this.#startTimer(st, n);
     }
   }
 
   #onCallEnded(why: string): void {
-    for (const st of this.types.values()) for (const n of [...st.timers.keys()]) this.#clearTimer(st, n);
+    for (const st of this.types.values()) {
+      for (const n of [...st.timers.keys()]) this.#clearTimer(st, n);
+      this.#cancelDelayedNack(st);
+    }
     if (this.#closed) return;
     const delay = this.#backoff.next();
     this.stats.reconnects++;

@@ -10,6 +10,7 @@ import { logger } from '../proxy/logger.js';
 import type { HostConfig } from '../proxy/upstream/cluster.js';
 import { Backoff } from './backoff.js';
 import { DeltaStream } from './delta-stream.js';
+import { checkEnumValues } from './enum-check.js';
 import { controlPlaneChannel } from './grpc-channel.js';
 import { perTypeMethod } from './method-paths.js';
 import { decodeCluster, decodeListener, endpointResourceName, hostsOf, parseConfigSource } from './resources.js';
@@ -238,6 +239,9 @@ export class XdsClient {
     const next = new Map<string, HostConfig[]>();
     for (const res of u.resources.values()) {
       const name = endpointResourceName(res);
+      const before = errors.length;
+      checkEnumValues('envoy.config.endpoint.v3.ClusterLoadAssignment', res, `cluster load assignment ${name}`, errors);
+      if (errors.length > before) continue;
       const hosts = hostsOf(res, `cluster load assignment ${name}`, errors);
       if (hosts !== undefined) next.set(name, hosts);
     }

@@ -1,0 +1,16 @@
+/**
+ * What a listener says, independent of how it was encoded, for telling an unchanged
+ * listener from a changed one (spec/xds.md §5.2: only a real change drains connections).
+ * The MetaProtocolProxy config is taken after parsing, so a TypedStruct (lowerCamel keys,
+ * "5s" durations) and a direct Any (snake_case keys, { seconds } durations) of the same
+ * config compare equal; filter configs inside it are compared as written.
+ */
+import type { CompiledListener } from '../config/compile-listener.js';
+import { parseConfigSource } from '../../xds-client/resources.js';
+
+/** A plain value to compare with `sameContent` (xds-client/resource-equality.ts). */
+export function listenerContent(c: CompiledListener): unknown {
+  const proxy = c.proxyConfig;
+  const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
+  return { host: c.host, port: c.port, traffic_direction: c.source.traffic_direction, proxy: { ...proxy, rds } };
+}
