@@ -46,10 +46,19 @@ function onSocketError(this: ServedSocket, err: Error): void {
   logger.debug({ client: this[CONNECTION].remoteAddress, err: err.message }, 'downstream socket error');
 }
 function onSocketClose(this: ServedSocket): void {
-  this[CONNECTION].onSocketClose();
+  try {
+    this[CONNECTION].onSocketClose();
+  } catch (err) {
+    reportFault('connection close', err, { client: this[CONNECTION].remoteAddress });
+  }
 }
 function onSocketIdle(this: ServedSocket): void {
-  this[CONNECTION].onIdleTimeout();
+  const conn = this[CONNECTION];
+  try {
+    conn.onIdleTimeout();
+  } catch (err) {
+    conn.closeOnFault('idle timeout', err);
+  }
 }
 
 /**
