@@ -85,7 +85,7 @@ export class MeltemiServer {
       },
     });
     for (const c of config.clusters) {
-      this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs }, c.hosts, c.lb, c.policy));
+      this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs, keepClientOrder: s.keepClientOrder }, c.hosts, c.lb, c.policy));
     }
     for (const l of config.listeners) this.#listeners.set(l.name, new Listener(l, this.#runtimeOf(l, l.routeTable, undefined)));
   }
@@ -107,6 +107,7 @@ export class MeltemiServer {
       requestTimeoutMs: l.requestTimeoutMs,
       streamIdleTimeoutMs: l.proxyConfig.stream_idle_timeout,
       highWatermark: this.config.settings.highWatermark,
+      onewayMethods: l.onewayMethods,
       clusters: this.#clusters,
       deadlines: this.#deadlines,
     };
@@ -172,7 +173,7 @@ export class MeltemiServer {
       return;
     }
     const s = this.config.settings;
-    this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs }, c.hosts, c.lb, c.policy));
+    this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs, keepClientOrder: s.keepClientOrder }, c.hosts, c.lb, c.policy));
     existing?.closeWhenIdle(drainMs);
   }
 

@@ -39,6 +39,11 @@ export class ListenerStats {
   request_unauthorized = 0;
   downstream_pause = 0;
   downstream_resume = 0;
+  /**
+   * Exceptions caught while handling this listener's connections (a codec, filter or proxy
+   * bug): each ended in an error reply or the close of its one connection, never the process.
+   */
+  internal_error = 0;
   idle_timeout = 0;
   /** Streams (tRPC streaming): opened, open now, ended by the idle timeout, ended by a reset. */
   stream_total = 0;
@@ -128,6 +133,8 @@ export class ClusterStats {
   mirror_rq_total = 0;
   mirror_rq_dropped = 0;
   mirror_rq_failed = 0;
+  /** Exceptions caught on this cluster's upstream connections (each failed its connection). */
+  upstream_cx_internal_error = 0;
   readonly upstream_rq_time = new LatencyHistogram();
 
   collect(cluster: string, into: StatsSnapshot): void {

@@ -245,6 +245,12 @@ const meltemiSettings = object({
   upstream_heartbeat_interval: optional(duration()),
   /** Write buffer high watermark per socket in bytes (low = high / 2; default 1 MiB). */
   write_buffer_high_watermark: optional(int({ min: 1024 })),
+  /**
+   * True (default): one client connection's requests to a host go over one upstream
+   * connection, so they reach the server in the order sent. False: each request goes to the
+   * least-loaded of the host's `upstream_connections_per_host` connections.
+   */
+  keep_client_order: optional(bool()),
   /** Codec packages by codec name, loaded at start-up: `{ <codec name>: <package or path> }`. */
   codecs: optional(record(str({ minLength: 1 }))),
   /** Filter packages by filter name, loaded at start-up: `{ <filter name>: <package or path> }`. */

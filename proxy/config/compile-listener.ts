@@ -7,6 +7,7 @@ import type { ListenerObservability } from '../observability/compile-observabili
 import { RouteTable } from '../route/route-table.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
 import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
+import { ONEWAY_METHODS_KEY, OnewayMethods } from '../downstream/oneway-methods.js';
 
 export const DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -28,6 +29,8 @@ export interface CompiledListener {
   readonly requestTimeoutMs: number;
   readonly source: ListenerConfig;
   readonly proxyConfig: MetaProtocolProxyConfig;
+  /** Methods declared one-way (codec config `onewayMethods`), undefined when none. */
+  readonly onewayMethods: OnewayMethods | undefined;
   /** Access logs, tracing and Istio stats of this listener. */
   readonly observability: ListenerObservability;
   /**
@@ -129,6 +132,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
   const observability = compileObservability(cfg, l.traffic_direction, cfg.stat_prefix, path, errors);
   const sa = l.address.socket_address;
   const options = codecCfg.config !== undefined && typeof codecCfg.config === 'object' && codecCfg.config !== null ? (codecCfg.config as Record<string, unknown>) : {};
+  const onewayMethods = OnewayMethods.fromCodecOptions(options, `${path}.codec.config.${ONEWAY_METHODS_KEY}`, errors);
   return {
     name: l.name,
     host: sa.address,
@@ -139,6 +143,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     codecContext: { maxFrameSize: cfg.max_frame_size ?? DEFAULT_MAX_FRAME_SIZE, options, wantedKeys: routeTable.keys },
     routeTable,
     filters: makers,
+    onewayMethods,
     idleTimeoutMs: cfg.idle_timeout,
     requestTimeoutMs: cfg.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS,
     source: l,

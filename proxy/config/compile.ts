@@ -24,6 +24,8 @@ export interface RuntimeSettings {
   readonly connectionsPerHost: number;
   readonly drainTimeoutMs: number;
   readonly highWatermark: number;
+  /** meltemi `keep_client_order`: a client's requests to a host share one upstream connection. */
+  readonly keepClientOrder: boolean;
   /** Idle time after which an upstream connection sends the protocol's heartbeat. */
   readonly upstreamHeartbeatMs: number;
 }
@@ -120,6 +122,7 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: Compi
       connectionsPerHost: m?.upstream_connections_per_host ?? 2,
       drainTimeoutMs: m?.drain_timeout ?? 10_000,
       highWatermark: m?.write_buffer_high_watermark ?? 1024 * 1024,
+      keepClientOrder: m?.keep_client_order ?? true,
       upstreamHeartbeatMs: m?.upstream_heartbeat_interval ?? 60_000,
     },
     warnings,

@@ -2,35 +2,63 @@ import type { Socket } from 'node:net';
 import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
 import type { CodecError, Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
 import { logger } from '../logger.js';
+import { reportFault } from '../net/fault.js';
 import { WriteQueue } from '../net/write-queue.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import { DedicatedUpstream } from '../upstream/dedicated-upstream.js';
 import type { PinnedClient } from '../upstream/dedicated-upstream.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
+import type { UpstreamPool } from '../upstream/upstream-pool.js';
 import { Exchange } from './exchange.js';
 import { InflightList } from './inflight-list.js';
 import type { ExchangeHost } from './exchange-host.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import { StreamTable } from './stream-table.js';
+import { UpstreamAffinity } from './upstream-affinity.js';
+import { ReplyBacklog } from './reply-backlog.js';
 
 /** The connection a socket serves, so that one set of event handlers serves every socket. */
 const CONNECTION = Symbol('meltemi.downstream');
 type ServedSocket = Socket & { [CONNECTION]: DownstreamConnection };
 
 function onSocketData(this: ServedSocket, chunk: Buffer): void {
-  this[CONNECTION].onData(chunk);
+  const conn = this[CONNECTION];
+  // The boundary of everything a chunk sets off (decode, filters, routing, encode, write):
+  // an exception closes this one connection, never the process.
+  try {
+    conn.onData(chunk);
+  } catch (err) {
+    conn.closeOnFault('request handling', err);
+  }
 }
 function onSocketDrain(this: ServedSocket): void {
   this[CONNECTION].onDrain();
+}
+/** Decodes requests left in the reader while the connection was paused (setImmediate). */
+function decodeBuffered(conn: DownstreamConnection): void {
+  try {
+    conn.decodeBuffered();
+  } catch (err) {
+    conn.closeOnFault('request handling', err);
+  }
 }
 function onSocketError(this: ServedSocket, err: Error): void {
   logger.debug({ client: this[CONNECTION].remoteAddress, err: err.message }, 'downstream socket error');
 }
 function onSocketClose(this: ServedSocket): void {
-  this[CONNECTION].onSocketClose();
+  try {
+    this[CONNECTION].onSocketClose();
+  } catch (err) {
+    reportFault('connection close', err, { client: this[CONNECTION].remoteAddress });
+  }
 }
 function onSocketIdle(this: ServedSocket): void {
-  this[CONNECTION].onIdleTimeout();
+  const conn = this[CONNECTION];
+  try {
+    conn.onIdleTimeout();
+  } catch (err) {
+    conn.closeOnFault('idle timeout', err);
+  }
 }
 
 /**
@@ -51,8 +79,12 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
   readonly #out: WriteQueue;
   readonly #inflight = new InflightList<Exchange>();
   #pauseCount = 0;
-  /** True while this connection paused itself because its client reads too slowly. */
-  #selfPaused = false;
+  /** Set while this connection paused itself because its client reads too slowly. */
+  #backlog: ReplyBacklog | undefined;
+  /** Size of the last reply written: the guess for replies still owed (ReplyBacklog). */
+  #replyBytes = 0;
+  #decodeScheduled = false;
+  #affinity: UpstreamAffinity | undefined;
   #closed = false;
   /** Set while draining: close once the last exchange ends. */
   #closeWhenIdle = false;
@@ -104,11 +136,21 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
 
   /** A chunk from the client (socket 'data'). */
   onData(chunk: Buffer): void {
-    const reader = this.#reader;
     this.listener.stats.downstream_cx_rx_bytes_total += chunk.length;
-    reader.push(chunk);
+    this.#reader.push(chunk);
+    this.decodeBuffered();
+  }
+
+  /**
+   * Decodes and starts the requests read so far. A paused connection stops here and keeps
+   * the rest in its reader: one chunk can hold hundreds of requests, and pausing the socket
+   * alone would still start them all.
+   */
+  decodeBuffered(): void {
+    this.#decodeScheduled = false;
+    const reader = this.#reader;
     const codec = this.codec;
-    while (!this.#closed) {
+    while (!this.#closed && this.#pauseCount === 0) {
       const r = codec.decode(reader);
       if (r === undefined) return;
       if (r instanceof Error) {
@@ -130,6 +172,8 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
       }
       case MessageType.Request:
       case MessageType.Oneway: {
+        // Declared one-way methods sent as calls (Go Thrift) expect no reply: forward only.
+        if (msg.type === MessageType.Request && this.listener.onewayMethods?.matches(msg) === true) msg.type = MessageType.Oneway;
         stats.request++;
         stats.request_decoding_success++;
         if (msg.type === MessageType.Oneway) stats.request_oneway++;
@@ -137,6 +181,7 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
         const ex = new Exchange(this, msg, this.listener.newFilterChain());
         this.#inflight.add(ex);
         stats.request_active++;
+        if (this.#backlog === undefined && ReplyBacklog.over(this.#out, this.#inflight.size, this.#replyBytes, this.listener.highWatermark)) this.#pauseForBacklog();
         if (msg.decodeError !== undefined) {
           stats.request_local_error++;
           ex.sendLocalReply(ErrorType.BadRequest, msg.decodeError);
@@ -193,19 +238,39 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     if (this.#closed) return;
     this.listener.stats.downstream_cx_tx_bytes_total += frame.length;
     this.#out.write(frame);
+    this.#replyBytes = frame.length;
     // A client that does not read its responses stops being read: its requests, and so the
-    // responses buffered for it, stay bounded.
-    if (!this.#selfPaused && this.#out.pendingBytes > this.listener.highWatermark) {
-      this.#selfPaused = true;
-      this.pause();
-    }
+    // responses buffered for it, stay bounded (reply-backlog.ts).
+    if (this.#backlog === undefined && ReplyBacklog.over(this.#out, this.#inflight.size, this.#replyBytes, this.listener.highWatermark)) this.#pauseForBacklog();
+  }
+
+  #pauseForBacklog(): void {
+    this.#backlog = new ReplyBacklog(this.#out, this.listener.highWatermark, () => this.#backlogCleared(), () => ReplyBacklog.owed(this.#inflight.size, this.#replyBytes, this.listener.highWatermark));
+    this.pause();
+    this.#backlog.watch();
+  }
+
+  #backlogCleared(): void {
+    this.#backlog = undefined;
+    this.resume();
   }
 
   /** The socket's buffer emptied (socket 'drain'). */
   onDrain(): void {
-    if (this.#selfPaused) {
-      this.#selfPaused = false;
-      this.resume();
+    this.#backlog?.watch();
+  }
+
+  upstreamFor(pool: UpstreamPool): UpstreamConnection {
+    return pool.keepClientOrder ? (this.#affinity ??= new UpstreamAffinity()).connectionFor(pool) : pool.pick();
+  }
+
+  closeOnFault(where: string, err: unknown): void {
+    this.listener.stats.internal_error++;
+    reportFault(where, err, { listener: this.listener.name, client: this.remoteAddress });
+    try {
+      this.close();
+    } catch (again) {
+      reportFault('closing after an internal error', again, { listener: this.listener.name, client: this.remoteAddress });
     }
   }
 
@@ -221,12 +286,20 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     if (this.#pauseCount === 0) return;
     if (--this.#pauseCount === 0) {
       this.listener.stats.downstream_resume++;
-      if (!this.#closed) this.#socket.resume();
+      if (this.#closed) return;
+      this.#socket.resume();
+      // Requests read before the pause wait in the reader; they go next turn, not inside
+      // whatever callback resumed us.
+      if (this.#reader.length > 0 && !this.#decodeScheduled) {
+        this.#decodeScheduled = true;
+        setImmediate(decodeBuffered, this);
+      }
     }
   }
 
   onExchangeDone(ex: object): void {
     if (ex instanceof Exchange && this.#inflight.delete(ex)) this.listener.stats.request_active--;
+    this.#backlog?.watch();
     if (this.#closeWhenIdle && this.#idle()) this.#endGracefully();
   }
 

@@ -1,6 +1,7 @@
 import type { Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
+import type { UpstreamPool } from '../upstream/upstream-pool.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 
 /**
@@ -20,4 +21,8 @@ export interface ExchangeHost {
   onExchangeDone(exchange: object): void;
   /** The client's own upstream connection for `cluster`, when it is pinned to one. */
   pinnedUpstream?(cluster: Cluster, host: Host): UpstreamConnection | undefined;
+  /** The connection of `pool` for this client's next request (one per host keeps order). */
+  upstreamFor(pool: UpstreamPool): UpstreamConnection;
+  /** An exception with no better answer than closing: counted, logged, the connection closed. */
+  closeOnFault(where: string, err: unknown): void;
 }

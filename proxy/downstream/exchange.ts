@@ -2,6 +2,7 @@ import { ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.j
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
 import type { Filter } from '../../filters/api/index.js';
 import type { Expirable } from '../net/deadline-queue.js';
+import { faultText, reportFault } from '../net/fault.js';
 import { hashOfValues } from '../upstream/lb/xxhash64.js';
 import type { ExchangeTrace, ObservedExchange } from '../observability/observed-exchange.js';
 import type { RetryOn, RouteEntry } from '../route/route-table.js';
@@ -176,8 +177,9 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
     host.stats.rq_active++;
     const obs = listener.observer;
     if (obs !== undefined && obs.wantsStart && this.#tries === 0) obs.onUpstream(this);
-    // A client pinned to its own upstream connection (bRPC streams) uses it for its cluster.
-    const conn = this.#down.pinnedUpstream?.(cluster, host) ?? host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey).pick();
+    // A client pinned to its own upstream connection (bRPC streams) uses it for its cluster;
+    // otherwise the client keeps to one connection per host, so its calls arrive in order.
+    const conn = this.#down.pinnedUpstream?.(cluster, host) ?? this.#down.upstreamFor(host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey));
     if (conn.queuedCount > 0 && cluster.pendingRequests() >= cluster.maxPendingRequests) {
       cluster.stats.upstream_rq_pending_overflow++;
       this.sendLocalReply(ErrorType.OverLimit, `meta protocol upstream request: too many pending requests to '${cluster.name}' (circuit breaker)`);
@@ -197,7 +199,13 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
           get done(): boolean {
             return stale();
           },
-          expire: () => this.#onPerTryTimeout(attempt),
+          expire: () => {
+            try {
+              this.#onPerTryTimeout(attempt);
+            } catch (err) {
+              this.onFault('per-try timeout', err);
+            }
+          },
         },
         perTry,
       );
@@ -233,7 +241,12 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
     const ceiling = Math.min(policy.baseIntervalMs * 2 ** (this.#tries - 1), policy.maxIntervalMs);
     const failed = this.#host;
     setTimeout(() => {
-      if (!this.done) this.#sendTry(failed);
+      if (this.done) return;
+      try {
+        this.#sendTry(failed);
+      } catch (err) {
+        this.onFault('retry', err);
+      }
     }, Math.random() * ceiling);
   }
 
@@ -250,6 +263,16 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
 
   onUpstreamResponse(response: Message): void {
     if (this.done) return;
+    // Response filters, the id restore and the encode are this exchange's: a throw there is
+    // its error reply, never the failure of the shared upstream connection.
+    try {
+      this.#onResponse(response);
+    } catch (err) {
+      this.onFault('response', err);
+    }
+  }
+
+  #onResponse(response: Message): void {
     const failed = response.status === ResponseStatus.Error;
     if (this.#host !== undefined) this.#cluster?.reportResult(this.#host, !failed);
     if (failed && this.#mayRetry('error-reply')) {
@@ -277,12 +300,33 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
 
   onUpstreamFailure(error: ErrorType, text: string): void {
     if (this.done) return;
-    if (this.#host !== undefined) this.#cluster?.reportResult(this.#host, false);
-    if (this.#mayRetry(error === ErrorType.NoHealthyUpstream ? 'connect-failure' : 'reset')) {
-      this.#retry();
-      return;
+    try {
+      if (this.#host !== undefined) this.#cluster?.reportResult(this.#host, false);
+      if (this.#mayRetry(error === ErrorType.NoHealthyUpstream ? 'connect-failure' : 'reset')) {
+        this.#retry();
+        return;
+      }
+      this.sendLocalReply(error, text);
+    } catch (err) {
+      this.onFault('upstream failure', err);
     }
-    this.sendLocalReply(error, text);
+  }
+
+  /**
+   * An exception in this exchange's own work (a filter, an encode, a timer): counted, logged
+   * and answered with the codec's error reply. When even that throws, the client connection
+   * closes. Nothing reaches the process.
+   */
+  onFault(where: string, err: unknown): void {
+    const down = this.#down;
+    down.listener.stats.internal_error++;
+    reportFault(where, err, { listener: down.listener.name, client: down.remoteAddress });
+    if (this.done) return;
+    try {
+      this.sendLocalReply(ErrorType.Unspecified, `meta protocol: internal error in ${where}: ${faultText(err)}`);
+    } catch (again) {
+      down.closeOnFault(`${where} error reply`, again);
+    }
   }
 
   pauseSource(): void {
@@ -295,6 +339,14 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
 
   expire(): void {
     if (this.done) return;
+    try {
+      this.#expire();
+    } catch (err) {
+      this.onFault('timeout', err);
+    }
+  }
+
+  #expire(): void {
     const listener = this.#down.listener;
     listener.stats.request_timeout++;
     if (this.#host !== undefined) this.#cluster?.reportResult(this.#host, false);

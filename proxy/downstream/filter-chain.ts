@@ -21,13 +21,16 @@ export function filterChainBuilder(makers: readonly (() => Filter)[]): () => rea
 export interface ChainSubject extends FilterExchange {
   /** False once the exchange (or stream) ended or left the filter stage. */
   filterChainOpen(): boolean;
+  /** An exception in a filter or after it: counted, logged, answered with the error reply. */
+  onFault(where: string, err: unknown): void;
 }
 
 /**
  * Runs `filters` from index `from` on. It stays synchronous until a filter returns a promise
  * (a global rate limit or auth call), and pays for the promise only then. A throwing or
- * rejecting filter answers with the protocol's error reply; a chain that ends without a
- * terminal filter does too.
+ * rejecting filter answers with the protocol's error reply (through `onFault`, which counts
+ * and logs it); a chain that ends without a terminal filter answers too. Nothing thrown in
+ * a promise callback is left to become an unhandled rejection, which would end the process.
  */
 export function runRequestFilters(filters: readonly Filter[], subject: ChainSubject, from = 0): void {
   for (let i = from; i < filters.length; i++) {
@@ -36,16 +39,20 @@ export function runRequestFilters(filters: readonly Filter[], subject: ChainSubj
     try {
       r = filters[i]!.onRequest(subject);
     } catch (err) {
-      subject.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`);
+      subject.onFault('filter', err);
       return;
     }
     if (r === FilterStatus.Continue) continue;
     if (r === FilterStatus.Stop) return;
     r.then(
       (s) => {
-        if (s === FilterStatus.Continue) runRequestFilters(filters, subject, i + 1);
+        try {
+          if (s === FilterStatus.Continue) runRequestFilters(filters, subject, i + 1);
+        } catch (err) {
+          subject.onFault('filter chain', err);
+        }
       },
-      (err: unknown) => subject.sendLocalReply(ErrorType.Unspecified, `meta protocol filter error: ${(err as Error).message}`),
+      (err: unknown) => subject.onFault('filter', err),
     );
     return;
   }

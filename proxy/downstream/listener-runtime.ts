@@ -3,6 +3,7 @@ import type { Filter } from '../../filters/api/index.js';
 import type { DeadlineQueue } from '../net/deadline-queue.js';
 import type { ExchangeObserver } from '../observability/observed-exchange.js';
 import type { RouteTable } from '../route/route-table.js';
+import type { OnewayMethods } from './oneway-methods.js';
 import type { ListenerStats } from '../stats.js';
 import type { Cluster } from '../upstream/cluster.js';
 
@@ -25,6 +26,8 @@ export interface ListenerRuntime {
   /** Streams idle this long are reset both ways; undefined: the default (60 s). */
   readonly streamIdleTimeoutMs?: number | undefined;
   readonly highWatermark: number;
+  /** Methods declared one-way in the codec config (`onewayMethods`); undefined when none. */
+  readonly onewayMethods?: OnewayMethods | undefined;
   readonly clusters: ReadonlyMap<string, Cluster>;
   readonly deadlines: DeadlineQueue;
   /** Metrics, access log, tracing hooks; undefined when all are off (nothing is paid). */

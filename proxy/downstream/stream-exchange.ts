@@ -1,6 +1,7 @@
 import { EMPTY_METADATA, ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
 import type { Filter } from '../../filters/api/index.js';
+import { faultText, reportFault } from '../net/fault.js';
 import type { RouteEntry } from '../route/route-table.js';
 import type { UpstreamConnection, UpstreamStream } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
@@ -142,9 +143,33 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
     } else if (this.#clientClosed && this.#serverClosed) this.#end();
   }
 
-  /** A frame of this stream from the upstream: the client's id goes back in, then it is written. */
+  /**
+   * A frame of this stream from the upstream. An exception in its handling resets this
+   * stream only, not the upstream connection that other clients share.
+   */
   onUpstreamStreamFrame(msg: Message): void {
     if (this.#state !== StreamState.Open) return;
+    try {
+      this.#fromUpstream(msg);
+    } catch (err) {
+      this.onFault('stream frame', err);
+    }
+  }
+
+  /** An exception in this stream's work: counted, logged, the stream reset both ways. */
+  onFault(where: string, err: unknown): void {
+    const down = this.#down;
+    down.listener.stats.internal_error++;
+    reportFault(where, err, { listener: down.listener.name, client: down.remoteAddress });
+    try {
+      this.sendLocalReply(ErrorType.Unspecified, `meta protocol: internal error in ${where}: ${faultText(err)}`);
+    } catch (again) {
+      down.closeOnFault(`${where} error reply`, again);
+    }
+  }
+
+  /** The client's id goes back in, then the frame is written. */
+  #fromUpstream(msg: Message): void {
     this.active = true;
     const down = this.#down;
     down.codec.setRequestId(msg, this.clientStreamId);

@@ -106,7 +106,13 @@ export class StreamTable implements StreamOwner {
       if (s.active) {
         s.active = false;
         s.idleSince = now;
-      } else if (now - s.idleSince >= idleMs) s.expire(idleMs);
+      } else if (now - s.idleSince >= idleMs) {
+        try {
+          s.expire(idleMs);
+        } catch (err) {
+          s.onFault('stream idle timeout', err);
+        }
+      }
     }
   }
 }

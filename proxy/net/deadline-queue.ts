@@ -1,3 +1,5 @@
+import { reportFault } from './fault.js';
+
 /**
  * Request timeouts without a timer per request. Requests with the same timeout expire in
  * the order they were added, so each timeout value keeps a FIFO and one timer is armed
@@ -69,7 +71,12 @@ export class DeadlineQueue {
           break;
         }
         fifo.head++;
-        item.expire();
+        // Items guard their own work; this keeps one that does not from stopping the timer.
+        try {
+          item.expire();
+        } catch (err) {
+          reportFault('request timeout', err);
+        }
       }
       if (fifo.head === fifo.items.length) this.#fifos.delete(key);
       else fifo.compact();

@@ -122,6 +122,8 @@ export class Host {
         ...(s.heartbeatMs !== undefined ? { heartbeatMs: s.heartbeatMs } : {}),
         mayOpen: () => this.#cluster.mayOpenConnection(),
         createCodec: (): ClientCodec => factory.createClientCodec(ctx),
+        keepClientOrder: s.keepClientOrder ?? true,
+        onFault: () => this.#cluster.stats.upstream_cx_internal_error++,
       });
       this.#pools.set(key, pool);
     }
@@ -150,6 +152,8 @@ export interface ClusterSettings {
   highWatermark: number;
   /** Idle time after which an upstream connection sends a heartbeat. */
   heartbeatMs?: number;
+  /** A client's requests to a host share one upstream connection, in order (default true). */
+  keepClientOrder?: boolean;
 }
 
 /** A named set of hosts and the policy that picks one of them (CDS `lb_policy`). */

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
 import type { ClientCodec, CodecError, Message } from '../../codecs/api/index.js';
 import { logger } from '../logger.js';
+import { faultText, reportFault } from '../net/fault.js';
 import { WriteQueue } from '../net/write-queue.js';
 import { VarintIdAllocator } from './varint-ids.js';
 
@@ -43,6 +44,8 @@ export interface UpstreamConnectionOptions {
   onClosed(conn: UpstreamConnection): void;
   /** Called when the peer announced it is draining. */
   onGoAway(conn: UpstreamConnection): void;
+  /** Called when an exception was caught on this connection (counted by its cluster). */
+  onFault?(): void;
 }
 
 const MAX_ID = 0x7fffffff;
@@ -86,12 +89,12 @@ export class UpstreamConnection {
     this.#out = new WriteQueue(socket);
     this.#connectTimer = setTimeout(() => this.#fail(`connection failure '${this.address}' due to timeout`, ErrorType.NoHealthyUpstream), opts.connectTimeoutMs);
     socket.once('connect', () => this.#onConnect());
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('drain', () => this.#onDrain());
+    socket.on('data', (chunk: Buffer) => this.#onChunk(chunk));
+    socket.on('drain', this.#resumeSources);
     // Java Dubbo providers close channels idle for about 3 heartbeat periods (60 s each): an
     // idle connection sends the protocol's own heartbeat, for codecs that have one.
     if (opts.codec.heartbeatRequest !== undefined) {
-      socket.setTimeout(opts.heartbeatMs ?? HEARTBEAT_IDLE_MS, () => this.#heartbeat());
+      socket.setTimeout(opts.heartbeatMs ?? HEARTBEAT_IDLE_MS, () => this.#guarded('heartbeat', () => this.#heartbeat()));
     }
     socket.on('error', (err) => {
       const connected = this.#early === null;
@@ -142,10 +145,18 @@ export class UpstreamConnection {
     if (msg.type !== MessageType.Oneway) this.#pending.set(id, req);
     if (this.#early !== null) this.#early.push(frame);
     else this.#out.write(frame);
-    if (this.#out.pendingBytes > this.#opts.highWatermark && !this.#pausedSources.has(req)) {
-      this.#pausedSources.add(req);
-      req.pauseSource();
-    }
+    if (this.#out.pendingBytes > this.#opts.highWatermark) this.#pauseSource(req);
+  }
+
+  /**
+   * Pauses `source` until this connection's unsent bytes fall to the low mark (high / 2),
+   * following the bytes the socket actually flushed.
+   */
+  #pauseSource(source: FlowSource): void {
+    if (this.#pausedSources.has(source)) return;
+    this.#pausedSources.add(source);
+    source.pauseSource();
+    if (!this.#out.waiting) this.#out.notifyAtOrBelow(this.#opts.highWatermark >>> 1, this.#resumeSources);
   }
 
   /** Registers `stream` and returns its connection-unique id (never one a request holds). */
@@ -185,10 +196,7 @@ export class UpstreamConnection {
     const frame = codec.encode(msg, mutation);
     if (this.#early !== null) this.#early.push(frame);
     else this.#out.write(frame);
-    if (this.#out.pendingBytes > this.#opts.highWatermark && !this.#pausedSources.has(source)) {
-      this.#pausedSources.add(source);
-      source.pauseSource();
-    }
+    if (this.#out.pendingBytes > this.#opts.highWatermark) this.#pauseSource(source);
   }
 
   /** Forgets a request that timed out or whose client left; a late response is dropped. */
@@ -221,11 +229,44 @@ export class UpstreamConnection {
     for (const f of early) this.#out.write(f);
   }
 
-  #onDrain(): void {
+  /** Resumes every paused source once the unsent bytes are at the low mark (or 'drain'). */
+  readonly #resumeSources = (): void => {
     if (this.#pausedSources.size === 0) return;
+    if (this.#out.pendingBytes > this.#opts.highWatermark >>> 1) {
+      if (!this.#out.waiting) this.#out.notifyAtOrBelow(this.#opts.highWatermark >>> 1, this.#resumeSources);
+      return;
+    }
     const sources = this.#pausedSources;
     this.#pausedSources = new Set();
-    for (const s of sources) s.resumeSource();
+    for (const s of sources) this.#guarded('resume', () => s.resumeSource());
+  };
+
+  /**
+   * A chunk from the upstream (socket 'data'). An exception in decoding fails this
+   * connection: its requests get the codec's error reply; nothing reaches the process.
+   * Exceptions of one request's own handling are that request's (Exchange guards them).
+   */
+  #onChunk(chunk: Buffer): void {
+    try {
+      this.#onData(chunk);
+    } catch (err) {
+      this.#onFault('response handling', err);
+    }
+  }
+
+  /** Runs `fn`; an exception is reported and fails this connection. */
+  #guarded(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#onFault(where, err);
+    }
+  }
+
+  #onFault(where: string, err: unknown): void {
+    reportFault(`upstream ${where}`, err, { upstream: this.address });
+    this.#opts.onFault?.();
+    this.#fail(`internal error on upstream connection '${this.address}': ${faultText(err)}`, ErrorType.BadResponse);
   }
 
   #onData(chunk: Buffer): void {
@@ -291,15 +332,30 @@ export class UpstreamConnection {
     this.#pending.clear();
     this.#early = null;
     this.#opts.onClosed(this);
-    for (const req of pending) req.onUpstreamFailure(error, `meta protocol upstream request: ${text}`);
+    // Each request and stream is told on its own: one that throws does not keep the others waiting.
+    for (const req of pending) failQuietly(req, error, `meta protocol upstream request: ${text}`);
     const streams = [...this.#streams.values()];
     this.#streams.clear();
     if (this.#streamSink !== undefined) streams.push(this.#streamSink);
     this.#streamSink = undefined;
-    for (const s of streams) s.onUpstreamFailure(error, `meta protocol upstream stream: ${text}`);
+    for (const s of streams) failQuietly(s, error, `meta protocol upstream stream: ${text}`);
     const sources = this.#pausedSources;
     this.#pausedSources = new Set();
-    for (const s of sources) s.resumeSource();
+    for (const s of sources) {
+      try {
+        s.resumeSource();
+      } catch (err) {
+        reportFault('upstream resume', err, { upstream: this.address });
+      }
+    }
+  }
+}
+
+function failQuietly(target: { onUpstreamFailure(error: ErrorType, text: string): void }, error: ErrorType, text: string): void {
+  try {
+    target.onUpstreamFailure(error, text);
+  } catch (err) {
+    reportFault('upstream failure handling', err);
   }
 }
 

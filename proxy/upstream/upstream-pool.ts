@@ -13,6 +13,14 @@ export interface PoolOptions {
   /** The cluster's connection circuit breaker: false when no more may be opened. */
   mayOpen?(): boolean;
   createCodec(): ClientCodec;
+  /**
+   * True (the default): a client connection keeps its requests to this host on one upstream
+   * connection, in order (meltemi `keep_client_order`). False: each request goes to the
+   * least-loaded connection.
+   */
+  keepClientOrder?: boolean;
+  /** Called when an exception was caught on one of the pool's connections. */
+  onFault?(): void;
 }
 
 /**
@@ -22,9 +30,13 @@ export interface PoolOptions {
 export class UpstreamPool {
   readonly #opts: PoolOptions;
   readonly #conns: UpstreamConnection[] = [];
+  /** Round-robin position for binding clients to connections. */
+  #next = 0;
+  readonly keepClientOrder: boolean;
 
   constructor(opts: PoolOptions) {
     this.#opts = opts;
+    this.keepClientOrder = opts.keepClientOrder ?? true;
   }
 
   get connections(): readonly UpstreamConnection[] {
@@ -47,6 +59,18 @@ export class UpstreamPool {
     return best;
   }
 
+  /**
+   * The connection a new client binds to (see UpstreamAffinity): a new one while the pool
+   * may grow, else the next in turn, so clients spread evenly over the connections.
+   */
+  pickForClient(): UpstreamConnection {
+    const conns = this.#conns;
+    if (conns.length < this.#opts.size && (conns.length === 0 || this.#opts.mayOpen?.() !== false)) return this.#open();
+    const i = this.#next >= conns.length ? 0 : this.#next;
+    this.#next = i + 1;
+    return conns[i]!;
+  }
+
   #open(): UpstreamConnection {
     const o = this.#opts;
     const conn = new UpstreamConnection({
@@ -58,6 +82,7 @@ export class UpstreamPool {
       codec: o.createCodec(),
       onClosed: (c) => this.#remove(c),
       onGoAway: (c) => this.#remove(c),
+      ...(o.onFault !== undefined ? { onFault: o.onFault } : {}),
     });
     this.#conns.push(conn);
     return conn;

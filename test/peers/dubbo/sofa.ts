@@ -68,7 +68,7 @@ export interface ProviderOptions {
   delayMs?: number;
 }
 
-/** A sofa-rpc-node Dubbo provider of com.example.DemoService: sayHello, plus, boom, slow, fire. */
+/** A sofa-rpc-node Dubbo provider of com.example.DemoService: sayHello, repeat, plus, boom, slow, fire. */
 export async function startSofaProvider(opts: ProviderOptions): Promise<Provider> {
   const server = new sofa.server.RpcServer({ logger: quiet, port: 0, protocol });
   server.createContext = (req: SofaRequest) => ({ req });
@@ -84,6 +84,11 @@ export async function startSofaProvider(opts: ProviderOptions): Promise<Provider
       record('sayHello', args);
       if (opts.delayMs !== undefined) await new Promise((r) => setTimeout(r, opts.delayMs));
       return `hello ${String(args[0])} from ${opts.name}`;
+    },
+    /** A reply of `n` bytes for a small request (memory tests of clients that do not read). */
+    async repeat(...args: unknown[]) {
+      record('repeat', args);
+      return 'x'.repeat(Number(args[0]));
     },
     async plus(...args: unknown[]) {
       record('plus', args);
