@@ -121,7 +121,7 @@ export const metaProtocolProxy = object(
     protocol: optional(object({ name: optional(str()), codec: optional(codecConfig), multiplexing: optional(bool()) })),
     route_config: optional(routeConfiguration),
     rds: optional(object({ config_source: unknownValue(), route_config_name: str({ minLength: 1 }) })),
-    meta_protocol_filters: optional(list(object({ name: str({ minLength: 1 }), config: optional(unknownValue()) }))),
+    meta_protocol_filters: optional(list(object({ name: str({ minLength: 1 }), config: optional(unknownValue()), is_optional: optional(bool()) }))),
     idle_timeout: optional(duration()),
     /** Meltemi extension: the request timeout of routes that set none (default 15 s, as Envoy's). */
     request_timeout: optional(duration()),
