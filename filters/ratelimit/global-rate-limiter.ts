@@ -26,6 +26,7 @@ class Batch implements CallHolder {
   call: CallHolder['call'] = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
   settled = false;
+  readonly createdAt = performance.now();
 
   constructor(values: readonly string[]) {
     this.values = values;
@@ -170,6 +171,7 @@ export class GlobalRateLimiter implements Filter {
     if (batch.settled) return false;
     batch.settled = true;
     clearTimeout(batch.timer);
+    this.#shared.stats.wait_ms.record(performance.now() - batch.createdAt);
     return true;
   }
 
@@ -202,8 +204,7 @@ export class GlobalRateLimiter implements Filter {
 
   /** The deadline passed: the call (if sent) is cancelled, which the breaker counts failed. */
   #onDeadline(batch: Batch): void {
-    if (batch.settled) return;
-    batch.settled = true;
+    if (!this.#settle(batch)) return;
     batch.call?.cancel();
     this.#fail(batch, `no answer within ${this.#cfg.timeoutMs} ms`);
   }

@@ -25,6 +25,8 @@ export class RlsChannel {
       'grpc.max_reconnect_backoff_ms': 5000,
       'grpc.enable_retries': 0,
     });
+    // Connect now, so the first request does not spend its deadline on the handshake.
+    this.#client.getChannel().getConnectivityState(true);
   }
 
   /** Sends one ShouldRateLimit request (already encoded); `done` gets the answer or the error. */

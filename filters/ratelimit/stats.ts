@@ -1,3 +1,4 @@
+import { LatencyHistogram } from '../../proxy/observability/histogram.js';
 import type { StatsSnapshot } from '../../proxy/observability/stats-snapshot.js';
 
 /** Breaker state as a gauge value. */
@@ -27,6 +28,8 @@ export class RateLimitStats {
   circuit_breaker_opened = 0;
   /** Gauge: 0 closed, 1 open, 2 half-open. */
   circuit_breaker_state: BreakerState = BreakerState.Closed;
+  /** How long the first (longest-waiting) request of each call waited for the decision. */
+  readonly wait_ms = new LatencyHistogram();
 
   constructor(listenerPrefix: string) {
     this.prefix = `${listenerPrefix}ratelimit.`;
@@ -38,5 +41,6 @@ export class RateLimitStats {
       if (k === 'circuit_breaker_state') into.gauges[this.prefix + k] = v;
       else into.counters[this.prefix + k] = v;
     }
+    into.histograms[`${this.prefix}wait_ms`] = this.wait_ms.snapshot();
   }
 }
