@@ -13,6 +13,9 @@ import type { CallHolder, RateLimitShared } from './service-breaker.js';
 /** The most requests one service call carries (as its hits_addend). */
 export const MAX_BATCH = 64;
 
+/** Descriptor value sets remembered (with what the service last said); idle ones go beyond this. */
+const MAX_KEYS = 4096;
+
 /** One request waiting for the service's answer. */
 interface Waiter {
   readonly ex: FilterExchange;
@@ -95,6 +98,7 @@ export class GlobalRateLimiter implements Filter {
   #enqueue(key: string, values: readonly string[], w: Waiter): void {
     let state = this.#states.get(key);
     if (state === undefined) {
+      if (this.#states.size >= MAX_KEYS) this.#forgetIdle();
       state = new KeyState();
       this.#states.set(key, state);
     }
@@ -156,14 +160,20 @@ export class GlobalRateLimiter implements Filter {
     );
   }
 
-  /** After a call ended: sends the requests that queued meanwhile, or forgets an idle key. */
+  /** After a call ended: sends the requests that queued meanwhile. */
   #sendQueued(key: string, state: KeyState): void {
     const next = state.queued;
-    if (next !== undefined) {
-      state.queued = undefined;
-      if (!next.settled) this.#send(key, state, next);
-      else if (state.inFlight === 0) this.#states.delete(key);
-    } else if (state.inFlight === 0) this.#states.delete(key);
+    if (next === undefined) return;
+    state.queued = undefined;
+    if (!next.settled) this.#send(key, state, next);
+  }
+
+  /**
+   * Drops the value sets with nothing in flight or queued (many distinct values, e.g. one
+   * per user): what the service said of them is forgotten, so their next call goes alone.
+   */
+  #forgetIdle(): void {
+    for (const [k, s] of this.#states) if (s.inFlight === 0 && (s.queued === undefined || s.queued.settled)) this.#states.delete(k);
   }
 
   /** Marks the batch answered; false when its deadline already answered it. */

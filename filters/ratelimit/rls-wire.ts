@@ -115,11 +115,15 @@ class Reader {
     }
   }
 
-  /** Skips a field of `wireType`; returns [start, end) of a length-delimited one. */
+  /** Skips a field of `wireType`. */
   skip(wireType: number): void {
     if (wireType === 0) this.varint();
     else if (wireType === 1) this.at += 8;
-    else if (wireType === 2) this.at += this.varint();
+    else if (wireType === 2) {
+      // Read the length first: `this.at += this.varint()` would add it to the old offset.
+      const len = this.varint();
+      this.at += len;
+    }
     else if (wireType === 5) this.at += 4;
     else throw new Error(`RateLimitResponse: unsupported wire type ${wireType}`);
     if (this.at > this.end) throw new Error('RateLimitResponse: truncated field');
@@ -148,13 +152,17 @@ export function decodeResponse(buf: Uint8Array): RlsAnswer {
     else if (field === 2 && wt === 2) {
       const end = r.sub();
       const s = new Reader(buf, r.at, end);
+      // proto3 leaves out a zero limit_remaining: a status with a limit and no remaining has 0 left.
+      let left = 0;
+      let limited = false;
       while (s.at < s.end) {
         const t = s.varint();
         const f = Math.floor(t / 8);
         if (f === 3 && (t & 7) === 0) {
-          const left = s.varint();
-          remaining = remaining === undefined ? left : Math.min(remaining, left);
+          left = s.varint();
+          limited = true;
         } else if (f === 2 && (t & 7) === 2) {
+          limited = true;
           const limitEnd = s.sub();
           const l = new Reader(buf, s.at, limitEnd);
           while (l.at < l.end) {
@@ -167,6 +175,7 @@ export function decodeResponse(buf: Uint8Array): RlsAnswer {
           s.at = limitEnd;
         } else s.skip(t & 7);
       }
+      if (limited) remaining = remaining === undefined ? left : Math.min(remaining, left);
       r.at = end;
     } else r.skip(wt);
   }

@@ -30,7 +30,8 @@ import { RespClient } from './resp-client.js';
 
 const require = createRequire(import.meta.url);
 
-function rlsTypes(): { request: protobuf.Type; response: protobuf.Type } {
+/** Envoy's RateLimitRequest and RateLimitResponse, from Envoy's rls.proto. */
+export function rlsTypes(): { request: protobuf.Type; response: protobuf.Type } {
   const deps = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
   const dirs = [...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(deps, d)), path.dirname(require.resolve('protobufjs/package.json'))];
   const root = new protobuf.Root();
