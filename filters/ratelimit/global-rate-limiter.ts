@@ -42,9 +42,11 @@ class KeyState {
   /** Requests that came while a call was in flight; they go together in the next call. */
   queued: Batch | undefined = undefined;
   /**
-   * The most requests the next call may carry. It follows the limit the service last said
-   * is left, so near the limit every request is asked alone and a batch never spends more
-   * of the window than remains (the RLS counts a batch whole or not at all).
+   * The most requests the next call may carry: at most what the service last said is left,
+   * and at most a twentieth of the limit. The RLS counts a batch whole or not at all, so
+   * the one batch that crosses the limit in a window is refused whole: with batches this
+   * small, what a window loses that way stays under 5% of the limit, however many proxies
+   * share it. Nothing known yet: 1.
    */
   cap = 1;
 }
@@ -186,9 +188,7 @@ export class GlobalRateLimiter implements Filter {
   }
 
   #onAnswer(state: KeyState, batch: Batch, answer: RlsAnswer): void {
-    if (answer.code === RlsCode.OverLimit) {
-      state.cap = answer.limit === undefined ? 1 : Math.max(1, Math.min(MAX_BATCH, Math.floor(answer.limit / 20)));
-    } else state.cap = answer.remaining === undefined ? 1 : Math.max(1, Math.min(MAX_BATCH, answer.remaining));
+    state.cap = nextCap(answer);
     if (!this.#settle(batch)) return;
     const stats = this.#shared.stats;
     const n = batch.waiters.length;
@@ -234,4 +234,11 @@ export class GlobalRateLimiter implements Filter {
     stats.failure_mode_allowed += n;
     for (const w of batch.waiters) w.resolve(FilterStatus.Continue);
   }
+}
+
+/** The batch size the next call may have, from what the service said (see KeyState.cap). */
+function nextCap(answer: RlsAnswer): number {
+  const share = answer.limit === undefined ? MAX_BATCH : Math.floor(answer.limit / 20);
+  const left = answer.code === RlsCode.OverLimit ? share : (answer.remaining ?? 1);
+  return Math.max(1, Math.min(MAX_BATCH, share, left));
 }

@@ -233,7 +233,7 @@ describe('global rate limit (RLS v3 through Redis)', () => {
   test('a service slower than the timeout: calls pass after the timeout, then the breaker answers at once, and closes when the service recovers', async () => {
     const RL = rl('slow');
     const rls = await service([{ key: 'method', value: 'sayHello', requestsPerUnit: 100000, unit: 'second' }]);
-    rls.delayMs = 100;
+    rls.delayMs = 200;
     const m = await proxy(rateLimitBootstrap(provider.port, rls.port, { statPrefix: 'slow', match: { method: 'sayHello' }, descriptors: [{ property: 'method', descriptorKey: 'method' }] }));
     const run = await withLoopDelay(() => drive(m.listenerPort('main'), { connections: 4, durationMs: 800, pauseMs: 2 }));
     const rs = run.result;
@@ -246,10 +246,14 @@ describe('global rate limit (RLS v3 through Redis)', () => {
     // Once open, the breaker answers at once: many calls did not wait for the timeout.
     const waited = latencies(rs).filter((l) => l >= TIMEOUT_MS).length;
     assert.ok(waited < rs.length / 2, `${waited} of ${rs.length} calls waited for the timeout`);
+    // Recovered: after the breaker's reset time a probe call closes it. On a loaded machine
+    // a probe can itself miss the 20 ms deadline, so a few rounds are allowed.
     rls.delayMs = 0;
-    await sleep(1200);
-    const after = await drive(m.listenerPort('main'), { connections: 1, durationMs: 200, pauseMs: 5 });
-    assert.ok(after.every((r) => r.status === OK));
+    for (let round = 0; round < 5 && counters(m)[`${RL}circuit_breaker_state`] !== 0; round++) {
+      await sleep(1100);
+      const after = await drive(m.listenerPort('main'), { connections: 1, durationMs: 100, pauseMs: 5 });
+      assert.ok(after.every((r) => r.status === OK));
+    }
     c = counters(m);
     assert.equal(c[`${RL}circuit_breaker_state`], 0, 'closed after a good probe');
     assert.ok(c[`${RL}ok`]! > 0);
