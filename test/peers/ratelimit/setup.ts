@@ -1,5 +1,7 @@
 /** Bootstrap pieces and a paced load driver for the global rate-limit tests. */
 import { fork } from 'node:child_process';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../../helpers/bootstrap.js';
@@ -137,6 +139,35 @@ export async function startChildMeltemi(bootstrap: object): Promise<ChildMeltemi
       const t = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(t);
+    },
+  };
+}
+
+/** A TCP forwarder to `port` on 127.0.0.1 that counts the connections it accepted. */
+export async function countingForwarder(port: number): Promise<{ port: number; accepted(): number; close(): Promise<void> }> {
+  let accepted = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((down) => {
+    accepted++;
+    const up = net.connect(port, '127.0.0.1');
+    for (const s of [down, up]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        sockets.delete(s);
+        down.destroy();
+        up.destroy();
+      });
+    }
+    down.pipe(up).pipe(down);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    accepted: () => accepted,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
     },
   };
 }
