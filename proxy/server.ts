@@ -12,6 +12,7 @@ import { DeadlineQueue } from './net/deadline-queue.js';
 import { collectSnapshot } from './observability/collect.js';
 import { ServerObservability } from './observability/server-observability.js';
 import { addMemoryGauges, processMemory } from './observability/memory.js';
+import { collectFilterStats } from './observability/filter-stats.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import type { RouteTable } from './route/route-table.js';
 import { ListenerStats } from './stats.js';
@@ -295,6 +296,7 @@ export class MeltemiServer {
       collectExtra: (into) => {
         this.#observability.collect(into);
         addMemoryGauges(into, processMemory());
+        collectFilterStats(into);
       },
       extraLines: this.#statsExtra(),
     });

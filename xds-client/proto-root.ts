@@ -32,6 +32,7 @@ const ROOT_FILES = [
   'aeraki/meta_protocol_proxy.proto',
   'aeraki/codecs_and_filters.proto',
   'aeraki/router.proto',
+  'aeraki/global_ratelimit.proto',
 ];
 
 /** Where the Aeraki protos live: next to this file in the source tree, or copied beside dist. */

@@ -204,18 +204,27 @@ export class XdsClient {
     return { typeUrl: type, wildcard, onUpdate, onDoesNotExist };
   }
 
+  /**
+   * A listener that cannot be used (an unknown filter, a bad field) is rejected alone, as
+   * Envoy does: the others of the push apply, the rejected one keeps its previous version,
+   * and the errors NACK the push.
+   */
   #onListeners(u: ResourceUpdate): string[] {
     const errors: string[] = [];
     const next = new Map<string, ListenerResource>();
-    for (const res of u.resources.values()) {
+    const rejected = new Set<string>();
+    for (const [name, res] of u.resources) {
+      const before = errors.length;
       const l = decodeListener(res, errors);
-      if (l !== undefined && l !== 'not-ours') next.set(l.name, l);
+      if (errors.length > before) rejected.add(name);
+      else if (l !== undefined && l !== 'not-ours') next.set(l.name, l);
     }
-    if (errors.length > 0) return errors;
-    if (u.full) this.#listeners.clear();
+    if (u.full) for (const n of [...this.#listeners.keys()]) if (!rejected.has(n)) this.#listeners.delete(n);
     for (const n of u.removed) this.#listeners.delete(n);
     for (const [n, l] of next) this.#listeners.set(n, l);
-    return [];
+    // The stream calls #changed only for an update without errors; this one applied in part.
+    if (errors.length > 0) this.#changed();
+    return errors;
   }
 
   #onClusters(u: ResourceUpdate): string[] {

@@ -44,6 +44,24 @@ export interface FilterExchange {
   sendLocalReply(error: ErrorType, text: string): void;
   /** Sends the request to `cluster` (the router's job). Failures become local replies. */
   forward(cluster: string): void;
+  /**
+   * Picks a host of `cluster` with its load balancer (a side service such as a rate-limit
+   * service); undefined when the cluster is unknown or has no healthy host. Meltemi's
+   * exchanges have it; a test double may leave it out.
+   */
+  clusterHost?(cluster: string): ClusterHost | undefined;
+}
+
+/** A host of a cluster, as a filter may call it. */
+export interface ClusterHost {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** What a filter factory knows of the listener it builds for. */
+export interface FilterContext {
+  /** The listener's stat prefix, `meta_protocol.<protocol>.<stat_prefix>.`: filter stats go under it. */
+  readonly statPrefix: string;
 }
 
 export interface Filter {
@@ -68,7 +86,7 @@ export interface FilterFactory {
    * Validates `config` (the `config` Any of a `meta_protocol_filters` entry, or undefined)
    * and returns a maker of filters, or throws an Error whose message names the problem.
    */
-  create(config: unknown): () => Filter;
+  create(config: unknown, context?: FilterContext): () => Filter;
   /** True for the terminal filter (the router). */
   readonly terminal?: boolean;
 }

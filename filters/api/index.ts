@@ -1,3 +1,3 @@
 /** The public filter API (`meltemi/filter`). */
 export { FILTER_API_VERSION, FilterStatus } from './filter.js';
-export type { Filter, FilterExchange, FilterFactory, FilterResult, RouteView } from './filter.js';
+export type { ClusterHost, Filter, FilterContext, FilterExchange, FilterFactory, FilterResult, RouteView } from './filter.js';

@@ -132,7 +132,7 @@ export const metaProtocolProxy = object(
     protocol: optional(object({ name: optional(str()), codec: optional(codecConfig), multiplexing: optional(bool()) }, { proto: 'aeraki.meta_protocol_proxy.v1alpha.ApplicationProtocol' })),
     route_config: optional(routeConfiguration),
     rds: optional(object({ config_source: unknownValue(), route_config_name: str({ minLength: 1 }) }, { proto: 'aeraki.meta_protocol_proxy.v1alpha.Rds' })),
-    meta_protocol_filters: optional(list(object({ name: str({ minLength: 1 }), config: optional(unknownValue()) }, { proto: 'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolFilter' }))),
+    meta_protocol_filters: optional(list(object({ name: str({ minLength: 1 }), config: optional(unknownValue()), is_optional: optional(bool()) }, { proto: 'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolFilter' }))),
     idle_timeout: optional(duration()),
     /** Meltemi extension: the request timeout of routes that set none (default 15 s, as Envoy's). */
     request_timeout: optional(duration()),

@@ -1,7 +1,8 @@
 import type { CodecContext, CodecFactory } from '../../codecs/api/index.js';
 import type { Filter } from '../../filters/api/index.js';
 import { findCodec } from '../codec-registry.js';
-import { findFilter } from '../filter-registry.js';
+import { filterNames, findFilter } from '../filter-registry.js';
+import { logger } from '../logger.js';
 import { compileObservability } from '../observability/compile-observability.js';
 import type { ListenerObservability } from '../observability/compile-observability.js';
 import { RouteTable } from '../route/route-table.js';
@@ -110,17 +111,20 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     }
   }
   const makers: (() => Filter)[] = [];
+  const filterContext = { statPrefix: `meta_protocol.${listenerProtocol(cfg, codecFactory)}.${cfg.stat_prefix}.` };
   const filterCfgs = cfg.meta_protocol_filters ?? [];
   filterCfgs.forEach((f, i) => {
     const fp = `${path}.meta_protocol_filters[${i}]`;
     const factory = findFilter(f.name);
     if (factory === undefined) {
-      errors.push(`${fp}.name: unknown filter '${f.name}'`);
+      // Envoy's is_optional: a filter this proxy lacks is left out instead of refusing the listener.
+      if (f.is_optional === true) logger.warn({ listener: l.name }, `${fp}: unknown optional filter ${f.name} skipped`);
+      else errors.push(`${fp}.name: unknown filter ${f.name} (known: ${filterNames().join(', ')})`);
       return;
     }
     if (factory.terminal === true && i !== filterCfgs.length - 1) errors.push(`${fp}: the terminal filter ${f.name} must be last`);
     try {
-      makers.push(factory.create(f.config));
+      makers.push(factory.create(f.config, filterContext));
     } catch (err) {
       errors.push(`${fp}.config: ${(err as Error).message}`);
     }
@@ -137,7 +141,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     name: l.name,
     host: sa.address,
     port: sa.port_value ?? 0,
-    protocol: cfg.protocol?.name || cfg.application_protocol || codecFactory.protocol,
+    protocol: listenerProtocol(cfg, codecFactory),
     statPrefix: cfg.stat_prefix,
     codecFactory,
     codecContext: { maxFrameSize: cfg.max_frame_size ?? DEFAULT_MAX_FRAME_SIZE, options, wantedKeys: routeTable.keys },
@@ -151,4 +155,9 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     observability,
     rds: cfg.rds === undefined ? undefined : { routeConfigName: cfg.rds.route_config_name, configSource: cfg.rds.config_source },
   };
+}
+
+/** The protocol name of a listener's stats (`meta_protocol.<protocol>.`). */
+function listenerProtocol(cfg: MetaProtocolProxyConfig, codecFactory: CodecFactory): string {
+  return cfg.protocol?.name || cfg.application_protocol || codecFactory.protocol;
 }

@@ -10,7 +10,7 @@ export const ENVOY_FIELDS: Readonly<Record<string, readonly string[]>> = {
   'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteMatch': ['metadata'],
   'aeraki.meta_protocol_proxy.v1alpha.ApplicationProtocol': ['name', 'codec', 'multiplexing'],
   'aeraki.meta_protocol_proxy.v1alpha.Codec': ['name', 'config'],
-  'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolFilter': ['name', 'config'],
+  'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolFilter': ['name', 'config', 'is_optional'],
   'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy': ['stat_prefix', 'application_protocol', 'rds', 'route_config', 'codec', 'meta_protocol_filters', 'tracing', 'idle_timeout', 'protocol'],
   'aeraki.meta_protocol_proxy.v1alpha.Rds': ['config_source', 'route_config_name'],
   'envoy.config.bootstrap.v3.Admin': ['access_log', 'access_log_path', 'profile_path', 'address', 'socket_options', 'ignore_global_conn_limit'],

@@ -117,6 +117,10 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
     return hashOfValues(keys.map((k) => md.get(k) ?? ''));
   }
 
+  clusterHost(cluster: string): Host | undefined {
+    return this.#down.listener.clusters.get(cluster)?.pick();
+  }
+
   setRequestHeader(key: string, value: string): void {
     (this.requestMutation ??= new Map()).set(key, value);
   }

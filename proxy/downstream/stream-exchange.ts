@@ -3,6 +3,7 @@ import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
 import type { Filter } from '../../filters/api/index.js';
 import { faultText, reportFault } from '../net/fault.js';
 import type { RouteEntry } from '../route/route-table.js';
+import type { Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamStream } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
 import { runRequestFilters } from './filter-chain.js';
@@ -83,6 +84,10 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
 
   filterChainOpen(): boolean {
     return this.#state === StreamState.Routing;
+  }
+
+  clusterHost(cluster: string): Host | undefined {
+    return this.#down.listener.clusters.get(cluster)?.pick();
   }
 
   route(): RouteEntry | undefined {

@@ -15,7 +15,7 @@ const READY_TIMEOUT_MS = 10_000;
 /** Keep this much of the proxy's stderr to show when it fails. */
 const STDERR_TAIL_BYTES = 4096;
 
-export function bootstrap(listenerPort: number, echoPort: number, protocol: BenchProtocol, filters: readonly object[] = []): string {
+export function bootstrap(listenerPort: number, echoPort: number, protocol: BenchProtocol, filters: readonly object[] = [], clusters: readonly object[] = []): string {
   const socketAddress = (port: number): object => ({ socket_address: { address: '127.0.0.1', port_value: port } });
   return stringify({
     admin: { address: socketAddress(0) },
@@ -63,6 +63,7 @@ export function bootstrap(listenerPort: number, echoPort: number, protocol: Benc
             endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(echoPort) } }] }],
           },
         },
+        ...clusters,
       ],
     },
   });
@@ -95,8 +96,12 @@ export async function startMeltemi({ cli, echoPort, cpus, protocol, name, worker
   const dir = mkdtempSync(join(tmpdir(), 'meltemi-bench-'));
   const file = join(dir, 'bootstrap.yaml');
   const extra = filters === undefined ? [] : (parse(readFileSync(filters, 'utf8')) as unknown);
-  if (!Array.isArray(extra)) throw new Error(`--meltemi-filters ${filters}: expected a YAML list of filter entries`);
-  writeFileSync(file, bootstrap(port, echoPort, protocol, extra as object[]));
+  // A list of filter entries, or { filters, clusters } when a filter calls a side service.
+  const withClusters = typeof extra === 'object' && extra !== null && !Array.isArray(extra) ? (extra as { filters?: unknown; clusters?: unknown }) : undefined;
+  const filterList = withClusters !== undefined ? withClusters.filters : extra;
+  const clusterList = withClusters?.clusters ?? [];
+  if (!Array.isArray(filterList) || !Array.isArray(clusterList)) throw new Error(`--meltemi-filters ${filters}: expected a YAML list of filter entries, or { filters: [...], clusters: [...] }`);
+  writeFileSync(file, bootstrap(port, echoPort, protocol, filterList as object[], clusterList as object[]));
   // The profile is written when the process exits normally, which Meltemi does on SIGTERM.
   const args = profileDir === undefined ? [cli, '-c', file] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, cli, '-c', file];
   if (protocol.codecPackage !== undefined) args.push('--codec', `${protocol.codecName}=${protocol.codecPackage}`);
