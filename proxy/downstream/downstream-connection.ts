@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
 import type { CodecError, Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
 import { logger } from '../logger.js';
+import { coarseClock } from '../net/coarse-clock.js';
 import { WriteQueue } from '../net/write-queue.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import { DedicatedUpstream } from '../upstream/dedicated-upstream.js';
@@ -10,6 +11,8 @@ import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import { Exchange } from './exchange.js';
 import { InflightList } from './inflight-list.js';
 import type { ExchangeHost } from './exchange-host.js';
+import type { SweptConnection } from './connection-sweeper.js';
+import { DrainState } from './drain-state.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import { StreamTable } from './stream-table.js';
 
@@ -29,9 +32,6 @@ function onSocketError(this: ServedSocket, err: Error): void {
 function onSocketClose(this: ServedSocket): void {
   this[CONNECTION].onSocketClose();
 }
-function onSocketIdle(this: ServedSocket): void {
-  this[CONNECTION].onIdleTimeout();
-}
 
 /**
  * One client connection: decodes requests, answers heartbeats itself, runs an Exchange per
@@ -41,7 +41,7 @@ function onSocketIdle(this: ServedSocket): void {
  * kept small: no closures per socket, addresses read when first asked for, and the exchanges
  * in flight linked through themselves (inflight-list.ts).
  */
-export class DownstreamConnection implements ExchangeHost, PinnedClient {
+export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptConnection {
   readonly listener: ListenerRuntime;
   readonly codec: ServerCodec;
   #remoteAddress: string | undefined;
@@ -54,8 +54,11 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
   /** True while this connection paused itself because its client reads too slowly. */
   #selfPaused = false;
   #closed = false;
-  /** Set while draining: close once the last exchange ends. */
-  #closeWhenIdle = false;
+  /** Coarse-clock times the listener's sweep reads (connection-sweeper.ts). */
+  lastReadAt = coarseClock.now;
+  partialSince = 0;
+  /** Drain progress: go-away sent, reading stopped, closing once idle (drain-state.ts). */
+  readonly #drain = new DrainState();
   readonly #onClosed: (c: DownstreamConnection) => void;
   /** Multiplexed streams (tRPC), created with the first one. */
   #streams: StreamTable | undefined;
@@ -76,7 +79,6 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     socket.on('drain', onSocketDrain);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
-    if (listener.idleTimeoutMs !== undefined) socket.setTimeout(listener.idleTimeoutMs, onSocketIdle);
     listener.stats.cx_total++;
     listener.stats.cx_active++;
   }
@@ -91,26 +93,59 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     return (this.#localAddress ??= `${this.#socket.localAddress ?? ''}:${this.#socket.localPort ?? 0}`);
   }
 
+  /** True once the connection closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Exchanges in flight plus open streams: what a drain waits for. */
   get inflight(): number {
     return this.#inflight.size + (this.#streams === undefined ? 0 : this.#streams.size);
   }
 
-  /** The socket's idle timeout fired. */
+  /** No byte read for `idle_timeout` (Aeraki: requests in flight are reset, no flush). */
   onIdleTimeout(): void {
     this.listener.stats.idle_timeout++;
     this.close();
   }
 
+  /** A frame partly read did not complete within `frame_read_timeout` (a slow or stuck client). */
+  onFrameReadTimeout(): void {
+    this.listener.stats.downstream_cx_read_timeout++;
+    logger.debug({ listener: this.listener.name, client: this.remoteAddress, buffered: this.#reader.length }, 'closing downstream connection: frame read timeout');
+    this.close();
+  }
+
+  restartPartialClock(now: number): void {
+    this.partialSince = now;
+  }
+
+  get readPaused(): boolean {
+    return this.#pauseCount > 0 || this.#drain.readStopped;
+  }
+
+  get goAwayAt(): number {
+    return this.#drain.goAwayAt;
+  }
+
   /** A chunk from the client (socket 'data'). */
   onData(chunk: Buffer): void {
+    // A connection that stopped taking requests (drain) reads nothing more.
+    if (this.#drain.readStopped) return;
     const reader = this.#reader;
     this.listener.stats.downstream_cx_rx_bytes_total += chunk.length;
+    this.lastReadAt = coarseClock.now;
     reader.push(chunk);
     const codec = this.codec;
     while (!this.#closed) {
       const r = codec.decode(reader);
-      if (r === undefined) return;
+      if (r === undefined) {
+        // The slow-client clock runs from the first byte of a frame still incomplete.
+        if (reader.length === 0) this.partialSince = 0;
+        else if (this.partialSince === 0) this.partialSince = coarseClock.now;
+        return;
+      }
+      this.partialSince = 0;
       if (r instanceof Error) {
         this.#onCodecError(r);
         return;
@@ -140,6 +175,11 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
         if (msg.decodeError !== undefined) {
           stats.request_local_error++;
           ex.sendLocalReply(ErrorType.BadRequest, msg.decodeError);
+          return;
+        }
+        if (this.listener.overload.rejectingRequests) {
+          stats.request_overload_reject++;
+          ex.sendLocalReply(ErrorType.OverLimit, 'meltemi overload: heap past its watermark, request not taken');
           return;
         }
         ex.start();
@@ -221,13 +261,13 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     if (this.#pauseCount === 0) return;
     if (--this.#pauseCount === 0) {
       this.listener.stats.downstream_resume++;
-      if (!this.#closed) this.#socket.resume();
+      if (!this.#closed && !this.#drain.readStopped) this.#socket.resume();
     }
   }
 
   onExchangeDone(ex: object): void {
     if (ex instanceof Exchange && this.#inflight.delete(ex)) this.listener.stats.request_active--;
-    if (this.#closeWhenIdle && this.#idle()) this.#endGracefully();
+    if (this.#drain.closeWhenIdle && this.#idle()) this.#endGracefully();
   }
 
   /** No exchange in flight and no stream open. */
@@ -235,17 +275,41 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     return this.#inflight.size === 0 && (this.#streams === undefined || this.#streams.size === 0);
   }
 
-  /** Stops reading new requests and closes once the exchanges in flight are answered and its streams ended. */
+  /**
+   * Drains the connection as Envoy does: no new request is taken, every request already
+   * read is answered, and the connection closes once nothing is in flight. A protocol with
+   * a go-away frame (Dubbo READONLY) gets it and is read for `drain_goaway_grace` more, so
+   * that requests the client sent before it saw the frame are answered too; any other stops
+   * being read at once.
+   */
   drain(): void {
-    this.#closeWhenIdle = true;
+    if (this.#closed || this.#drain.started) return;
+    const goAway = this.codec.drainFrame?.() ?? null;
+    if (goAway !== null) {
+      this.write(goAway);
+      this.#drain.goAwaySent(coarseClock.now);
+      return;
+    }
+    this.onGoAwayGraceOver();
+  }
+
+  /** Stops reading and closes once idle (the end of a drain's go-away grace, or a drain without one). */
+  onGoAwayGraceOver(): void {
+    if (this.#closed) return;
+    this.#drain.stopReading();
+    this.#socket.pause();
     if (this.#idle()) this.#endGracefully();
   }
 
   #endGracefully(): void {
-    if (this.#closed) return;
-    // Flush what was answered, then half-close so the client sees a clean end.
+    if (this.#closed || !this.#drain.startEnding()) return;
+    this.listener.stats.downstream_cx_drain_close++;
+    const socket = this.#socket;
+    // Flush what was answered (the write queue flushes in this turn's check phase, before
+    // this), then end and close without waiting for the client's FIN: a paused socket
+    // would never see it, and the drain waits for the close.
     setImmediate(() => {
-      if (!this.#closed) this.#socket.end();
+      if (!this.#closed) socket.end(() => socket.destroy());
     });
   }
 
