@@ -170,9 +170,10 @@ test('a flood of large requests to an upstream that never answers: memory stays 
     const stats = proxy.server.listenerStats('main');
     await clients[0]!.until(() => stats.request_overload_reject > 0, 5000, 'overload replies');
     t.diagnostic(`flood: ${stats.request_overload_reject} overload replies, rss +${((peak - rss0) / 1048576).toFixed(0)} MiB`);
-    // 240 MiB were sent; what the proxy holds stays near the watermark.
-    assert.ok(peak - rss0 < 220 * 1024 * 1024, `rss grew ${((peak - rss0) / 1048576).toFixed(0)} MiB`);
-    await clients[0]!.until(() => clients.every((c) => c.frames.length === 30), 8000, 'every request answered (overload or timeout)');
+    // 240 MiB were sent; what this process holds (proxy, clients and upstream together) stays
+    // well under that: the proxy stops taking requests near its watermark (+64 MiB).
+    assert.ok(peak - rss0 < 180 * 1024 * 1024, `rss grew ${((peak - rss0) / 1048576).toFixed(0)} MiB`);
+    await clients[0]!.until(() => clients.every((c) => c.frames.length === 30), 30_000, 'every request answered (overload or timeout)');
     const statuses = new Set(clients.flatMap((c) => c.frames.map((f) => f.status)));
     assert.ok([...statuses].every((s) => s === 100 || s === 31), `statuses ${[...statuses].join(',')}`);
     for (const c of clients) c.close();
