@@ -48,10 +48,7 @@ class Listener {
     // One callback for every connection's end, not a closure per connection.
     const forget = (c: DownstreamConnection): void => {
       if (this.connections.delete(c)) overload.activeConnections--;
-      if (this.connections.size === 0 && this.#onEmpty !== undefined) {
-        this.#sweeper.stop();
-        this.#onEmpty();
-      }
+      if (this.connections.size === 0) this.#onEmpty?.();
     };
     this.server = net.createServer({ noDelay: true }, (socket) => {
       const refusal = overload.admit(this.connections.size);
@@ -94,25 +91,23 @@ class Listener {
 
   /**
    * Stops accepting and drains every connection (drain-state.ts); resolves once the last one
-   * closed. Connections accepted under an older runtime drain the same way.
+   * closed, and stops the sweep then. Connections accepted under an older runtime drain the
+   * same way.
    */
-  closeAndDrain(): Promise<void> {
+  async closeAndDrain(): Promise<void> {
     this.server.close();
-    return this.drainConnections([...this.connections]);
-  }
-
-  /** Drains `conns` (of this listener); resolves once this listener has no connection left. */
-  drainConnections(conns: readonly DownstreamConnection[]): Promise<void> {
-    for (const c of conns) c.drain();
-    if (this.connections.size === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const previous = this.#onEmpty;
-      this.#onEmpty = () => {
-        this.#onEmpty = undefined;
-        previous?.();
-        resolve();
-      };
-    });
+    for (const c of [...this.connections]) c.drain();
+    if (this.connections.size > 0) {
+      await new Promise<void>((resolve) => {
+        const previous = this.#onEmpty;
+        this.#onEmpty = () => {
+          this.#onEmpty = undefined;
+          previous?.();
+          resolve();
+        };
+      });
+    }
+    this.#sweeper.stop();
   }
 
   /** Closes the socket and every connection now. */
@@ -211,7 +206,7 @@ export class MeltemiServer {
       old.runtime = this.#runtimeOf(compiled, routes, old.runtime);
       old.compiled = compiled;
       old.retime();
-      void old.drainConnections(before);
+      for (const c of before) c.drain();
       this.#closeAfterDrainTimeout(before);
       logger.info({ listener: compiled.name, draining: before.length }, 'listener updated');
       return;
@@ -406,7 +401,7 @@ export class MeltemiServer {
     for (const l of this.#listeners.values()) {
       if (opts.inboundOnly && l.compiled.source.traffic_direction !== 'INBOUND') continue;
       l.server.close();
-      if (opts.graceful) void l.drainConnections([...l.connections]);
+      if (opts.graceful) for (const c of l.connections) c.drain();
     }
     logger.info(opts, 'admin: listeners drained');
   }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
+import { compileBootstrap } from '../../proxy/config/compile.js';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
 import { dubboRequest } from '../helpers/dubbo-frames.js';
 import { startMeltemi } from '../helpers/meltemi.js';
@@ -107,6 +108,27 @@ test('frame_read_timeout 0 turns the frame timer off', async () => {
     assert.equal(c.closed, false);
     assert.equal(proxy.server.listenerStats('main').downstream_cx_read_timeout, 0);
     c.close();
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a listener updated in place keeps its timers for the connections that come after the drain', async () => {
+  const doc = bootstrapOf([metaProtocolListener({ routes: [{ name: 'all', cluster: 'p' }] })], [staticCluster('p', [provider.port])], {
+    frame_read_timeout: '0.5s',
+    drain_goaway_grace: '0.1s',
+  });
+  const proxy = await startMeltemi(doc);
+  try {
+    const port = proxy.listenerPort('main');
+    const before = await RawDubboClient.connect(port);
+    // Same name, same address: the connections of the old config drain, the socket stays.
+    await proxy.server.upsertListener(compileBootstrap(doc).listeners[0]!);
+    await before.until(() => before.closed, 3000, 'the old connection drained');
+    const after = await RawDubboClient.connect(port);
+    after.write(dubboRequest({ id: 1 }).subarray(0, 20));
+    await after.until(() => after.closed, 3000, 'the frame read timeout closed the new connection');
+    assert.equal(proxy.server.listenerStats('main').downstream_cx_read_timeout, 1);
   } finally {
     await proxy.close();
   }

@@ -35,7 +35,8 @@ export function soakVerdict(w: Window): SoakVerdict {
   const rssBase = rss.length === 0 ? null : median(head);
   const rssPeak = rss.length === 0 ? null : Math.max(...rss);
   const rssDriftPct = rssBase === null || rssPeak === null ? null : ((rssPeak - rssBase) / rssBase) * 100;
-  const failed = totalErrors(w.errors) + Math.max(0, w.sent - w.completed);
+  // Error replies are sent but not completed: the larger of the two counts every failure once.
+  const failed = Math.max(totalErrors(w.errors), w.sent - w.completed);
   const points = w.timeline.filter((p) => p.completed > 0).map((p) => p.p99Us);
   const third = Math.max(1, Math.floor(points.length / 3));
   const p99FirstUs = median(points.slice(0, third));

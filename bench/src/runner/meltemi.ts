@@ -83,6 +83,10 @@ export function bootstrap(listenerPort: number, echoPort: number, protocol: Benc
           connect_timeout: '1s',
           type: 'STATIC',
           lb_policy: 'ROUND_ROBIN',
+          // The soak (route swaps) measures leaks and stability, not load shedding: Envoy's
+          // default of 1024 requests in flight would turn a scheduling stall of a shared machine
+          // into overload errors.
+          ...(rdsPort === undefined ? {} : { circuit_breakers: { thresholds: [{ max_requests: 1_000_000, max_pending_requests: 1_000_000 }] } }),
           load_assignment: {
             cluster_name: 'echo',
             endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(echoPort) } }] }],
