@@ -5,6 +5,7 @@ import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledCluster, CompiledConfig } from './config/compile.js';
 import type { CompiledListener } from './config/compile-listener.js';
 import { DownstreamConnection } from './downstream/downstream-connection.js';
+import { ConnectionSweeper, sweepIntervalMs } from './downstream/connection-sweeper.js';
 import { filterChainBuilder } from './downstream/filter-chain.js';
 import type { ListenerRuntime } from './downstream/listener-runtime.js';
 import { logger } from './logger.js';
@@ -15,6 +16,8 @@ import { addMemoryGauges, processMemory } from './observability/memory.js';
 import { collectFilterStats } from './observability/filter-stats.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import type { RouteTable } from './route/route-table.js';
+import { OverloadManager } from './overload/overload-manager.js';
+import type { Refusal } from './overload/overload-manager.js';
 import { ListenerStats } from './stats.js';
 import { Cluster } from './upstream/cluster.js';
 import { DEFAULT_POLICY } from './upstream/cluster-policy.js';
@@ -32,17 +35,48 @@ class Listener {
   compiled: CompiledListener;
   readonly server: net.Server;
   readonly connections = new Set<DownstreamConnection>();
+  /** Idle, frame-read and drain timers of every connection: one periodic sweep. */
+  readonly #sweeper = new ConnectionSweeper(this.connections);
+  /** The port bound by listen(), kept so that it can be shown after the socket closed. */
+  #port: number;
+  /** Called when the last connection of a closed listener ends (drains wait for it). */
+  #onEmpty: (() => void) | undefined;
 
-  constructor(compiled: CompiledListener, runtime: ListenerRuntime) {
+  constructor(compiled: CompiledListener, runtime: ListenerRuntime, overload: OverloadManager) {
     this.compiled = compiled;
     this.runtime = runtime;
+    this.#port = compiled.port;
     // One callback for every connection's end, not a closure per connection.
     const forget = (c: DownstreamConnection): void => {
-      this.connections.delete(c);
+      if (this.connections.delete(c)) overload.activeConnections--;
+      if (this.connections.size === 0) this.#onEmpty?.();
     };
     this.server = net.createServer({ noDelay: true }, (socket) => {
+      const refusal = overload.admit(this.connections.size);
+      if (refusal !== undefined) {
+        this.#refuse(socket, refusal);
+        return;
+      }
+      overload.activeConnections++;
       this.connections.add(new DownstreamConnection(socket, this.runtime, forget));
     });
+    this.retime();
+  }
+
+  /** Closes a connection over a limit at once (Envoy accepts, counts and closes it too). */
+  #refuse(socket: net.Socket, refusal: Refusal): void {
+    const stats = this.runtime.stats;
+    if (refusal === 'listener_limit') stats.downstream_cx_overflow++;
+    else if (refusal === 'global_limit') stats.downstream_global_cx_overflow++;
+    else stats.downstream_cx_overload_reject++;
+    socket.on('error', ignore);
+    socket.destroy();
+  }
+
+  /** Sets the sweep interval from the timeouts of the current runtime. */
+  retime(): void {
+    const r = this.runtime;
+    this.#sweeper.start(sweepIntervalMs([r.idleTimeoutMs, r.frameReadTimeoutMs, r.drainGraceMs]));
   }
 
   async listen(): Promise<void> {
@@ -50,15 +84,46 @@ class Listener {
       this.server.once('error', reject);
       this.server.listen(this.compiled.port, this.compiled.host, () => {
         this.server.off('error', reject);
+        this.#port = (this.server.address() as AddressInfo).port;
         resolve();
       });
     });
   }
 
+  /**
+   * Stops accepting and drains every connection (drain-state.ts); resolves once the last one
+   * closed, and stops the sweep then. Connections accepted under an older runtime drain the
+   * same way.
+   */
+  async closeAndDrain(): Promise<void> {
+    this.server.close();
+    for (const c of [...this.connections]) c.drain();
+    if (this.connections.size > 0) {
+      await new Promise<void>((resolve) => {
+        const previous = this.#onEmpty;
+        this.#onEmpty = () => {
+          this.#onEmpty = undefined;
+          previous?.();
+          resolve();
+        };
+      });
+    }
+    this.#sweeper.stop();
+  }
+
+  /** Closes the socket and every connection now. */
+  close(): void {
+    this.server.close();
+    for (const c of [...this.connections]) c.close();
+    this.#sweeper.stop();
+  }
+
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.#port;
   }
 }
+
+function ignore(): void {}
 
 /** A running proxy: listeners, clusters and the admin server of one compiled config. */
 export class MeltemiServer {
@@ -66,6 +131,8 @@ export class MeltemiServer {
   readonly #listeners = new Map<string, Listener>();
   readonly #clusters = new Map<string, Cluster>();
   readonly #deadlines = new DeadlineQueue();
+  /** Connection limits and heap watermarks, shared by every listener. */
+  readonly #overload: OverloadManager;
   #admin: AdminServer | undefined;
   #draining = false;
   readonly #startedAt = Date.now();
@@ -76,6 +143,7 @@ export class MeltemiServer {
   private constructor(config: CompiledConfig) {
     this.config = config;
     const s = config.settings;
+    this.#overload = new OverloadManager(s.overload);
     this.#observability = new ServerObservability({
       metricsOn: config.bootstrap.stats_config?.stats_matcher?.reject_all !== true,
       nodeMetadata: config.bootstrap.node?.metadata,
@@ -88,7 +156,7 @@ export class MeltemiServer {
     for (const c of config.clusters) {
       this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs, keepClientOrder: s.keepClientOrder }, c.hosts, c.lb, c.policy));
     }
-    for (const l of config.listeners) this.#listeners.set(l.name, new Listener(l, this.#runtimeOf(l, l.routeTable, undefined)));
+    for (const l of config.listeners) this.#listeners.set(l.name, new Listener(l, this.#runtimeOf(l, l.routeTable, undefined), this.#overload));
   }
 
   #runtimeOf(l: CompiledListener, routes: RouteTable, previous: ListenerRuntime | undefined): ListenerRuntime {
@@ -105,6 +173,9 @@ export class MeltemiServer {
       stats,
       observer: this.#observability.observerFor(l, stats),
       idleTimeoutMs: l.idleTimeoutMs,
+      frameReadTimeoutMs: this.config.settings.frameReadTimeoutMs,
+      drainGraceMs: this.config.settings.drainGraceMs,
+      overload: this.#overload,
       requestTimeoutMs: l.requestTimeoutMs,
       streamIdleTimeoutMs: l.proxyConfig.stream_idle_timeout,
       highWatermark: this.config.settings.highWatermark,
@@ -136,12 +207,13 @@ export class MeltemiServer {
       const before = [...old.connections];
       old.runtime = this.#runtimeOf(compiled, routes, old.runtime);
       old.compiled = compiled;
+      old.retime();
       for (const c of before) c.drain();
       this.#closeAfterDrainTimeout(before);
       logger.info({ listener: compiled.name, draining: before.length }, 'listener updated');
       return;
     }
-    const fresh = new Listener(compiled, this.#runtimeOf(compiled, routes, old?.runtime));
+    const fresh = new Listener(compiled, this.#runtimeOf(compiled, routes, old?.runtime), this.#overload);
     await fresh.listen();
     this.#listeners.set(compiled.name, fresh);
     if (old !== undefined) this.#retire(old);
@@ -192,17 +264,21 @@ export class MeltemiServer {
   }
 
   #retire(l: Listener): void {
-    l.server.close();
     const conns = [...l.connections];
-    for (const c of conns) c.drain();
+    void l.closeAndDrain();
     this.#closeAfterDrainTimeout(conns);
   }
 
-  /** Closes drained connections that still have requests in flight after the drain timeout. */
+  /**
+   * The last resort of a drain: closes the drained connections still open after the drain
+   * timeout (a connection closes by itself as soon as it has nothing in flight).
+   */
   #closeAfterDrainTimeout(conns: DownstreamConnection[]): void {
     if (conns.length === 0) return;
     setTimeout(() => {
-      for (const c of conns) c.close();
+      const left = conns.filter((c) => !c.closed);
+      if (left.length > 0) logger.warn({ connections: left.length, requests: left.reduce((n, c) => n + c.inflight, 0) }, 'drain timeout: closing connections with requests in flight');
+      for (const c of left) c.close();
     }, this.config.settings.drainTimeoutMs).unref();
   }
 
@@ -295,6 +371,7 @@ export class MeltemiServer {
       clusters: this.#clusters.values(),
       collectExtra: (into) => {
         this.#observability.collect(into);
+        this.#overload.collect(into);
         addMemoryGauges(into, processMemory());
         collectFilterStats(into);
       },
@@ -333,29 +410,31 @@ export class MeltemiServer {
   }
 
   /**
-   * Graceful shutdown: stop accepting, let requests in flight finish (up to `timeoutMs`),
-   * then close everything.
+   * Graceful shutdown: stop accepting, drain every connection (no new request taken, every
+   * request read answered, each connection closed once it has nothing in flight), and close
+   * as soon as the last connection closed; `timeoutMs` is only the last resort.
    */
   async drain(timeoutMs = this.config.settings.drainTimeoutMs): Promise<void> {
     if (this.#draining) return;
     this.#draining = true;
-    for (const l of this.#listeners.values()) l.server.close();
-    const conns = [...this.#listeners.values()].flatMap((l) => [...l.connections]);
-    for (const c of conns) c.drain();
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && conns.some((c) => c.inflight > 0)) {
-      await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const drained = Promise.all([...this.#listeners.values()].map((l) => l.closeAndDrain())).then(() => true);
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const clean = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    if (!clean) {
+      const conns = [...this.#listeners.values()].flatMap((l) => [...l.connections]);
+      logger.warn({ connections: conns.length, requests: conns.reduce((n, c) => n + c.inflight, 0) }, 'drain timeout: closing connections with requests in flight');
+    } else {
+      logger.info({ ms: Date.now() - t0 }, 'drained: every connection closed');
     }
-    const left = conns.reduce((n, c) => n + c.inflight, 0);
-    if (left > 0) logger.warn({ requests: left }, 'drain timeout: closing connections with requests in flight');
     await this.close();
   }
 
   async close(): Promise<void> {
-    for (const l of this.#listeners.values()) {
-      l.server.close();
-      for (const c of [...l.connections]) c.close();
-    }
+    for (const l of this.#listeners.values()) l.close();
+    this.#overload.close();
     for (const c of this.#clusters.values()) c.close();
     this.#deadlines.clear();
     await this.#admin?.close();

@@ -45,6 +45,15 @@ export class ListenerStats {
    */
   internal_error = 0;
   idle_timeout = 0;
+  /** Lifecycle (docs/lifecycle.md): a partly read frame timed out; a drain closed the connection. */
+  downstream_cx_read_timeout = 0;
+  downstream_cx_drain_close = 0;
+  /** Overload: connections refused by the listener limit, the global limit, the heap watermark. */
+  downstream_cx_overflow = 0;
+  downstream_global_cx_overflow = 0;
+  downstream_cx_overload_reject = 0;
+  /** Requests answered with the overload error (heap past its second watermark). */
+  request_overload_reject = 0;
   /** Streams (tRPC streaming): opened, open now, ended by the idle timeout, ended by a reset. */
   stream_total = 0;
   stream_active = 0;

@@ -33,6 +33,8 @@ type ToWorker =
 /** Worker → primary. */
 type ToPrimary =
   | { type: 'meltemi.ready' }
+  /** The worker could not start (e.g. a listener port in use): the primary exits with it. */
+  | { type: 'meltemi.fatal'; error: string }
   | { type: 'meltemi.stats'; snapshot: StatsSnapshot; clusters: ClusterStatus[]; listeners: { name: string; address: string }[]; memory: MemoryReport };
 
 const STATS_INTERVAL_MS = 1000;
@@ -59,6 +61,9 @@ interface WorkerState {
  */
 export async function runPrimary(config: CompiledConfig, n: number): Promise<number> {
   const workers = new Map<Worker, WorkerState>();
+  /** Why a worker could not start: the primary stops and fails with it, as one process would. */
+  let failed: string | undefined;
+  let onFailed: (() => void) | undefined;
   let latest: { snapshot: DynamicSnapshot; dump: object[] } | undefined;
   let stopping = false;
   const xds = XdsClient.wanted(config.bootstrap, config.listeners)
@@ -84,6 +89,13 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
         // A worker that came up after the stop signal drains at once.
         if (stopping) send(w, { type: 'meltemi.drain' });
         else if (latest !== undefined) send(w, { type: 'meltemi.snapshot', ...latest });
+      } else if (msg.type === 'meltemi.fatal') {
+        if (failed !== undefined || stopping) return;
+        failed = msg.error;
+        stopping = true;
+        xds?.close();
+        for (const other of workers.keys()) other.process.kill('SIGKILL');
+        onFailed?.();
       } else if (msg.type === 'meltemi.stats') {
         st.stats = msg.snapshot;
         st.clusters = msg.clusters;
@@ -102,7 +114,12 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   xds?.start();
   const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(config, workers, () => xds, send));
   logger.info({ workers: n, xds: xds !== undefined }, 'primary started');
-  return new Promise<number>((resolve) => {
+  return new Promise<number>((resolve, reject) => {
+    onFailed = (): void => {
+      void admin?.close();
+      reject(new Error(failed));
+    };
+    if (failed !== undefined) return onFailed();
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
@@ -164,7 +181,18 @@ function primaryAdmin(
  * plus every snapshot the primary sends. Resolves with the exit code after a drain.
  */
 export async function runWorker(config: CompiledConfig): Promise<number> {
-  const server = await MeltemiServer.start({ ...config, admin: undefined });
+  let server: MeltemiServer;
+  try {
+    server = await MeltemiServer.start({ ...config, admin: undefined });
+  } catch (err) {
+    // Restarting would fail the same way (a port in use stays in use): tell the primary.
+    const msg: ToPrimary = { type: 'meltemi.fatal', error: (err as Error).message };
+    await new Promise<void>((resolve) => {
+      if (process.send === undefined) resolve();
+      else process.send(msg, undefined, {}, () => resolve());
+    });
+    throw err;
+  }
   const applier = new SnapshotApplier(server);
   let dump: object[] = [];
   server.setConfigDumpExtra(() => dump);

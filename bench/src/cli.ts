@@ -6,6 +6,7 @@ import { renderHtml } from './report/html.ts';
 import { writeJsonReport } from './report/json.ts';
 import { prepareReportPath, writeReportFile } from './report/write-report-file.ts';
 import { ratios as computeRatios, summarize } from './report/summary.ts';
+import { soakVerdict } from './report/soak-verdict.ts';
 import { describeRun, progressLine, renderTable } from './report/table.ts';
 import { loadOptions, USAGE, type BenchOptions } from './options.ts';
 import { loadProtocol } from './protocols/registry.ts';
@@ -50,7 +51,16 @@ async function main(): Promise<number> {
       console.log(`HTML report written to ${opts.html}`);
     }
   }
-  return rows.some((r) => r.errorTotal > 0) ? 1 : 0;
+  let soakFailed = false;
+  if (opts.mode === 'soak') {
+    for (const w of windows) {
+      if (w.round === 0) continue;
+      const v = soakVerdict(w);
+      for (const line of v.lines) console.log(line);
+      soakFailed ||= !v.ok;
+    }
+  }
+  return rows.some((r) => r.errorTotal > 0) || soakFailed ? 1 : 0;
 }
 
 main().then(

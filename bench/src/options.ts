@@ -70,6 +70,8 @@ export interface BenchOptions {
   readonly meltemiFilters: string | undefined;
   /** Write V8 CPU profiles of the Meltemi targets here (`node --cpu-prof`); undefined: no profiling. */
   readonly profileDir: string | undefined;
+  /** Meltemi targets get a new route table over MetaRDS this often, seconds (soak); 0: never. */
+  readonly routeSwapS: number;
 }
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -96,6 +98,7 @@ const DEFAULTS = {
 const SCENARIO_KEYS = new Set([
   'name', 'description', 'protocol', 'codec-module', 'mode', 'connections', 'inflight', 'rate', 'sweep-rates', 'p99-bound',
   'duration', 'warmup', 'rounds', 'payload', 'generators', 'drain-timeout', 'sample-interval', 'targets', 'external', 'pin',
+  'route-swap',
 ]);
 
 export const USAGE = `usage: meltemi-bench [scenario.yaml | scenario-name] [flags]
@@ -118,6 +121,8 @@ export const USAGE = `usage: meltemi-bench [scenario.yaml | scenario-name] [flag
   --generators <n>          load generator processes (connections are split among them)
   --drain-timeout <t>       wait this long for outstanding responses after a window
   --sample-interval <t>     proxy CPU/RSS and latency timeline period (default 500ms)
+  --route-swap <t>          Meltemi targets take their routes from MetaRDS, a new table every <t>
+                            (soak; default: never, inline routes)
   --targets <list>          comma list of ${TARGETS_HELP}
   --external <host:port>    the external target: your proxy, forwarding to the echo server
   --external-pid <pid>      its pid, so its CPU and RSS are measured too
@@ -139,6 +144,7 @@ export function loadOptions(argv: readonly string[]): BenchOptions | null {
     'scenario', 'protocol', 'codec-module', 'mode', 'connections', 'inflight', 'rate', 'sweep-rates', 'p99-bound', 'duration',
     'warmup', 'rounds', 'payload', 'generators', 'drain-timeout', 'sample-interval', 'targets', 'external', 'external-pid',
     'echo-port', 'pin-proxy', 'pin-echo', 'pin-loadgen', 'meltemi-cli', 'meltemi-filters', 'json', 'html', 'cpu-prof',
+    'route-swap',
   ] as const;
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -215,6 +221,7 @@ export function loadOptions(argv: readonly string[]): BenchOptions | null {
     meltemiCli: flags['meltemi-cli'] ?? DEFAULT_MELTEMI_CLI,
     meltemiFilters: flags['meltemi-filters'],
     profileDir: flags['cpu-prof'],
+    routeSwapS: seconds('route-swap', pick('route-swap'), 0, 0),
   };
   if (opts.generators > opts.connections) throw new Error(`generators (${opts.generators}) > connections (${opts.connections})`);
   if (opts.echoPort > 65535) throw new Error(`echo-port must be a port number, got ${opts.echoPort}`);

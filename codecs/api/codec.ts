@@ -52,6 +52,14 @@ export interface ServerCodec extends CodecBase {
   errorReply(request: Message, error: ErrorType, text: string): Buffer;
   /** The reply to a heartbeat request, or null when the protocol has none. */
   heartbeatReply(request: Message): Buffer | null;
+  /**
+   * Optional: a frame telling the client that this connection is going away, so that it
+   * sends its next requests elsewhere (Dubbo: the READONLY event a provider sends at
+   * shutdown). The proxy sends it when it drains the connection, keeps answering for a
+   * grace period, then closes once idle. Absent or null: the protocol has no such frame,
+   * and a draining connection stops reading at once and closes once idle.
+   */
+  drainFrame?(): Buffer | null;
 }
 
 /** Upstream half: decodes responses (and upstream events). */

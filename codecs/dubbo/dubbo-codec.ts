@@ -34,6 +34,9 @@ const STATUS_FOR_ERROR: Record<ErrorType, number> = {
   [ErrorType.UpstreamReset]: Status.SERVER_ERROR,
 };
 
+/** The data of Dubbo's read-only event (Constants.READONLY_EVENT). */
+const READONLY_EVENT = 'R';
+
 /** Result flags of an OK response that carry an exception (0 and 3). */
 const RESULT_WITH_EXCEPTION = 0x90;
 const RESULT_WITH_EXCEPTION_AND_ATTACHMENTS = 0x93;
@@ -103,6 +106,16 @@ export class DubboCodec implements ServerCodec, ClientCodec {
     if ((flag & FLAG_REQUEST) === 0 || (flag & FLAG_TWOWAY) === 0) return null;
     const out = writeHeader((flag & SERIALIZATION_MASK) | FLAG_EVENT, Status.OK, request.requestId, 1);
     return Buffer.concat([out, Buffer.from([HESSIAN_NULL])]);
+  }
+
+  /**
+   * The READONLY event (spec/wire-formats.md §1: flag 0xA2, one-way, body the hessian
+   * string "R"), as HeaderExchangeServer.sendChannelReadOnlyEvent sends it at shutdown:
+   * a Dubbo consumer then marks the channel read-only and calls other providers.
+   */
+  drainFrame(): Buffer {
+    const body = encodeHessianString(READONLY_EVENT);
+    return Buffer.concat([writeHeader(FLAG_REQUEST | FLAG_EVENT | SERIALIZATION_HESSIAN2, 0, 0, body.length), body]);
   }
 
   heartbeatRequest(id: RequestId): Buffer {

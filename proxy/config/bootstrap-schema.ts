@@ -255,6 +255,20 @@ const meltemiSettings = object({
   codecs: optional(record(str({ minLength: 1 }))),
   /** Filter packages by filter name, loaded at start-up: `{ <filter name>: <package or path> }`. */
   filters: optional(record(str({ minLength: 1 }))),
+  /** A frame partly received that is not complete after this long closes its connection (default 30 s; 0: never). */
+  frame_read_timeout: optional(duration()),
+  /** How long a draining connection that was sent a go-away frame (Dubbo READONLY) is still read (default 0.5 s). */
+  drain_goaway_grace: optional(duration()),
+  /** Connection limits and heap watermarks (docs/lifecycle.md); Envoy's overload_manager maps onto the same. */
+  overload: optional(
+    object({
+      max_downstream_connections: optional(int({ min: 1 })),
+      max_connections_per_listener: optional(int({ min: 1 })),
+      heap_stop_accepting_connections_bytes: optional(int({ min: 1 })),
+      heap_stop_accepting_requests_bytes: optional(int({ min: 1 })),
+      refresh_interval: optional(duration()),
+    }),
+  ),
 });
 export type MeltemiSettings = Infer<typeof meltemiSettings>;
 
@@ -332,6 +346,8 @@ export const bootstrap = object(
       }, { proto: 'envoy.config.bootstrap.v3.Bootstrap.StaticResources' }),
     ),
     meltemi: optional(meltemiSettings),
+    /** Envoy's overload manager: checked and compiled by proxy/overload/overload-config.ts. */
+    overload_manager: optional(unknownValue()),
     /** `stats_matcher.reject_all: true` turns metrics (latency histograms, /stats) off. */
     stats_config: optional(statsConfig),
   },

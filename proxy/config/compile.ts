@@ -9,6 +9,8 @@ import { ConfigError } from './config-error.js';
 import { compileListener } from './compile-listener.js';
 import type { CompiledListener } from './compile-listener.js';
 import { takeWarnings, withUnknownFieldsAllowed } from './schema.js';
+import { compileOverload } from '../overload/overload-config.js';
+import type { OverloadSettings } from '../overload/overload-config.js';
 
 export interface CompiledCluster {
   readonly name: string;
@@ -28,6 +30,11 @@ export interface RuntimeSettings {
   readonly keepClientOrder: boolean;
   /** Idle time after which an upstream connection sends the protocol's heartbeat. */
   readonly upstreamHeartbeatMs: number;
+  /** A partly received frame not complete after this long closes its connection; 0: never. */
+  readonly frameReadTimeoutMs: number;
+  /** How long a draining connection sent a go-away frame is still read. */
+  readonly drainGraceMs: number;
+  readonly overload: OverloadSettings;
 }
 
 export interface CompiledConfig {
@@ -40,6 +47,10 @@ export interface CompiledConfig {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** Long enough for a large frame over a slow link, short enough that slow clients do not pile up. */
+const DEFAULT_FRAME_READ_TIMEOUT_MS = 30_000;
+/** Long enough for a client to see the go-away frame and stop sending on this connection. */
+const DEFAULT_DRAIN_GRACE_MS = 500;
 
 /** Compiles one cluster (static, or delivered by CDS). Unix-socket endpoints carry no RPC traffic and are skipped. */
 export function compileCluster(c: ClusterConfig): CompiledCluster {
@@ -103,6 +114,7 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: Compi
     clusterNames.add(c.name);
     clusters.push(compileCluster(c));
   });
+  const overload = compileOverload(boot.overload_manager, boot.meltemi?.overload, errors);
   if (errors.length > 0) throw new ConfigError(errors, source);
   const warnings = takeWarnings();
   for (const l of listeners) {
@@ -124,6 +136,9 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: Compi
       highWatermark: m?.write_buffer_high_watermark ?? 1024 * 1024,
       keepClientOrder: m?.keep_client_order ?? true,
       upstreamHeartbeatMs: m?.upstream_heartbeat_interval ?? 60_000,
+      frameReadTimeoutMs: m?.frame_read_timeout ?? DEFAULT_FRAME_READ_TIMEOUT_MS,
+      drainGraceMs: m?.drain_goaway_grace ?? DEFAULT_DRAIN_GRACE_MS,
+      overload,
     },
     warnings,
     bootstrap: boot,

@@ -3,6 +3,7 @@ import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
 import type { CodecError, Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
 import { logger } from '../logger.js';
 import { reportFault } from '../net/fault.js';
+import { coarseClock } from '../net/coarse-clock.js';
 import { WriteQueue } from '../net/write-queue.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import { DedicatedUpstream } from '../upstream/dedicated-upstream.js';
@@ -12,6 +13,8 @@ import type { UpstreamPool } from '../upstream/upstream-pool.js';
 import { Exchange } from './exchange.js';
 import { InflightList } from './inflight-list.js';
 import type { ExchangeHost } from './exchange-host.js';
+import type { SweptConnection } from './connection-sweeper.js';
+import { DrainState } from './drain-state.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import { StreamTable } from './stream-table.js';
 import { UpstreamAffinity } from './upstream-affinity.js';
@@ -52,14 +55,6 @@ function onSocketClose(this: ServedSocket): void {
     reportFault('connection close', err, { client: this[CONNECTION].remoteAddress });
   }
 }
-function onSocketIdle(this: ServedSocket): void {
-  const conn = this[CONNECTION];
-  try {
-    conn.onIdleTimeout();
-  } catch (err) {
-    conn.closeOnFault('idle timeout', err);
-  }
-}
 
 /**
  * One client connection: decodes requests, answers heartbeats itself, runs an Exchange per
@@ -69,7 +64,7 @@ function onSocketIdle(this: ServedSocket): void {
  * kept small: no closures per socket, addresses read when first asked for, and the exchanges
  * in flight linked through themselves (inflight-list.ts).
  */
-export class DownstreamConnection implements ExchangeHost, PinnedClient {
+export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptConnection {
   readonly listener: ListenerRuntime;
   readonly codec: ServerCodec;
   #remoteAddress: string | undefined;
@@ -86,8 +81,11 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
   #decodeScheduled = false;
   #affinity: UpstreamAffinity | undefined;
   #closed = false;
-  /** Set while draining: close once the last exchange ends. */
-  #closeWhenIdle = false;
+  /** Coarse-clock times the listener's sweep reads (connection-sweeper.ts). */
+  lastReadAt = coarseClock.now;
+  partialSince = 0;
+  /** Drain progress: go-away sent, reading stopped, closing once idle (drain-state.ts). */
+  readonly #drain = new DrainState();
   readonly #onClosed: (c: DownstreamConnection) => void;
   /** Multiplexed streams (tRPC), created with the first one. */
   #streams: StreamTable | undefined;
@@ -108,7 +106,6 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     socket.on('drain', onSocketDrain);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
-    if (listener.idleTimeoutMs !== undefined) socket.setTimeout(listener.idleTimeoutMs, onSocketIdle);
     listener.stats.cx_total++;
     listener.stats.cx_active++;
   }
@@ -123,20 +120,47 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     return (this.#localAddress ??= `${this.#socket.localAddress ?? ''}:${this.#socket.localPort ?? 0}`);
   }
 
+  /** True once the connection closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Exchanges in flight plus open streams: what a drain waits for. */
   get inflight(): number {
     return this.#inflight.size + (this.#streams === undefined ? 0 : this.#streams.size);
   }
 
-  /** The socket's idle timeout fired. */
+  /** No byte read for `idle_timeout` (Aeraki: requests in flight are reset, no flush). */
   onIdleTimeout(): void {
     this.listener.stats.idle_timeout++;
     this.close();
   }
 
+  /** A frame partly read did not complete within `frame_read_timeout` (a slow or stuck client). */
+  onFrameReadTimeout(): void {
+    this.listener.stats.downstream_cx_read_timeout++;
+    logger.debug({ listener: this.listener.name, client: this.remoteAddress, buffered: this.#reader.length }, 'closing downstream connection: frame read timeout');
+    this.close();
+  }
+
+  restartPartialClock(now: number): void {
+    this.partialSince = now;
+  }
+
+  get readPaused(): boolean {
+    return this.#pauseCount > 0 || this.#drain.readStopped;
+  }
+
+  get goAwayAt(): number {
+    return this.#drain.goAwayAt;
+  }
+
   /** A chunk from the client (socket 'data'). */
   onData(chunk: Buffer): void {
+    // A connection that stopped taking requests (drain) reads nothing more.
+    if (this.#drain.readStopped) return;
     this.listener.stats.downstream_cx_rx_bytes_total += chunk.length;
+    this.lastReadAt = coarseClock.now;
     this.#reader.push(chunk);
     this.decodeBuffered();
   }
@@ -144,7 +168,8 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
   /**
    * Decodes and starts the requests read so far. A paused connection stops here and keeps
    * the rest in its reader: one chunk can hold hundreds of requests, and pausing the socket
-   * alone would still start them all.
+   * alone would still start them all. Requests already read are decoded even while the
+   * connection drains: a drain answers everything the client sent before it.
    */
   decodeBuffered(): void {
     this.#decodeScheduled = false;
@@ -152,7 +177,15 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     const codec = this.codec;
     while (!this.#closed && this.#pauseCount === 0) {
       const r = codec.decode(reader);
-      if (r === undefined) return;
+      if (r === undefined) {
+        // The slow-client clock runs from the first byte of a frame still incomplete.
+        if (reader.length === 0) this.partialSince = 0;
+        else if (this.partialSince === 0) this.partialSince = coarseClock.now;
+        // A draining connection whose last buffered bytes started nothing is done.
+        if (this.#drain.closeWhenIdle && this.#idle()) this.#endGracefully();
+        return;
+      }
+      this.partialSince = 0;
       if (r instanceof Error) {
         this.#onCodecError(r);
         return;
@@ -185,6 +218,11 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
         if (msg.decodeError !== undefined) {
           stats.request_local_error++;
           ex.sendLocalReply(ErrorType.BadRequest, msg.decodeError);
+          return;
+        }
+        if (this.listener.overload.rejectingRequests) {
+          stats.request_overload_reject++;
+          ex.sendLocalReply(ErrorType.OverLimit, 'meltemi overload: heap past its watermark, request not taken');
           return;
         }
         ex.start();
@@ -287,7 +325,7 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
     if (--this.#pauseCount === 0) {
       this.listener.stats.downstream_resume++;
       if (this.#closed) return;
-      this.#socket.resume();
+      if (!this.#drain.readStopped) this.#socket.resume();
       // Requests read before the pause wait in the reader; they go next turn, not inside
       // whatever callback resumed us.
       if (this.#reader.length > 0 && !this.#decodeScheduled) {
@@ -300,25 +338,51 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient {
   onExchangeDone(ex: object): void {
     if (ex instanceof Exchange && this.#inflight.delete(ex)) this.listener.stats.request_active--;
     this.#backlog?.watch();
-    if (this.#closeWhenIdle && this.#idle()) this.#endGracefully();
+    if (this.#drain.closeWhenIdle && this.#idle()) this.#endGracefully();
   }
 
   /** No exchange in flight and no stream open. */
   #idle(): boolean {
+    // Requests held in the reader by a backpressure pause are not answered yet either.
+    if (this.#pauseCount > 0 && this.#reader.length > 0) return false;
     return this.#inflight.size === 0 && (this.#streams === undefined || this.#streams.size === 0);
   }
 
-  /** Stops reading new requests and closes once the exchanges in flight are answered and its streams ended. */
+  /**
+   * Drains the connection as Envoy does: no new request is taken, every request already
+   * read is answered, and the connection closes once nothing is in flight. A protocol with
+   * a go-away frame (Dubbo READONLY) gets it and is read for `drain_goaway_grace` more, so
+   * that requests the client sent before it saw the frame are answered too; any other stops
+   * being read at once.
+   */
   drain(): void {
-    this.#closeWhenIdle = true;
+    if (this.#closed || this.#drain.started) return;
+    const goAway = this.codec.drainFrame?.() ?? null;
+    if (goAway !== null) {
+      this.write(goAway);
+      this.#drain.goAwaySent(coarseClock.now);
+      return;
+    }
+    this.onGoAwayGraceOver();
+  }
+
+  /** Stops reading and closes once idle (the end of a drain's go-away grace, or a drain without one). */
+  onGoAwayGraceOver(): void {
+    if (this.#closed) return;
+    this.#drain.stopReading();
+    this.#socket.pause();
     if (this.#idle()) this.#endGracefully();
   }
 
   #endGracefully(): void {
-    if (this.#closed) return;
-    // Flush what was answered, then half-close so the client sees a clean end.
+    if (this.#closed || !this.#drain.startEnding()) return;
+    this.listener.stats.downstream_cx_drain_close++;
+    const socket = this.#socket;
+    // Flush what was answered (the write queue flushes in this turn's check phase, before
+    // this), then end and close without waiting for the client's FIN: a paused socket
+    // would never see it, and the drain waits for the close.
     setImmediate(() => {
-      if (!this.#closed) this.#socket.end();
+      if (!this.#closed) socket.end(() => socket.destroy());
     });
   }
 

@@ -1,6 +1,7 @@
 import type { CodecContext, CodecFactory } from '../../codecs/api/index.js';
 import type { Filter } from '../../filters/api/index.js';
 import type { DeadlineQueue } from '../net/deadline-queue.js';
+import type { OverloadState } from '../overload/overload-manager.js';
 import type { ExchangeObserver } from '../observability/observed-exchange.js';
 import type { RouteTable } from '../route/route-table.js';
 import type { OnewayMethods } from './oneway-methods.js';
@@ -21,7 +22,14 @@ export interface ListenerRuntime {
   /** The filter chain of a new exchange (shared when the filters are; see filterChainBuilder). */
   readonly newFilterChain: () => readonly Filter[];
   readonly stats: ListenerStats;
+  /** Aeraki's idle_timeout: no byte read for this long closes the connection. */
   readonly idleTimeoutMs: number | undefined;
+  /** A frame partly read and not complete for this long closes the connection; 0: never. */
+  readonly frameReadTimeoutMs: number;
+  /** How long a draining connection sent a go-away frame is still read. */
+  readonly drainGraceMs: number;
+  /** Overload actions now in force (a property read per request). */
+  readonly overload: OverloadState;
   readonly requestTimeoutMs: number;
   /** Streams idle this long are reset both ways; undefined: the default (60 s). */
   readonly streamIdleTimeoutMs?: number | undefined;

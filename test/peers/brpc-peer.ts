@@ -217,8 +217,13 @@ export class BrpcClient {
   /** Replies whose correlation_id matched no call. */
   readonly unexpected: BrpcFrame[] = [];
 
+  /** Settles when the connection closed (drain tests wait for it next to their calls). */
+  readonly closed: Promise<void>;
+
   private constructor(socket: net.Socket) {
     this.#socket = socket;
+    this.closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => {
       for (const frame of this.#framer.push(chunk)) this.#onFrame(frame);
     });

@@ -99,6 +99,7 @@ export async function runBench(opts: BenchOptions, protocol: BenchProtocol, cb: 
         external: opts.external,
         nofile,
         profileDir: opts.profileDir,
+        routeSwapS: opts.routeSwapS,
       });
       targets.push(t);
       started.push(t);
@@ -135,6 +136,10 @@ export async function runBench(opts: BenchOptions, protocol: BenchProtocol, cb: 
     } else {
       if (opts.warmupS > 0 && opts.mode !== 'idle') for (const t of targets) await run(t, 0, opts.warmupS, opts.rate);
       await rounds(opts.rate);
+      for (const t of targets) {
+        const swaps = t.routeSwaps?.();
+        if (swaps !== undefined) cb.note(`${t.name}: ${swaps.pushed} route tables pushed over MetaRDS, ${swaps.acked} ACKed`);
+      }
     }
     return { windows, echoPort };
   } finally {

@@ -31,5 +31,7 @@ export interface RunningTarget {
   readonly port: number;
   /** The proxy process whose CPU is billed to requests (its child processes too); null when unknown or direct. */
   readonly pid: number | null;
+  /** Meltemi with route swaps: tables pushed over MetaRDS so far, and how many it ACKed. */
+  readonly routeSwaps?: () => { pushed: number; acked: number };
   stop(): Promise<void>;
 }

@@ -20,6 +20,8 @@ export interface TargetContext {
   /** Open-file limit for proxies the bench starts. */
   readonly nofile: number;
   readonly profileDir: string | undefined;
+  /** Meltemi targets swap their route table over MetaRDS this often (seconds); 0: never. */
+  readonly routeSwapS: number;
 }
 
 const START_TIMEOUT_MS = 10_000;
@@ -32,7 +34,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   if (name === 'external') return checkExternal(ctx);
   const workers = name === 'meltemi' ? null : meltemiWorkers(name);
   if (name !== 'meltemi' && workers === null) throw new Error(`unknown target ${name}`);
-  return startMeltemi({ cli: ctx.meltemiCli, echoPort: ctx.echoPort, cpus: ctx.proxyCpus, protocol: ctx.protocol, name, workers, nofile: ctx.nofile, profileDir: ctx.profileDir, filters: ctx.meltemiFilters });
+  return startMeltemi({ cli: ctx.meltemiCli, echoPort: ctx.echoPort, cpus: ctx.proxyCpus, protocol: ctx.protocol, name, workers, nofile: ctx.nofile, profileDir: ctx.profileDir, filters: ctx.meltemiFilters, routeSwapS: ctx.routeSwapS });
 }
 
 async function startPipe(ctx: TargetContext): Promise<RunningTarget> {
