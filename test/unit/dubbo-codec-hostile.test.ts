@@ -94,7 +94,8 @@ describe('dubbo codec: hostile values after the header', () => {
     touchMetadata(m);
     // A mutation on such a request leaves its bytes as they are rather than throwing.
     const codec = dubboCodecFactory.createServerCodec(ctx);
-    assert.ok(codec.encode(m, new Map([['x-k', 'v']])).length > 0);
+    const out = codec.encode(m, new Map([['x-k', 'v']]));
+    assert.ok(!(out instanceof CodecError) && out.length > 0);
   });
 
   test('a string of 100k empty chunks is skipped without recursion', () => {
