@@ -18,6 +18,7 @@ import { newMessageHeader, splitName, type MessageHeader, type ThriftProtocol } 
 import { ThriftMessage, type ThriftFrameLayout } from './message.js';
 import type { ThriftCodecOptions } from './options.js';
 import { FAIL, NEED, newScanState, varintLength, writeVarint32, type ScanState } from './scan.js';
+import { unframedScanWork } from './scan-work.js';
 import { skipStruct } from './struct-skipper.js';
 import {
   buildTHeaderFrame,
@@ -148,6 +149,7 @@ export class ThriftCodec implements ServerCodec, ClientCodec {
     let p: number;
     for (;;) {
       const view = reader.peek(window);
+      unframedScanWork.bytes += window;
       bodyStart = readMessageHeader(protocol, view, 0, window, hdr, st);
       p = bodyStart < 0 ? bodyStart : skipStruct(protocol, view, bodyStart, window, this.#options.maxDepth, st);
       if (p !== NEED || window === limit) break;
