@@ -1,38 +1,33 @@
 /**
- * One seed for every randomised test (issue 14): fast-check properties and the mutation
- * fuzzer read MELTEMI_FUZZ_SEED, so a failure reproduces with the seed it printed:
+ * One seed for every randomised test (issue 14). Importing this module makes every
+ * fast-check property of the test file run from MELTEMI_FUZZ_SEED (the same variable the
+ * codec kit's mutation fuzzer reads), and a failure names the seed and how to replay it:
  *
  *   MELTEMI_FUZZ_SEED=123456 node scripts/run-tests.mjs thrift-property
  *
- * Without it a fresh seed is drawn per process and printed with every failure.
+ * Without the variable a fresh seed is drawn per process.
  */
 import fc from 'fast-check';
+import { fuzzSeed } from '../../codecs/kit/fuzz/settings.js';
 
-/** The seed of this run: MELTEMI_FUZZ_SEED when set, else a fresh one (printed on failure). */
-export const FUZZ_SEED: number = seedFromEnv() ?? (Date.now() ^ (process.pid << 16)) >>> 0;
+/** The seed of this process's randomised tests. */
+export const FUZZ_SEED: number = fuzzSeed();
 
-function seedFromEnv(): number | undefined {
-  const text = process.env['MELTEMI_FUZZ_SEED'];
-  if (text === undefined || text === '') return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new Error(`MELTEMI_FUZZ_SEED must be an integer in 0..2^32-1, got '${text}'`);
-  return n;
+function report<Ts>(details: fc.RunDetails<Ts>): void {
+  if (!details.failed) return;
+  throw new Error(`property failed with seed ${FUZZ_SEED}: rerun with MELTEMI_FUZZ_SEED=${FUZZ_SEED}\n${fc.defaultReportMessage(details) ?? ''}`);
 }
 
-/**
- * fast-check parameters for one property: the run's seed and a reporter that names the
- * property, the seed and how to replay it, ahead of fast-check's own counterexample.
- */
+fc.configureGlobal({ ...fc.readConfigureGlobal(), seed: FUZZ_SEED, reporter: report });
+
+/** Explicit parameters for a property (the global ones already apply; this adds numRuns). */
 export function fcParams<Ts>(name: string, numRuns?: number): fc.Parameters<Ts> {
   return {
     seed: FUZZ_SEED,
     ...(numRuns === undefined ? {} : { numRuns }),
     reporter(details: fc.RunDetails<Ts>): void {
       if (!details.failed) return;
-      const replay = `MELTEMI_FUZZ_SEED=${FUZZ_SEED}`;
-      throw new Error(
-        `${name}: failed with seed ${FUZZ_SEED} (rerun with ${replay}); counterexample ${fc.stringify(details.counterexample)} after ${details.numRuns} run(s)\n${fc.defaultReportMessage(details) ?? ''}`,
-      );
+      throw new Error(`${name}: failed with seed ${FUZZ_SEED}: rerun with MELTEMI_FUZZ_SEED=${FUZZ_SEED}\n${fc.defaultReportMessage(details) ?? ''}`);
     },
   };
 }

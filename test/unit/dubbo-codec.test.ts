@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import '../helpers/fuzz-seed.js';
 import { CodecError, ErrorType, FrameReader, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { CodecContext, Message } from '../../codecs/api/index.js';
 import { dubboCodecFactory } from '../../codecs/dubbo/index.js';
