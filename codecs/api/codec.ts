@@ -35,9 +35,11 @@ export interface CodecBase {
   setRequestId(message: Message, id: RequestId): void;
   /**
    * The bytes to send for `message`, with `mutation` applied to its header. Returns
-   * `message.frame` itself when there is nothing to change.
+   * `message.frame` itself when there is nothing to change, and a CodecError (never a throw)
+   * when the mutated message cannot be encoded (e.g. a header over the protocol's size
+   * limit): the proxy then answers that call with an error reply.
    */
-  encode(message: Message, mutation: Mutation | null): Buffer;
+  encode(message: Message, mutation: Mutation | null): Buffer | CodecError;
   /**
    * True when request ids are varints (protobuf): the proxy then gives each request an
    * upstream id of the same encoded length as the client's, so `setRequestId` can patch the

@@ -10,6 +10,9 @@ export class FrameReader {
   /** Read offset into `#chunks[0]`. */
   #offset = 0;
   #length = 0;
+  /** peekRange's cursor: chunk index and the reader index of that chunk's first unread byte. */
+  #cursorChunk = 0;
+  #cursorAt = 0;
 
   /** Number of unread bytes. */
   get length(): number {
@@ -27,6 +30,12 @@ export class FrameReader {
     this.#chunks = [];
     this.#offset = 0;
     this.#length = 0;
+    this.#resetCursor();
+  }
+
+  #resetCursor(): void {
+    this.#cursorChunk = 0;
+    this.#cursorAt = 0;
   }
 
   /** Byte at `index` (relative to the read position); the caller checks `length` first. */
@@ -72,6 +81,37 @@ export class FrameReader {
     return merged;
   }
 
+  /**
+   * Bytes [from, to) of the unread bytes, without consuming or merging anything: a view when
+   * they sit in one chunk, else a copy of just that range. For a codec that resumes a scan
+   * where it stopped; ranges that move forward are located in amortised constant time.
+   */
+  peekRange(from: number, to: number): Buffer {
+    if (from < 0 || to > this.#length || from > to) throw new RangeError(`FrameReader.peekRange(${from}, ${to}) with ${this.#length} bytes`);
+    if (from === to) return Buffer.alloc(0);
+    if (from < this.#cursorAt) {
+      this.#cursorChunk = 0;
+      this.#cursorAt = 0;
+    }
+    let idx = this.#cursorChunk;
+    let at = this.#cursorAt;
+    for (;;) {
+      const avail = this.#chunks[idx]!.length - (idx === 0 ? this.#offset : 0);
+      if (from < at + avail || at + avail === this.#length) break;
+      at += avail;
+      idx++;
+    }
+    this.#cursorChunk = idx;
+    this.#cursorAt = at;
+    const chunk = this.#chunks[idx]!;
+    const start = (idx === 0 ? this.#offset : 0) + (from - at);
+    if (start + (to - from) <= chunk.length) return chunk.subarray(start, start + (to - from));
+    const out = Buffer.allocUnsafe(to - from);
+    let written = chunk.copy(out, 0, start);
+    for (let i = idx + 1; written < out.length; i++) written += this.#chunks[i]!.copy(out, written, 0, Math.min(this.#chunks[i]!.length, out.length - written));
+    return out;
+  }
+
   /** Removes and returns the first `n` bytes (zero-copy when they sit in one chunk). */
   take(n: number): Buffer {
     if (n > this.#length) throw new RangeError(`FrameReader.take(${n}) with ${this.#length} bytes`);
@@ -91,6 +131,7 @@ export class FrameReader {
   }
 
   #advance(n: number): void {
+    this.#resetCursor();
     this.#length -= n;
     let left = n;
     while (left > 0) {
@@ -127,6 +168,7 @@ export class FrameReader {
   }
 
   #unshiftMerged(merged: Buffer): void {
+    this.#resetCursor();
     const n = merged.length;
     this.#advance(n);
     this.#length += n;

@@ -59,6 +59,16 @@ export class DubboCodec implements ServerCodec, ClientCodec {
   }
 
   decode(reader: FrameReader): DecodeResult {
+    try {
+      return this.#decode(reader);
+    } catch (err) {
+      // Body readers turn malformed input into decodeError; reaching here is a bug, and it
+      // closes this one connection instead of escaping to the process.
+      return new CodecError(`dubbo: internal decode failure: ${(err as Error).message}`, 'MELTEMI_ERR_CODEC');
+    }
+  }
+
+  #decode(reader: FrameReader): DecodeResult {
     if (reader.length < HEADER_SIZE) {
       // Reject garbage as soon as two bytes show it is not Dubbo.
       if (reader.length >= 2 && reader.uint16BE(0) !== MAGIC) return badMagic(reader);

@@ -131,7 +131,13 @@ export class Hessian2Reader {
         p += 3;
         ascii = false;
       } else {
-        // A 4-byte UTF-8 sequence is one character made of two UTF-16 units.
+        // A 4-byte UTF-8 sequence is one character made of two UTF-16 units. Lead bytes
+        // past f4 and values past U+10FFFF are no character: refusing them here, where every
+        // header string is walked at decode time, makes the request a BAD_REQUEST instead of
+        // a RangeError later in whoever reads the string.
+        if (c > 0xf4 || (c === 0xf4 && p + 1 < end && (buf[p + 1]! & 0x3f) > 0x0f)) {
+          throw new HessianError(`hessian2 string holds an invalid UTF-8 lead byte 0x${c.toString(16)} (no code point above U+10FFFF)`);
+        }
         p += 4;
         i++;
         ascii = false;
@@ -253,9 +259,10 @@ export class Hessian2Reader {
     }
   }
 
+  /** Skips a string's first chunk body and, in a loop (not recursion: chunks may be many), the chunks after it. */
   #skipStringBody(units: number, final: boolean): void {
     this.#skipUtf16Units(units);
-    if (!final) this.skipValue();
+    if (!final) this.skipString();
   }
 
   #skipItems(count: number, depth: number): void {
@@ -310,7 +317,8 @@ function decodeCesu8(buf: Buffer, start: number, end: number): string {
       p += 3;
     } else {
       const cp = ((c & 0x07) << 18) | ((buf[p + 1]! & 0x3f) << 12) | ((buf[p + 2]! & 0x3f) << 6) | (buf[p + 3]! & 0x3f);
-      out += String.fromCodePoint(cp);
+      // The walk refuses these already; a replacement character keeps this total anyway.
+      out += cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
       p += 4;
     }
   }

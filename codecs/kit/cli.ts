@@ -9,10 +9,11 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { importCodecFactory } from '../../proxy/codec-loader.js';
 import { benchmarkCodec, formatBench } from './bench.js';
+import { fuzzCheck } from './checks/fuzz.js';
 import { CONFORMANCE_CHECKS, conformanceSubject, runCheck } from './conformance.js';
 import type { CodecSamples } from './samples.js';
 
-const USAGE = `usage: meltemi-codec-kit <package or path> <samples.json|yaml> [--codec <name>] [--no-bench] [--bench-ms <n>] [--fuzz-runs <n>]
+const USAGE = `usage: meltemi-codec-kit <package or path> <samples.json|yaml> [--codec <name>] [--no-bench] [--bench-ms <n>] [--fuzz-runs <n>] [--runs <n>] [--seed <n>]
 
   <package or path>  the codec package, resolved from the working directory as Meltemi does
   <samples>          { "codec"?: name, "requests": [hex...], "responses": [hex...],
@@ -22,6 +23,10 @@ const USAGE = `usage: meltemi-codec-kit <package or path> <samples.json|yaml> [-
   --no-bench         skip the micro-benchmark
   --bench-ms <n>     milliseconds per benchmarked operation (default 200)
   --fuzz-runs <n>    fast-check cases per property (default 300)
+  --runs <n>         mutation-fuzz inputs (default 5000); with --runs only the fuzz check
+                     runs, and prints its counts (e.g. --runs 1000000 for a long run)
+  --seed <n>         the fuzz seed (0..2^32-1): a failure prints the seed that replays it
+                     (same as MELTEMI_FUZZ_SEED)
 `;
 
 function fail(message: string, code: number): number {
@@ -39,6 +44,8 @@ async function main(): Promise<number> {
         'no-bench': { type: 'boolean' },
         'bench-ms': { type: 'string' },
         'fuzz-runs': { type: 'string' },
+        runs: { type: 'string' },
+        seed: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -53,6 +60,13 @@ async function main(): Promise<number> {
   if (positionals.length !== 2) return fail(`expected a package and a samples file\n${USAGE}`, 2);
   const [pkg, samplesFile] = positionals as [string, string];
   if (values['fuzz-runs'] !== undefined) process.env['MELTEMI_KIT_FUZZ_RUNS'] = values['fuzz-runs'];
+  for (const [flag, env] of [['runs', 'MELTEMI_FUZZ_RUNS'], ['seed', 'MELTEMI_FUZZ_SEED']] as const) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    if (!/^\d+$/.test(v)) return fail(`--${flag} must be a non-negative integer, got '${v}'\n${USAGE}`, 2);
+    process.env[env] = v;
+  }
+  const fuzzOnly = values.runs !== undefined;
   let samples: CodecSamples & { codec?: string };
   try {
     samples = parseYaml(readFileSync(samplesFile, 'utf8')) as CodecSamples & { codec?: string };
@@ -73,13 +87,13 @@ async function main(): Promise<number> {
   }
   process.stdout.write(`${factory.name} (${factory.protocol}) from ${pkg}\n`);
   let failed = 0;
-  for (const check of CONFORMANCE_CHECKS) {
+  for (const check of fuzzOnly ? CONFORMANCE_CHECKS.filter((c) => c === fuzzCheck) : CONFORMANCE_CHECKS) {
     const outcome = runCheck(check, subject);
     const tag = outcome.status === 'pass' ? 'ok  ' : outcome.status === 'fail' ? 'FAIL' : 'n/a ';
     if (outcome.status === 'fail') failed++;
     process.stdout.write(`${tag} ${outcome.name}\n     ${outcome.detail.split('\n').join('\n     ')}\n`);
   }
-  if (failed === 0 && values['no-bench'] !== true) {
+  if (failed === 0 && values['no-bench'] !== true && !fuzzOnly) {
     const ms = values['bench-ms'] === undefined ? 200 : Number(values['bench-ms']);
     process.stdout.write(`\n${formatBench(benchmarkCodec(subject, ms))}\n`);
   }

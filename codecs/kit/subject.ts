@@ -97,8 +97,15 @@ export function showBytes(buf: Buffer): string {
   return hex.length > 96 ? `${hex.slice(0, 96)}... (${buf.length} bytes)` : `${hex} (${buf.length} bytes)`;
 }
 
+/** The bytes of an encode result; a returned CodecError fails the check. */
+export function encodedBytes(result: Buffer | Error, what: string): Buffer {
+  if (result instanceof Error) throw new ConformanceFailure(`${what}: encode returned an error: ${result.message}`);
+  return result;
+}
+
 /** Fails unless `actual` equals `expected` byte for byte. */
-export function expectBytes(actual: Buffer, expected: Buffer, what: string): void {
+export function expectBytes(result: Buffer | Error, expected: Buffer, what: string): void {
+  const actual = encodedBytes(result, what);
   if (!((actual as unknown) instanceof Uint8Array)) throw new ConformanceFailure(`${what}: expected bytes, got ${typeof actual}`);
   if (Buffer.compare(actual, expected) !== 0) throw new ConformanceFailure(`${what}: bytes differ\n  expected ${showBytes(expected)}\n  actual   ${showBytes(Buffer.from(actual))}`);
 }

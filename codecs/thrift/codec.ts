@@ -18,7 +18,8 @@ import { newMessageHeader, splitName, type MessageHeader, type ThriftProtocol } 
 import { ThriftMessage, type ThriftFrameLayout } from './message.js';
 import type { ThriftCodecOptions } from './options.js';
 import { FAIL, NEED, newScanState, varintLength, writeVarint32, type ScanState } from './scan.js';
-import { skipStruct } from './struct-skipper.js';
+import { ResumableStructScan } from './resumable-scan.js';
+import { unframedScanWork } from './scan-work.js';
 import {
   buildTHeaderFrame,
   idOfProtocol,
@@ -75,6 +76,10 @@ export class ThriftCodec implements ServerCodec, ClientCodec {
   /** Sticky decode failure: after one, the connection is closed anyway. */
   #failed: CodecError | undefined;
   readonly #st: ScanState = newScanState();
+  /** Unframed: the scan of the message being received, its header and where its struct starts. */
+  readonly #scan = new ResumableStructScan();
+  #hdr: MessageHeader | undefined;
+  #bodyStart = 0;
 
   constructor(ctx: CodecContext, options: ThriftCodecOptions) {
     this.#maxFrameSize = ctx.maxFrameSize;
@@ -134,37 +139,51 @@ export class ThriftCodec implements ServerCodec, ClientCodec {
   #decodeUnframed(reader: FrameReader): DecodeResult {
     const protocol = this.#protocol!;
     if (reader.length < this.#need) return undefined;
-    const b0 = reader.byteAt(0);
-    if ((b0 === COMPACT_PROTOCOL_ID) !== (protocol === 'compact')) {
-      return this.#fail(`thrift: unframed ${protocol} connection switched protocol`, 'MELTEMI_ERR_BAD_MAGIC');
-    }
-    const limit = Math.min(reader.length, this.#maxFrameSize);
     const st = this.#st;
-    const hdr = newMessageHeader();
-    // Parse inside a window rather than all buffered bytes: peek copies when the window spans
-    // chunks, and a burst of pipelined messages should not be merged into one buffer at once.
-    let window = Math.min(limit, Math.max(this.#need, UNFRAMED_WINDOW));
-    let bodyStart: number;
+    const scan = this.#scan;
+    const limit = Math.min(reader.length, this.#maxFrameSize);
+    if (!scan.active) {
+      const b0 = reader.byteAt(0);
+      if ((b0 === COMPACT_PROTOCOL_ID) !== (protocol === 'compact')) {
+        return this.#fail(`thrift: unframed ${protocol} connection switched protocol`, 'MELTEMI_ERR_BAD_MAGIC');
+      }
+      // The message header is small and parsed whole; only the struct scan resumes.
+      const window = Math.min(limit, Math.max(this.#need, UNFRAMED_WINDOW));
+      const view = reader.peekRange(0, window);
+      unframedScanWork.bytes += window;
+      const hdr = newMessageHeader();
+      const bodyStart = readMessageHeader(protocol, view, 0, window, hdr, st);
+      if (bodyStart === FAIL) return this.#failScan('bad unframed message');
+      if (bodyStart === NEED) return this.#needMore(st.need);
+      this.#hdr = hdr;
+      this.#bodyStart = bodyStart;
+      scan.start(protocol, bodyStart, this.#options.maxDepth, this.#maxFrameSize);
+    }
+    // Resume where the last call stopped, one window at a time: a range inside one chunk is
+    // a view, and a burst of pipelined messages is not merged into one buffer.
     let p: number;
     for (;;) {
-      const view = reader.peek(window);
-      bodyStart = readMessageHeader(protocol, view, 0, window, hdr, st);
-      p = bodyStart < 0 ? bodyStart : skipStruct(protocol, view, bodyStart, window, this.#options.maxDepth, st);
-      if (p !== NEED || window === limit) break;
-      window = Math.min(limit, Math.max(st.need, window * 2));
+      const from = scan.pos;
+      const to = Math.min(limit, Math.max(from + UNFRAMED_WINDOW, this.#need));
+      const view = reader.peekRange(from, to);
+      unframedScanWork.bytes += to - from;
+      p = scan.run(view, from, st);
+      if (p !== NEED || to === limit) break;
     }
-    if (p === NEED) {
-      if (st.need > this.#maxFrameSize) {
-        return this.#fail(`thrift: unframed message exceeds ${this.#maxFrameSize} bytes`, 'MELTEMI_ERR_FRAME_TOO_LARGE');
-      }
-      this.#need = st.need;
-      return undefined;
-    }
+    if (p === NEED) return this.#needMore(st.need);
     if (p === FAIL) return this.#failScan('bad unframed message');
     this.#need = 0;
-    // The message starts at the reader's position, so offsets in `view` hold in `frame`.
     const frame = reader.take(p);
-    return new ThriftMessage(frame, this.#layout('unframed', protocol, hdr, 0, bodyStart, null, null), hdr.seqid);
+    return new ThriftMessage(frame, this.#layout('unframed', protocol, this.#hdr!, 0, this.#bodyStart, null, null), this.#hdr!.seqid);
+  }
+
+  /** The unframed message needs `need` bytes in all; past the size limit that is a failure. */
+  #needMore(need: number): DecodeResult {
+    if (need > this.#maxFrameSize) {
+      return this.#fail(`thrift: unframed message exceeds ${this.#maxFrameSize} bytes`, 'MELTEMI_ERR_FRAME_TOO_LARGE');
+    }
+    this.#need = need;
+    return undefined;
   }
 
   #layout(

@@ -41,8 +41,9 @@ import {
   ResponseField,
   StreamFrameType,
 } from './constants.js';
+import { ClientFieldMemory, echoesId } from './client-fields.js';
 import { buildInitError, buildStreamReset, buildUnaryError, replyStreamField, trpcRetCode } from './error-reply.js';
-import { pbHeaderSizeOf, replacePbHeader, replaceStreamMeta } from './frame.js';
+import { MAX_PB_HEADER, pbHeaderSizeOf, replacePbHeader, replaceStreamMeta } from './frame.js';
 import { TrpcMessage, TrpcMetadata } from './message.js';
 import { newRequestScan, newResponseScan, scanClose, scanInit, scanRequest, scanResponse } from './protocol.js';
 import type { HeaderLayout, RequestScan, ResponseScan } from './protocol.js';
@@ -69,6 +70,15 @@ function toUint32(id: RequestId): number {
   const n = typeof id === 'bigint' ? Number(id) : id;
   if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new RangeError(`tRPC: id ${id} is not a uint32`);
   return n;
+}
+
+function tooLarge(size: number): string {
+  return `tRPC: the rewritten protobuf header of ${size} bytes exceeds header_len's limit of ${MAX_PB_HEADER}`;
+}
+
+/** Leaves the frame as it is and has the next encode of `message` return the error. */
+function markUnencodable(message: Message, size: number): void {
+  if (message instanceof TrpcMessage) message.unencodable = tooLarge(size);
 }
 
 /** Records where the scan found request_id, for setRequestId. */
@@ -99,11 +109,11 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
   readonly #requestScan = newRequestScan();
   readonly #responseScan = newResponseScan();
   /**
-   * Version byte of the last unary request decoded on this (downstream) connection. A
-   * connection carries one client implementation, so restoring a reply through this codec
-   * gives the reply the client's own version even when the upstream server writes another.
+   * The fixed-header fields of the unary requests decoded on this (downstream) connection:
+   * restoring a reply through this codec gives it the client's own version and @10, even
+   * when the upstream server writes others.
    */
-  #clientVersion: number | undefined;
+  readonly #clientFields = new ClientFieldMemory();
 
   constructor(ctx: CodecContext, side: TrpcSide) {
     this.#side = side;
@@ -152,7 +162,7 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
     const end = HEADER_SIZE + pbHeaderSize;
     const scan = scanRequest(frame, HEADER_SIZE, end, this.#requestScan);
     if (scan.attachmentSize > frame.length - end) return new CodecError(`tRPC: attachment_size ${scan.attachmentSize} exceeds the body`);
-    this.#clientVersion = frame[Offset.Version]!;
+    this.#clientFields.remember(frame[Offset.Version]!, frame.readUInt32BE(Offset.StreamId), scan.requestId);
     const type = scan.callType === CallType.Oneway ? MessageType.Oneway : MessageType.Request;
     const md = new TrpcMetadata(frame, HEADER_SIZE, end, REQUEST_LAYOUT);
     return withIdRange(new TrpcMessage(type, scan.requestId, 0, frame, end, md), scan);
@@ -215,12 +225,13 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
       // proto3 writes no zero scalars; dropping the field restores a v0 client's bytes exactly.
       frame = replacePbHeader(frame, replaceField(frame, RequestField.RequestId, null, HEADER_SIZE, end));
     } else if (!inPlace && !patchVarintField(frame, RequestField.RequestId, value, HEADER_SIZE, end)) {
-      frame = replacePbHeader(frame, setVarintField(frame, RequestField.RequestId, value, HEADER_SIZE, end));
+      const header = setVarintField(frame, RequestField.RequestId, value, HEADER_SIZE, end);
+      // setRequestId cannot fail: a header grown past header_len's u16 is reported by encode.
+      if (header.length > MAX_PB_HEADER) markUnencodable(message, header.length);
+      else frame = replacePbHeader(frame, header);
     }
     if (message.type === MessageType.Response) {
-      const version = this.#clientVersion ?? frame[Offset.Version]!;
-      frame[Offset.Version] = version;
-      frame.writeUInt32BE(replyStreamField(version, value), Offset.StreamId);
+      if (!this.#clientFields.restore(frame, value)) frame.writeUInt32BE(replyStreamField(frame[Offset.Version]!, value), Offset.StreamId);
     } else {
       frame.writeUInt32BE(value, Offset.StreamId);
     }
@@ -236,14 +247,17 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
    * keeping every other byte, then fixes header_len and total_len. The new frame is also
    * stored in `message.frame`. Other stream frames carry no header and are returned as is.
    */
-  encode(message: Message, mutation: Mutation | null): Buffer {
+  encode(message: Message, mutation: Mutation | null): Buffer | CodecError {
+    if (message instanceof TrpcMessage && message.unencodable !== undefined) return new CodecError(message.unencodable);
     if (mutation === null || mutation.size === 0) return message.frame;
     const frame = message.frame;
     let out: Buffer;
     if (!isStreamFrame(frame)) {
       const field = message.type === MessageType.Response ? ResponseField.TransInfo : RequestField.TransInfo;
       const end = HEADER_SIZE + pbHeaderSizeOf(frame);
-      out = replacePbHeader(frame, upsertMapEntries(frame, field, mutation, HEADER_SIZE, end));
+      const header = upsertMapEntries(frame, field, mutation, HEADER_SIZE, end);
+      if (header.length > MAX_PB_HEADER) return new CodecError(tooLarge(header.length));
+      out = replacePbHeader(frame, header);
     } else if (frame[Offset.StreamFrameType] === StreamFrameType.Init) {
       const init = scanInit(frame, HEADER_SIZE, frame.length);
       if (init.requestMetaStart < 0) return frame;
@@ -273,14 +287,18 @@ export class TrpcCodec implements ServerCodec, ClientCodec {
   errorReply(request: Message, error: ErrorType, text: string): Buffer {
     const ret = trpcRetCode(error);
     const frame = request.frame;
-    const version = frame[Offset.Version]!;
+    // The client's own fixed-header fields: the frame's may have been rewritten for the upstream.
+    const own = request instanceof TrpcMessage ? request : undefined;
+    const version = own?.clientVersion ?? frame[Offset.Version]!;
     if (isStreamFrame(frame)) {
       // By type, not by the frame's bytes: the proxy resets an answered stream by asking
       // with its INIT frame and type StreamData.
       if (request.type === MessageType.StreamInit) return buildInitError(request.streamId, version, ret, text);
       return buildStreamReset(request.streamId, version, ret, text);
     }
-    return buildUnaryError(toUint32(request.requestId), version, ret, text);
+    const id = toUint32(request.requestId);
+    const field10 = own === undefined ? replyStreamField(version, id) : echoesId(own.clientField10, id) ? id : own.clientField10;
+    return buildUnaryError(id, version, field10, ret, text);
   }
 
   /** tRPC has no heartbeat frame. */

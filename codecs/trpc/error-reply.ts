@@ -41,10 +41,10 @@ export function replyStreamField(version: number, requestId: number): number {
 }
 
 /**
- * A unary ResponseProtocol{request_id, ret, error_msg} with an empty body. proto3 leaves a
- * zero request_id out, as Go and C++ protobuf do.
+ * A unary ResponseProtocol{request_id, ret, error_msg} with an empty body, with the client's
+ * version byte and u32 @10. proto3 leaves a zero request_id out, as Go and C++ protobuf do.
  */
-export function buildUnaryError(requestId: number, version: number, ret: number, text: string): Buffer {
+export function buildUnaryError(requestId: number, version: number, field10: number, ret: number, text: string): Buffer {
   const parts: Buffer[] = [];
   if (requestId !== 0) parts.push(encodeVarintField(ResponseField.RequestId, requestId));
   parts.push(encodeVarintField(ResponseField.Ret, ret));
@@ -52,7 +52,7 @@ export function buildUnaryError(requestId: number, version: number, ret: number,
   const head = {
     dataFrameType: DataFrameType.Unary,
     streamFrameType: StreamFrameType.Unary,
-    streamId: replyStreamField(version, requestId),
+    streamId: field10,
     version,
   };
   return buildFrame(head, Buffer.concat(parts), null);

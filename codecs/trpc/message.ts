@@ -55,6 +55,11 @@ export class TrpcMessage implements Message {
   idFrame: Buffer | null = null;
   idStart = -1;
   idEnd = -1;
+  /** Set when an id rewrite could not be applied: encode then returns this as a CodecError. */
+  unencodable: string | undefined = undefined;
+  /** The fixed-header version byte and u32 @10 as the sender wrote them (before any rewrite). */
+  clientVersion: number;
+  clientField10: number;
 
   constructor(type: MessageType, requestId: number, streamId: number, frame: Buffer, headerSize: number, metadata: Metadata) {
     this.type = type;
@@ -64,6 +69,8 @@ export class TrpcMessage implements Message {
     this.headerSize = headerSize;
     this.bodySize = frame.length - headerSize;
     this.metadata = metadata;
+    this.clientVersion = frame[14]!;
+    this.clientField10 = frame.readUInt32BE(10);
   }
 
   /** The func (`/pkg.Service/Method`), which already names service and method. */

@@ -192,8 +192,12 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
     this.#upstream = conn;
     this.#tries++;
     const attempt = ++this.#attempt;
-    conn.send(this);
+    const unencodable = conn.send(this);
     this.#upstreamId = this.request.requestId as number;
+    if (unencodable !== undefined) {
+      this.sendLocalReply(ErrorType.BadRequest, `meta protocol router: ${unencodable.message}`);
+      return false;
+    }
     const perTry = this.#route?.retryPolicy?.perTryTimeoutMs;
     if (perTry !== undefined && this.request.type !== MessageType.Oneway && !this.done) {
       // The timer is stale once the exchange ended or a newer try replaced this one.
@@ -297,6 +301,10 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
     // The upstream's codec restores the client's id; the downstream codec applies the mutation.
     this.#down.restoreId(response, this.downstreamRequestId);
     const out = this.#down.codec.encode(response, this.#responseMutation);
+    if (out instanceof Error) {
+      this.sendLocalReply(ErrorType.BadResponse, `meta protocol router: ${out.message}`);
+      return;
+    }
     this.responseBytes = out.length;
     this.#down.write(out);
     this.#finish();

@@ -183,7 +183,9 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
         this.#initAnswered = true;
         this.response = msg;
         for (const f of this.#filters) f.onResponse?.(this);
-        down.write(down.codec.encode(msg, this.#responseMutation));
+        const out = down.codec.encode(msg, this.#responseMutation);
+        // No built-in codec fails on an INIT answer; another codec's failure sends it unmutated.
+        down.write(out instanceof Error ? msg.frame : out);
         // A refused INIT (ret != 0) ends the stream on the server's side.
         if (msg.status !== ResponseStatus.Ok) this.#end();
         return;

@@ -129,8 +129,11 @@ export class UpstreamConnection {
     return this.#closed;
   }
 
-  /** Sends `req`; for two-way requests the response comes back through `onUpstreamResponse`. */
-  send(req: UpstreamRequest): void {
+  /**
+   * Sends `req`; for two-way requests the response comes back through `onUpstreamResponse`.
+   * Returns the codec's error, having sent nothing, when the mutated request cannot be encoded.
+   */
+  send(req: UpstreamRequest): CodecError | undefined {
     const msg = req.request;
     const codec = this.#opts.codec;
     let id: number;
@@ -142,10 +145,12 @@ export class UpstreamConnection {
     }
     codec.setRequestId(msg, id);
     const frame = codec.encode(msg, req.requestMutation);
+    if (frame instanceof Error) return frame;
     if (msg.type !== MessageType.Oneway) this.#pending.set(id, req);
     if (this.#early !== null) this.#early.push(frame);
     else this.#out.write(frame);
     if (this.#out.pendingBytes > this.#opts.highWatermark) this.#pauseSource(req);
+    return undefined;
   }
 
   /**
@@ -193,7 +198,9 @@ export class UpstreamConnection {
   sendStreamFrame(source: FlowSource, msg: Message, id: number | undefined, mutation: ReadonlyMap<string, string> | null): void {
     const codec = this.#opts.codec;
     if (id !== undefined) codec.setRequestId(msg, id);
-    const frame = codec.encode(msg, mutation);
+    const encoded = codec.encode(msg, mutation);
+    // No built-in codec fails on a stream frame; another codec's failure sends the frame unmutated.
+    const frame = encoded instanceof Error ? msg.frame : encoded;
     if (this.#early !== null) this.#early.push(frame);
     else this.#out.write(frame);
     if (this.#out.pendingBytes > this.#opts.highWatermark) this.#pauseSource(source);

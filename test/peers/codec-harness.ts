@@ -41,6 +41,12 @@ export function decodeChunks(codec: CodecBase, chunks: Iterable<Buffer>): Decode
 /** `buf` cut at `points` (sorted offsets): the conformance kit's own helper. */
 export { splitAt } from '../../codecs/kit/subject.js';
 
+/** The bytes of an encode result; a returned CodecError fails the test. */
+export function encoded(result: Buffer | CodecError): Buffer {
+  if (result instanceof CodecError) throw result;
+  return result;
+}
+
 /** A fresh copy (codecs patch frames in place; vectors must stay pristine). */
 export function copy(buf: Buffer): Buffer {
   return Buffer.from(buf);

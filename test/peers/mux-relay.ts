@@ -9,7 +9,7 @@
 import net from 'node:net';
 import { CodecError, FrameReader, MessageType } from '../../codecs/api/index.js';
 import type { CodecFactory, Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
-import { testContext } from './codec-harness.js';
+import { encoded, testContext } from './codec-harness.js';
 
 /** A running relay. */
 export interface MuxRelay {
@@ -66,7 +66,7 @@ export async function startMuxRelay(factory: CodecFactory, upstreamPort: number,
       }
       pending.delete(rsp.requestId);
       entry.codec.setRequestId(rsp, entry.clientId);
-      entry.down.write(entry.codec.encode(rsp, null));
+      entry.down.write(encoded(entry.codec.encode(rsp, null)));
     },
     (e) => errors.push(e.message),
   );
@@ -79,7 +79,7 @@ export async function startMuxRelay(factory: CodecFactory, upstreamPort: number,
       if (streamUpstream !== undefined) return streamUpstream;
       const s = track(net.connect(upstreamPort, '127.0.0.1'));
       const c = factory.createClientCodec(testContext(options));
-      pump(s, (r) => c.decode(r), (m) => down.write(c.encode(m, null)), (e) => errors.push(e.message));
+      pump(s, (r) => c.decode(r), (m) => down.write(encoded(c.encode(m, null))), (e) => errors.push(e.message));
       streamUpstream = s;
       return s;
     };
@@ -88,14 +88,14 @@ export async function startMuxRelay(factory: CodecFactory, upstreamPort: number,
       (r) => codec.decode(r),
       (req) => {
         if (STREAM_TYPES.has(req.type)) {
-          streamSocket().write(codec.encode(req, null));
+          streamSocket().write(encoded(codec.encode(req, null)));
           return;
         }
         const clientId = req.requestId;
         const id = nextId();
         codec.setRequestId(req, id);
         if (req.type !== MessageType.Oneway) pending.set(req.requestId, { down, codec, clientId });
-        upstream.write(codec.encode(req, new Map([['x-relayed', 'yes']])));
+        upstream.write(encoded(codec.encode(req, new Map([['x-relayed', 'yes']]))));
       },
       (e) => errors.push(e.message),
     );

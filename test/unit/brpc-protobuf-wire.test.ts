@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import '../helpers/fuzz-seed.js';
 import protobuf from 'protobufjs';
 import {
   ProtoReader,

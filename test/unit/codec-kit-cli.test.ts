@@ -74,3 +74,33 @@ test('a wrong codec name, a missing package and bad arguments', async () => {
   assert.equal(usage.code, 2);
   assert.match(usage.out, /expected a package and a samples file/);
 });
+
+// A codec that throws on some hostile input, for the mutation fuzzer to find.
+writeFileSync(
+  path.join(dir, 'fragile-codec.mjs'),
+  `import { trpcCodecFactory as t } from ${JSON.stringify(pathToFileURL(trpcIndex).href)};
+const fragile = (c) => { const decode = c.decode.bind(c); c.decode = (r) => { if (r.length > 3 && r.byteAt(3) === 0xff) throw new RangeError('boom'); return decode(r); }; return c; };
+export default { ...t, createServerCodec: (ctx) => fragile(t.createServerCodec(ctx)), createClientCodec: (ctx) => fragile(t.createClientCodec(ctx)) };\n`,
+);
+
+test('--runs N --seed S: only the fuzz check, its counts, the same counts for the same seed', async () => {
+  const file = samples('fuzz.json', { codec: 'aeraki.meta_protocol.codec.trpc', requests: [REQUEST], responses: [RESPONSE] });
+  const a = await kit(['./trpc-codec.mjs', file, '--runs', '300', '--seed', '7', '--fuzz-runs', '5']);
+  assert.equal(a.code, 0, a.out);
+  assert.doesNotMatch(a.out, /round trip/);
+  const counts = /seed 7: .*mutation fuzz (300 input\(s\)[^\n]*?), [\d.]+ s/.exec(a.out);
+  assert.ok(counts !== null, a.out);
+  const b = await kit(['./trpc-codec.mjs', file, '--runs', '300', '--seed', '7', '--fuzz-runs', '5']);
+  assert.ok(b.out.includes(counts[1]!), `the same seed, the same inputs:\n${b.out}`);
+  const bad = await kit(['./trpc-codec.mjs', file, '--runs', 'many']);
+  assert.equal(bad.code, 2);
+});
+
+test('the fuzzer finds a codec that throws, and prints the seed and input that replay it', async () => {
+  const file = samples('fragile.json', { codec: 'aeraki.meta_protocol.codec.trpc', requests: [REQUEST], responses: [RESPONSE] });
+  const r = await kit(['./fragile-codec.mjs', file, '--runs', '20000', '--seed', '11', '--fuzz-runs', '1']);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /seed 11/);
+  assert.match(r.out, /input: [0-9a-f]+/);
+  assert.match(r.out, /RangeError: boom/);
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../helpers/fuzz-seed.js';
 import { FrameReader } from '../../codecs/api/index.js';
 
 test('take returns a zero-copy view when the bytes sit in one chunk', () => {

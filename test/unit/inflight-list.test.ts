@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../helpers/fuzz-seed.js';
 import { InflightList } from '../../proxy/downstream/inflight-list.js';
 import type { InflightLinks } from '../../proxy/downstream/inflight-list.js';
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../helpers/fuzz-seed.js';
 import { decodeName } from '../../codecs/api/index.js';
 
 test('a repeated name comes back equal, from the cache, whatever buffer carries it', () => {

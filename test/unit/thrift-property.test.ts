@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import '../helpers/fuzz-seed.js';
 import { CodecError, FrameReader, type Message } from '../../codecs/api/index.js';
 import type { ThriftCodec } from '../../codecs/thrift/codec.js';
 import { clientCodec, npmThrift, serverCodec, type NpmProtocol } from './thrift-fixtures.js';

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import '../helpers/fuzz-seed.js';
 import { MessageType } from '../../codecs/api/index.js';
 import type { CodecBase } from '../../codecs/api/index.js';
 import { trpcCodecFactory } from '../../codecs/trpc/index.js';

@@ -1,8 +1,11 @@
 /**
- * Random and corrupt input (fast-check): random bytes, and sample frames with bits flipped,
- * bytes overwritten, inserted or cut off, arriving in random chunks. Decode may return
- * messages or an error, but no exception may escape it, nor from reading the metadata of
- * what it returns or building an error reply to it: the proxy would crash on live traffic.
+ * Random and corrupt input: fast-check properties (random bytes, and sample frames with bits
+ * flipped, bytes overwritten, inserted or cut off, arriving in random chunks), then the
+ * mutation fuzzer (fuzz/mutation-fuzz.ts: edited lengths, spliced frames, nesting 100k deep).
+ * Decode may return messages or an error, but no exception may escape it, nor from reading
+ * the metadata of what it returns, re-id'ing, encoding or answering it: the proxy would crash
+ * on live traffic. Both are seeded from MELTEMI_FUZZ_SEED (fuzz/settings.ts); a failure
+ * prints the seed that replays it.
  */
 import fc from 'fast-check';
 import { ErrorType, MessageType } from '../../api/index.js';
@@ -11,6 +14,8 @@ import type { Sample } from '../samples.js';
 import { ConformanceFailure, decodeChunks, splitAt, touchMetadata } from '../subject.js';
 import type { KitSubject } from '../subject.js';
 import type { ConformanceCheck } from './check.js';
+import { formatCounts, runMutationFuzz } from '../fuzz/mutation-fuzz.js';
+import { fuzzSeed, mutationRuns } from '../fuzz/settings.js';
 
 /** How many cases each property runs; `MELTEMI_KIT_FUZZ_RUNS` overrides it. */
 export const DEFAULT_FUZZ_RUNS = 300;
@@ -71,12 +76,12 @@ function runs(): number {
 
 function property<Ts extends [unknown, ...unknown[]]>(name: string, prop: fc.IPropertyWithHooks<Ts>): void {
   try {
-    fc.assert(prop, { numRuns: runs() });
+    fc.assert(prop, { numRuns: runs(), seed: fuzzSeed() });
   } catch (err) {
     // fast-check's message holds the counterexample and seed; the cause says what went wrong.
     const cause = (err as Error).cause;
     const why = cause instanceof Error ? `\n${cause.message}` : '';
-    throw new ConformanceFailure(`${name}: ${(err as Error).message.trim()}${why}`);
+    throw new ConformanceFailure(`${name} (seed ${fuzzSeed()}; rerun with MELTEMI_FUZZ_SEED=${fuzzSeed()}): ${(err as Error).message.trim()}${why}`);
   }
 }
 
@@ -108,6 +113,7 @@ export const fuzzCheck: ConformanceCheck = {
   run(s: KitSubject): string {
     fuzzSide('server', () => s.server(), s.samples.requests, () => s.server());
     fuzzSide('client', () => s.client(), s.samples.responses, () => undefined);
-    return `${runs()} case(s) per property`;
+    const counts = runMutationFuzz(s, mutationRuns(), fuzzSeed());
+    return `seed ${fuzzSeed()}: ${runs()} fast-check case(s) per property; mutation fuzz ${formatCounts(counts)}`;
   },
 };

@@ -6,7 +6,7 @@
 import { MessageType } from '../../api/index.js';
 import type { CodecBase, RequestId } from '../../api/index.js';
 import type { Sample } from '../samples.js';
-import { ConformanceFailure, decodeOne, expectBytes, expectId } from '../subject.js';
+import { ConformanceFailure, decodeOne, encodedBytes, expectBytes, expectId } from '../subject.js';
 import type { KitSubject } from '../subject.js';
 import type { ConformanceCheck } from './check.js';
 
@@ -23,7 +23,7 @@ function rewrite(decoder: () => CodecBase, rewriter: CodecBase, sample: Sample, 
       throw new ConformanceFailure(`${what} threw: ${(err as Error).message} (the proxy assigns ids from 1 to 2^31 - 1; list only ids the protocol can carry in samples.requestIds)`);
     }
     expectId(msg.requestId, id, `${what}: message.requestId`);
-    const rewritten = Buffer.from(rewriter.encode(msg, null));
+    const rewritten = Buffer.from(encodedBytes(rewriter.encode(msg, null), what));
     const again = decodeOne(decoder(), { label: `${what}, decoded again`, bytes: rewritten });
     expectId(again.requestId, id, `${what}, decoded again`);
     if (again.type !== msg.type) throw new ConformanceFailure(`${what}, decoded again: type ${MessageType[again.type]}, was ${MessageType[msg.type]}`);
