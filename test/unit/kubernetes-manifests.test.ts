@@ -81,7 +81,12 @@ test('every manifest in examples/kubernetes validates against the Kubernetes sch
   const files = yamlFiles(K8S);
   assert.ok(files.length >= 3, `manifests found: ${files.join(', ')}`);
   let n = 0;
-  for (const file of files) for (const doc of manifestsOf(file)) (validate(doc, path.relative(REPO, file)), n++);
+  for (const file of files) {
+    for (const doc of manifestsOf(file)) {
+      validate(doc, path.relative(REPO, file));
+      n++;
+    }
+  }
   assert.ok(n >= 4, `${n} manifests validated`);
 });
 
