@@ -3,9 +3,8 @@ import { parseArgs } from 'node:util';
 import { ExtensionLoadError, parseExtensionFlags } from './codec-loader.js';
 import { ConfigError } from './config/config-error.js';
 import { loadBootstrapFile } from './config/load-bootstrap.js';
-import type { BootstrapOverride } from './config/load-bootstrap.js';
 import { defaultConcurrency } from './cpu-quota.js';
-import { ENVOY_FLAG_OPTIONS, parseEnvoyFlags } from './envoy-flags.js';
+import { ENVOY_FLAG_OPTIONS, bootstrapOverrides, parseEnvoyFlags } from './envoy-flags.js';
 import type { EnvoyFlags } from './envoy-flags.js';
 import { LOG_LEVEL_NAMES, logger, setLogFormat, setLogLevel } from './logger.js';
 import { startDynamicConfig } from './dynamic/dynamic-config.js';
@@ -45,17 +44,6 @@ const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--config-yaml <yaml>] [o
       --component-log-level c:l,...  (Meltemi has one log level: use -l)
       --skip-deprecated-logs
 `;
-
-/**
- * --config-yaml, then --service-cluster/--service-node as a node override: Envoy applies
- * the flags after the merge, so they win over both the file and --config-yaml.
- */
-function bootstrapOverrides(configYaml: string | undefined, flags: EnvoyFlags): BootstrapOverride[] {
-  const out: BootstrapOverride[] = [];
-  if (configYaml !== undefined) out.push({ yaml: configYaml, source: '--config-yaml' });
-  if (flags.node !== undefined) out.push({ yaml: JSON.stringify({ node: flags.node }), source: '--service-cluster/--service-node' });
-  return out;
-}
 
 async function main(): Promise<number> {
   let args;

@@ -4,6 +4,7 @@
  * that have no meaning in Meltemi are accepted with their values checked, so a typo still
  * stops the start, and do nothing (README "Command line").
  */
+import type { BootstrapOverride } from './config/load-bootstrap.js';
 import { pinoLevelOf } from './logger.js';
 
 /** The raw values of the flags, as node:util parseArgs returns them. */
@@ -74,5 +75,17 @@ export function parseEnvoyFlags(v: EnvoyFlagValues): EnvoyFlags {
     if (v['service-cluster'] !== undefined) out.node.cluster = v['service-cluster'];
     if (v['service-node'] !== undefined) out.node.id = v['service-node'];
   }
+  return out;
+}
+
+/**
+ * What is merged over the bootstrap file, in order: --config-yaml, then
+ * --service-cluster/--service-node as node.cluster/node.id. Envoy applies the flags after
+ * the merge, so they win over both the file and --config-yaml.
+ */
+export function bootstrapOverrides(configYaml: string | undefined, flags: EnvoyFlags): BootstrapOverride[] {
+  const out: BootstrapOverride[] = [];
+  if (configYaml !== undefined) out.push({ yaml: configYaml, source: '--config-yaml' });
+  if (flags.node !== undefined) out.push({ yaml: JSON.stringify({ node: flags.node }), source: '--service-cluster/--service-node' });
   return out;
 }
