@@ -67,7 +67,17 @@ test('pilot-agent\'s command line: --config-yaml adds the cluster, a call goes t
   await new Promise((r) => setTimeout(r, 200));
   const t0 = Date.now();
   child.kill('SIGTERM');
-  const r = await out.done;
+  // Bounded: a proxy that ignores --drain-time-s is killed after 10 s and the test fails.
+  let guard: NodeJS.Timeout | undefined;
+  const r = await Promise.race([
+    out.done,
+    new Promise<never>((_, reject) => {
+      guard = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error('still running 10 s after SIGTERM with --drain-time-s 1'));
+      }, 10_000);
+    }),
+  ]).finally(() => clearTimeout(guard));
   const took = Date.now() - t0;
   assert.equal(r.code, 0, r.stderr);
   assert.ok(took < 5000, `exited ${took} ms after SIGTERM: the 1 s drain of --drain-time-s, not the file's 20 s`);
