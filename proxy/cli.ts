@@ -1,17 +1,22 @@
 #!/usr/bin/env node
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ExtensionLoadError, parseExtensionFlags } from './codec-loader.js';
 import { ConfigError } from './config/config-error.js';
 import { loadBootstrapFile } from './config/load-bootstrap.js';
+import { defaultConcurrency } from './cpu-quota.js';
+import { ENVOY_FLAG_OPTIONS, bootstrapOverrides, parseEnvoyFlags } from './envoy-flags.js';
+import type { EnvoyFlags } from './envoy-flags.js';
 import { LOG_LEVEL_NAMES, logger, setLogFormat, setLogLevel } from './logger.js';
 import { startDynamicConfig } from './dynamic/dynamic-config.js';
 import { MeltemiServer } from './server.js';
 import { isWorker, runPrimary, runWorker } from './workers.js';
 
-const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--validate] [--log-level <level>]
+const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--config-yaml <yaml>] [options]
 
   -c, --config-path   Envoy v3 bootstrap file (YAML or JSON)
+      --config-yaml Y Envoy v3 bootstrap as YAML or JSON, merged over the file as Envoy does
+                      (protobuf MergeFrom: lists append, messages merge, scalars overwrite);
+                      without -c it is the whole bootstrap
       --validate      check the bootstrap and exit (0 when valid)
       --allow-unknown-static-fields
                       accept fields of the bootstrap file that are in no Envoy or Aeraki
@@ -23,9 +28,21 @@ const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--validate] [--log-level
       --codec name=pkg    load a codec package (name or path, resolved from the working
                           directory) for that codec name; repeatable
       --filter name=pkg   load a filter package for that filter name; repeatable
-      --concurrency N     worker processes (default: one per core); with N > 1 the primary holds the
-                          xDS streams and the admin server, workers serve traffic
+      --concurrency N     worker processes (default, or 0: the container's CPU quota from its
+                          cgroup, rounded up, else one per core); with N > 1 the primary holds
+                          the xDS streams and the admin server, workers serve traffic
+      --drain-time-s N    drain time in seconds (replaces meltemi.drain_timeout)
+      --service-cluster C node.cluster (replaces the bootstrap's)
+      --service-node N    node.id (replaces the bootstrap's)
   -h, --help          this text
+
+  Accepted for pilot-agent (istio-agent), values checked, no effect in Meltemi:
+      --drain-strategy immediate   (Meltemi always drains at once; gradual is refused)
+      --local-address-ip-version v4|v6
+      --file-flush-interval-msec N
+      --disable-hot-restart        (Meltemi has no hot restart)
+      --component-log-level c:l,...  (Meltemi has one log level: use -l)
+      --skip-deprecated-logs
 `;
 
 async function main(): Promise<number> {
@@ -41,6 +58,8 @@ async function main(): Promise<number> {
         codec: { type: 'string', multiple: true },
         filter: { type: 'string', multiple: true },
         concurrency: { type: 'string' },
+        'config-yaml': { type: 'string' },
+        ...ENVOY_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -54,8 +73,15 @@ async function main(): Promise<number> {
     return 0;
   }
   const path = args['config-path'];
-  if (path === undefined) {
+  if (path === undefined && args['config-yaml'] === undefined) {
     process.stderr.write(`meltemi: -c <bootstrap> is required\n${USAGE}`);
+    return 2;
+  }
+  let envoyFlags: EnvoyFlags;
+  try {
+    envoyFlags = parseEnvoyFlags(args);
+  } catch (err) {
+    process.stderr.write(`meltemi: ${(err as Error).message}\n`);
     return 2;
   }
   if (args['log-format'] !== undefined) {
@@ -72,7 +98,7 @@ async function main(): Promise<number> {
   let config;
   try {
     const extensions = { codecs: parseExtensionFlags(args.codec ?? [], 'codec'), filters: parseExtensionFlags(args.filter ?? [], 'filter') };
-    config = await loadBootstrapFile(path, extensions, { allowUnknownStaticFields: args['allow-unknown-static-fields'] === true });
+    config = await loadBootstrapFile(path, extensions, { allowUnknownStaticFields: args['allow-unknown-static-fields'] === true }, bootstrapOverrides(args['config-yaml'], envoyFlags));
   } catch (err) {
     if (err instanceof ConfigError || err instanceof ExtensionLoadError) {
       process.stderr.write(`meltemi: ${err.message}\n`);
@@ -80,12 +106,13 @@ async function main(): Promise<number> {
     }
     throw err;
   }
+  if (envoyFlags.drainTimeoutMs !== undefined) config = { ...config, settings: { ...config.settings, drainTimeoutMs: envoyFlags.drainTimeoutMs } };
   if (args.validate === true) {
     for (const w of config.warnings) process.stderr.write(`warning: ${w}\n`);
-    process.stdout.write(`${path}: valid (${config.listeners.length} listener(s), ${config.clusters.length} cluster(s))\n`);
+    process.stdout.write(`${path ?? '--config-yaml'}: valid (${config.listeners.length} listener(s), ${config.clusters.length} cluster(s))\n`);
     return 0;
   }
-  const concurrency = args.concurrency === undefined ? availableParallelism() : Number(args.concurrency);
+  const concurrency = args.concurrency === undefined || args.concurrency === '0' ? defaultConcurrency() : Number(args.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     process.stderr.write(`meltemi: --concurrency must be a positive integer, got ${args.concurrency}\n`);
     return 2;

@@ -43,6 +43,11 @@ const SUITES = {
     install: 'apt-get install -y --no-install-recommends redis-server',
     needs: [['redis-server', () => onPath('redis-server')]],
   },
+  image: {
+    what: 'npm pack and an npm install --omit=dev of the tarball (the npm registry or a warm npm cache), about 70 s',
+    install: 'nothing beyond Node 20 and npm',
+    needs: [['npm', () => onPath('npm')]],
+  },
 };
 
 function onPath(cmd) {
