@@ -16,7 +16,7 @@ import { parseRateLimitConfig } from '../../filters/ratelimit/config.js';
 import { decodeResponse, encodeDomain, encodeRequest } from '../../filters/ratelimit/rls-wire.js';
 import { collectFilterStats } from '../../proxy/observability/filter-stats.js';
 import { emptySnapshot } from '../../proxy/observability/stats-snapshot.js';
-import { rlsTypes } from '../peers/ratelimit/rls-service.js';
+import { rlsServiceDefinition, rlsTypes } from '../peers/ratelimit/rls-service.js';
 
 const types = rlsTypes();
 
@@ -99,17 +99,7 @@ async function startDouble(answer: (hits: number) => object | ServiceError | 'ne
   const requests: DecodedRequest[] = [];
   const server = new Server();
   server.addService(
-    {
-      ShouldRateLimit: {
-        path: '/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (v: unknown) => Buffer.from(types.request.encode(types.request.fromObject(v as object)).finish()),
-        requestDeserialize: (b: Buffer) => types.request.toObject(types.request.decode(b), { longs: Number }),
-        responseSerialize: (v: unknown) => Buffer.from(types.response.encode(types.response.fromObject(v as object)).finish()),
-        responseDeserialize: (b: Buffer) => types.response.toObject(types.response.decode(b)),
-      },
-    },
+    rlsServiceDefinition(),
     {
       ShouldRateLimit: (call: ServerUnaryCall<DecodedRequest, object>, cb: sendUnaryData<object>) => {
         requests.push(call.request);

@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
-import type { sendUnaryData, ServerUnaryCall, ServiceError } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerUnaryCall, ServiceDefinition, ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { RespClient } from './resp-client.js';
 
@@ -44,6 +44,22 @@ export function rlsTypes(): { request: protobuf.Type; response: protobuf.Type } 
   return {
     request: root.lookupType('envoy.service.ratelimit.v3.RateLimitRequest'),
     response: root.lookupType('envoy.service.ratelimit.v3.RateLimitResponse'),
+  };
+}
+
+/** The grpc-js service definition of RLS v3 `ShouldRateLimit`, encoded with Envoy's protos. */
+export function rlsServiceDefinition(): ServiceDefinition {
+  const types = rlsTypes();
+  return {
+    ShouldRateLimit: {
+      path: '/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (v: unknown) => Buffer.from(types.request.encode(types.request.fromObject(v as object)).finish()),
+      requestDeserialize: (b: Buffer) => types.request.toObject(types.request.decode(b), { longs: Number }),
+      responseSerialize: (v: unknown) => Buffer.from(types.response.encode(types.response.fromObject(v as object)).finish()),
+      responseDeserialize: (b: Buffer) => types.response.toObject(types.response.decode(b)),
+    },
   };
 }
 
@@ -83,7 +99,6 @@ interface DecodedRequest {
 }
 
 export async function startRlsService(redisPort: number, domain: string, rules: readonly LimitRule[], port = 0): Promise<RlsService> {
-  const types = rlsTypes();
   let redis: RespClient | undefined;
   const redisClient = async (): Promise<RespClient> => {
     if (redis === undefined || redis.closed) redis = await RespClient.connect(redisPort);
@@ -139,17 +154,7 @@ export async function startRlsService(redisPort: number, domain: string, rules: 
   }
 
   server.addService(
-    {
-      ShouldRateLimit: {
-        path: '/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (v: unknown) => Buffer.from(types.request.encode(types.request.fromObject(v as object)).finish()),
-        requestDeserialize: (b: Buffer) => types.request.toObject(types.request.decode(b), { longs: Number }),
-        responseSerialize: (v: unknown) => Buffer.from(types.response.encode(types.response.fromObject(v as object)).finish()),
-        responseDeserialize: (b: Buffer) => types.response.toObject(types.response.decode(b)),
-      },
-    },
+    rlsServiceDefinition(),
     {
       ShouldRateLimit: (call: ServerUnaryCall<DecodedRequest, object>, cb: sendUnaryData<object>) => {
         const answer = (): void => {
