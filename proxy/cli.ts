@@ -137,6 +137,13 @@ async function main(): Promise<number> {
     const stop = (signal: string): void => {
       logger.info({ signal }, 'draining before exit');
       dynamic?.close();
+      // The drain ends at its timeout, but closing what is left (admin keep-alive sockets, a
+      // trace exporter's flush) has no bound of its own: never outlive the drain by more than 5 s.
+      setTimeout(() => {
+        logger.error({ signal }, 'exit forced: closing after the drain did not finish within 5 s');
+        logger.flush();
+        process.exit(1);
+      }, config.settings.drainTimeoutMs + 5000).unref();
       server.drain().then(
         () => resolve(0),
         (err: unknown) => {
