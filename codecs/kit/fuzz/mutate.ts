@@ -5,6 +5,7 @@
  * into each other or pipelined, and a short slice repeated up to 100k times (deep nesting:
  * a struct header, a hessian list tag, a protobuf group...).
  */
+import { splitAt } from '../subject.js';
 import type { Prng } from './prng.js';
 
 /** How a frame was changed, for the failure report. */
@@ -100,13 +101,5 @@ export function randomChunks(rng: Prng, buf: Buffer): Buffer[] {
   const n = 1 + rng.int(Math.min(8, buf.length - 1));
   const points = new Set<number>();
   for (let i = 0; i < n; i++) points.add(1 + rng.int(buf.length - 1));
-  const sorted = [...points].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let from = 0;
-  for (const p of sorted) {
-    out.push(buf.subarray(from, p));
-    from = p;
-  }
-  out.push(buf.subarray(from));
-  return out;
+  return splitAt(buf, [...points].sort((a, b) => a - b));
 }
