@@ -13,7 +13,6 @@ import { DeadlineQueue } from './net/deadline-queue.js';
 import { collectSnapshot } from './observability/collect.js';
 import { ServerObservability } from './observability/server-observability.js';
 import { addMemoryGauges, processMemory } from './observability/memory.js';
-import { collectFilterStats } from './observability/filter-stats.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import type { RouteTable } from './route/route-table.js';
 import { OverloadManager } from './overload/overload-manager.js';
@@ -163,13 +162,15 @@ export class MeltemiServer {
     const fresh = new ListenerStats(l.protocol, l.statPrefix);
     // Counters survive a listener update that keeps the stat prefix.
     const stats = previous !== undefined && previous.stats.prefix === fresh.prefix ? previous.stats : fresh;
+    // The filters get this server's stats and node before their first instance is made.
+    l.filterContext.bind(this.#observability.filterEnvironment);
     return {
       name: l.name,
       codecFactory: l.codecFactory,
       codecContext: l.codecContext,
       routes: { current: routes },
       filters: l.filters,
-      newFilterChain: filterChainBuilder(l.filters),
+      newFilterChain: filterChainBuilder(l.filters, this.#observability.completersFor(l)),
       stats,
       observer: this.#observability.observerFor(l, stats),
       idleTimeoutMs: l.idleTimeoutMs,
@@ -373,7 +374,6 @@ export class MeltemiServer {
         this.#observability.collect(into);
         this.#overload.collect(into);
         addMemoryGauges(into, processMemory());
-        collectFilterStats(into);
       },
       extraLines: this.#statsExtra(),
     });

@@ -93,7 +93,7 @@ export class GlobalRateLimiter implements Filter {
       values.push(v);
     }
     const key = values.length === 1 ? values[0]! : values.join('\u0000');
-    this.#shared.stats.total++;
+    this.#shared.stats.total.inc();
     return new Promise<FilterStatus>((resolve) => this.#enqueue(key, values, { ex, resolve }));
   }
 
@@ -146,7 +146,7 @@ export class GlobalRateLimiter implements Filter {
     }
     state.inFlight++;
     const shared = this.#shared;
-    shared.stats.rls_calls++;
+    shared.stats.rls_calls.inc();
     const request = encodeRequest(this.#domainField, this.#keys, batch.values, batch.waiters.length);
     shared.breaker.fire(channel, request, batch).then(
       (answer) => {
@@ -193,7 +193,7 @@ export class GlobalRateLimiter implements Filter {
     const stats = this.#shared.stats;
     const n = batch.waiters.length;
     if (answer.code === RlsCode.OverLimit) {
-      stats.over_limit += n;
+      stats.over_limit.inc(n);
       for (const w of batch.waiters) {
         w.ex.sendLocalReply(ErrorType.OverLimit, `meta protocol global ratelimit: request '${w.ex.downstreamRequestId}' has been rate limited`);
         w.resolve(FilterStatus.Stop);
@@ -201,14 +201,14 @@ export class GlobalRateLimiter implements Filter {
       return;
     }
     // Envoy's reading: anything but OVER_LIMIT lets the request through.
-    stats.ok += n;
+    stats.ok.inc(n);
     for (const w of batch.waiters) w.resolve(FilterStatus.Continue);
   }
 
   #onFailure(batch: Batch, err: unknown): void {
     if (!this.#settle(batch)) return;
     const stats = this.#shared.stats;
-    if (isBreakerOpen(err)) stats.circuit_breaker_rejected += batch.waiters.length;
+    if (isBreakerOpen(err)) stats.circuit_breaker_rejected.inc(batch.waiters.length);
     this.#fail(batch, isBreakerOpen(err) ? 'circuit breaker open' : ((err as ServiceError).details ?? String(err)));
   }
 
@@ -223,7 +223,7 @@ export class GlobalRateLimiter implements Filter {
   #fail(batch: Batch, why: string): void {
     const stats = this.#shared.stats;
     const n = batch.waiters.length;
-    stats.error += n;
+    stats.error.inc(n);
     if (this.#cfg.failureModeDeny) {
       for (const w of batch.waiters) {
         w.ex.sendLocalReply(ErrorType.OverLimit, `meta protocol global ratelimit: request '${w.ex.downstreamRequestId}' has been rate limited (rate limit service failed: ${why}; failure_mode_deny)`);
@@ -231,7 +231,7 @@ export class GlobalRateLimiter implements Filter {
       }
       return;
     }
-    stats.failure_mode_allowed += n;
+    stats.failure_mode_allowed.inc(n);
     for (const w of batch.waiters) w.resolve(FilterStatus.Continue);
   }
 }

@@ -5,6 +5,7 @@ import { filterNames, findFilter } from '../filter-registry.js';
 import { logger } from '../logger.js';
 import { compileObservability } from '../observability/compile-observability.js';
 import type { ListenerObservability } from '../observability/compile-observability.js';
+import { directionOf, ListenerFilterContext } from '../observability/filter-context.js';
 import { RouteTable } from '../route/route-table.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
 import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
@@ -26,6 +27,8 @@ export interface CompiledListener {
   readonly codecContext: CodecContext;
   readonly routeTable: RouteTable;
   readonly filters: readonly (() => Filter)[];
+  /** What the filters were created with; the server that adopts the listener binds it (stats, node). */
+  readonly filterContext: ListenerFilterContext;
   readonly idleTimeoutMs: number | undefined;
   readonly requestTimeoutMs: number;
   readonly source: ListenerConfig;
@@ -111,7 +114,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     }
   }
   const makers: (() => Filter)[] = [];
-  const filterContext = { statPrefix: `meta_protocol.${listenerProtocol(cfg, codecFactory)}.${cfg.stat_prefix}.` };
+  const filterContext = new ListenerFilterContext(`meta_protocol.${listenerProtocol(cfg, codecFactory)}.${cfg.stat_prefix}.`, directionOf(l.traffic_direction));
   const filterCfgs = cfg.meta_protocol_filters ?? [];
   filterCfgs.forEach((f, i) => {
     const fp = `${path}.meta_protocol_filters[${i}]`;
@@ -131,7 +134,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
   });
   if (!filterCfgs.some((f) => f.name === ROUTER)) {
     const router = findFilter(ROUTER);
-    if (router !== undefined) makers.push(router.create(undefined));
+    if (router !== undefined) makers.push(router.create(undefined, filterContext));
   }
   const observability = compileObservability(cfg, l.traffic_direction, cfg.stat_prefix, path, errors);
   const sa = l.address.socket_address;
@@ -147,6 +150,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     codecContext: { maxFrameSize: cfg.max_frame_size ?? DEFAULT_MAX_FRAME_SIZE, options, wantedKeys: routeTable.keys },
     routeTable,
     filters: makers,
+    filterContext,
     onewayMethods,
     idleTimeoutMs: cfg.idle_timeout,
     requestTimeoutMs: cfg.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS,

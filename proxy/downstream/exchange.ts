@@ -1,6 +1,5 @@
 import { ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import type { Filter } from '../../filters/api/index.js';
 import type { Expirable } from '../net/deadline-queue.js';
 import { faultText, reportFault } from '../net/fault.js';
 import { hashOfValues } from '../upstream/lb/xxhash64.js';
@@ -11,8 +10,8 @@ import type { ClusterStats } from '../stats.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
-import { runRequestFilters } from './filter-chain.js';
-import type { ChainSubject } from './filter-chain.js';
+import { runCompletion, runRequestFilters, runResponseFilters } from './filter-chain.js';
+import type { ChainSubject, FilterChain } from './filter-chain.js';
 import type { InflightLinks } from './inflight-list.js';
 import { mirrorRequest } from './mirror-request.js';
 
@@ -24,7 +23,7 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
   readonly request: Message;
   readonly downstreamRequestId: RequestId;
   readonly #down: ExchangeHost;
-  readonly #filters: readonly Filter[];
+  readonly #chain: FilterChain;
   response: Message | undefined = undefined;
   requestMutation: Map<string, string> | null = null;
   #responseMutation: Map<string, string> | null = null;
@@ -35,6 +34,8 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
   #upstreamId = 0;
   done = false;
   readonly startTime = performance.now();
+  /** When the first try went upstream; kept only for a chain with onComplete hooks. */
+  upstreamStartTime: number | undefined = undefined;
   /** Set when the exchange ended with a local error reply (access log, metrics). */
   localError: ErrorType | undefined = undefined;
   /** True when the client went away before its answer. */
@@ -55,11 +56,11 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
   inflightNext: InflightLinks | null = null;
   inflightList: object | null = null;
 
-  constructor(down: ExchangeHost, request: Message, filters: readonly Filter[]) {
+  constructor(down: ExchangeHost, request: Message, chain: FilterChain) {
     this.#down = down;
     this.request = request;
     this.downstreamRequestId = request.requestId;
-    this.#filters = filters;
+    this.#chain = chain;
     const obs = down.listener.observer;
     if (obs !== undefined && obs.wantsStart) obs.onStart(this);
   }
@@ -94,7 +95,7 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
 
   /** Runs the filter chain from filter `from` on; stays synchronous unless a filter is not. */
   start(from = 0): void {
-    runRequestFilters(this.#filters, this, from);
+    runRequestFilters(this.#chain.filters, this, from);
   }
 
   filterChainOpen(): boolean {
@@ -181,6 +182,7 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
     host.stats.rq_active++;
     const obs = listener.observer;
     if (obs !== undefined && obs.wantsStart && this.#tries === 0) obs.onUpstream(this);
+    if (this.#tries === 0 && this.#chain.completion !== undefined) this.upstreamStartTime = performance.now();
     // A client pinned to its own upstream connection (bRPC streams) uses it for its cluster;
     // otherwise the client keeps to one connection per host, so its calls arrive in order.
     const conn = this.#down.pinnedUpstream?.(cluster, host) ?? this.#down.upstreamFor(host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey));
@@ -289,7 +291,7 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
     }
     this.response = response;
     const route = this.#route ?? undefined;
-    for (const f of this.#filters) f.onResponse?.(this);
+    runResponseFilters(this.#chain, this);
     const listener = this.#down.listener;
     const stats = listener.stats;
     stats.response++;
@@ -421,6 +423,8 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
     // One check when every observability feature is off: nothing else is paid.
     const obs = this.#down.listener.observer;
     if (obs !== undefined) obs.onEnd(this);
+    const completion = this.#chain.completion;
+    if (completion !== undefined) runCompletion(completion, this);
     this.#down.onExchangeDone(this);
   }
 }

@@ -1,5 +1,6 @@
 import type { CodecContext, CodecFactory } from '../../codecs/api/index.js';
 import type { Filter } from '../../filters/api/index.js';
+import type { FilterChain } from './filter-chain.js';
 import type { DeadlineQueue } from '../net/deadline-queue.js';
 import type { OverloadState } from '../overload/overload-manager.js';
 import type { ExchangeObserver } from '../observability/observed-exchange.js';
@@ -20,7 +21,7 @@ export interface ListenerRuntime {
   readonly routes: { current: RouteTable };
   readonly filters: readonly (() => Filter)[];
   /** The filter chain of a new exchange (shared when the filters are; see filterChainBuilder). */
-  readonly newFilterChain: () => readonly Filter[];
+  readonly newFilterChain: () => FilterChain;
   readonly stats: ListenerStats;
   /** Aeraki's idle_timeout: no byte read for this long closes the connection. */
   readonly idleTimeoutMs: number | undefined;

@@ -1,12 +1,12 @@
 import { EMPTY_METADATA, ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import type { Filter } from '../../filters/api/index.js';
 import { faultText, reportFault } from '../net/fault.js';
 import type { RouteEntry } from '../route/route-table.js';
 import type { Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamStream } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
-import { runRequestFilters } from './filter-chain.js';
+import { runRequestFilters, runResponseFilters } from './filter-chain.js';
+import type { FilterChain } from './filter-chain.js';
 import type { ChainSubject } from './filter-chain.js';
 
 /** The table a stream belongs to: its client connection, and who forgets it when it ends. */
@@ -45,7 +45,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
   idleSince = 0;
   readonly #owner: StreamOwner;
   readonly #down: ExchangeHost;
-  readonly #filters: readonly Filter[];
+  readonly #chain: FilterChain;
   #responseMutation: Map<string, string> | null = null;
   #route: RouteEntry | null | undefined = undefined;
   #state = StreamState.Routing;
@@ -56,13 +56,13 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
   #clientClosed = false;
   #serverClosed = false;
 
-  constructor(owner: StreamOwner, init: Message, filters: readonly Filter[]) {
+  constructor(owner: StreamOwner, init: Message, chain: FilterChain) {
     this.#owner = owner;
     this.#down = owner.host;
     this.request = init;
     this.clientStreamId = init.streamId;
     this.downstreamRequestId = init.streamId;
-    this.#filters = filters;
+    this.#chain = chain;
   }
 
   get metadata(): Metadata {
@@ -79,7 +79,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
 
   /** Runs the filter chain on the INIT from filter `from` on, as an Exchange does. */
   start(from = 0): void {
-    runRequestFilters(this.#filters, this, from);
+    runRequestFilters(this.#chain.filters, this, from);
   }
 
   filterChainOpen(): boolean {
@@ -182,7 +182,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
       case MessageType.StreamInit: {
         this.#initAnswered = true;
         this.response = msg;
-        for (const f of this.#filters) f.onResponse?.(this);
+        runResponseFilters(this.#chain, this);
         const out = down.codec.encode(msg, this.#responseMutation);
         // No built-in codec fails on an INIT answer; another codec's failure sends it unmutated.
         down.write(out instanceof Error ? msg.frame : out);

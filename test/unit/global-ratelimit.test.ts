@@ -14,7 +14,8 @@ import type { ClusterHost, FilterExchange, RouteView } from '../../filters/api/i
 import { closeRlsChannels, rateLimitFilterFactory } from '../../filters/ratelimit/index.js';
 import { parseRateLimitConfig } from '../../filters/ratelimit/config.js';
 import { decodeResponse, encodeDomain, encodeRequest } from '../../filters/ratelimit/rls-wire.js';
-import { collectFilterStats } from '../../proxy/observability/filter-stats.js';
+import { ListenerFilterContext } from '../../proxy/observability/filter-context.js';
+import { StatsRegistry } from '../../proxy/observability/stats-registry.js';
 import { emptySnapshot } from '../../proxy/observability/stats-snapshot.js';
 import { rlsServiceDefinition, rlsTypes } from '../peers/ratelimit/rls-service.js';
 
@@ -140,9 +141,18 @@ function fakeExchange(id: number, md: Record<string, string>, host: ClusterHost 
   };
 }
 
+/** Where the filters' stats go, as a server's would (the proxy binds each listener's filter context to it). */
+const registry = new StatsRegistry();
+
+function contextFor(statPrefix: string): ListenerFilterContext {
+  const ctx = new ListenerFilterContext(statPrefix, 'unspecified');
+  ctx.bind({ stats: registry, statsEnabled: true, node: { id: '', metadata: {} } });
+  return ctx;
+}
+
 function counters(prefix: string): Record<string, number> {
   const snap = emptySnapshot();
-  collectFilterStats(snap);
+  registry.collect(snap);
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries({ ...snap.counters, ...snap.gauges })) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
   return out;
@@ -150,7 +160,7 @@ function counters(prefix: string): Record<string, number> {
 
 describe('global rate limiter against an RLS double', () => {
   after(() => closeRlsChannels());
-  const make = (prefix: string, extra: Record<string, unknown> = {}): ReturnType<ReturnType<typeof rateLimitFilterFactory.create>> => rateLimitFilterFactory.create({ ...aerakiConfig, timeout: '0.5s', failureModeDeny: false, ...extra }, { statPrefix: prefix })();
+  const make = (prefix: string, extra: Record<string, unknown> = {}): ReturnType<ReturnType<typeof rateLimitFilterFactory.create>> => rateLimitFilterFactory.create({ ...aerakiConfig, timeout: '0.5s', failureModeDeny: false, ...extra }, contextFor(prefix))();
 
   test('requests it does not limit get a synchronous Continue, no promise and no call', async () => {
     const rls = await startDouble(() => ({ overall_code: 1 }));
