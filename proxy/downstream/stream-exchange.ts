@@ -6,8 +6,7 @@ import type { Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamStream } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
 import { runRequestFilters, runResponseFilters } from './filter-chain.js';
-import type { FilterChain } from './filter-chain.js';
-import type { ChainSubject } from './filter-chain.js';
+import type { ChainSubject, FilterChain } from './filter-chain.js';
 
 /** The table a stream belongs to: its client connection, and who forgets it when it ends. */
 export interface StreamOwner {
