@@ -136,7 +136,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     const router = findFilter(ROUTER);
     if (router !== undefined) makers.push(router.create(undefined, filterContext));
   }
-  const observability = compileObservability(cfg, l.traffic_direction, cfg.stat_prefix, path, errors);
+  const observability = compileObservability(cfg, cfg.stat_prefix, path, errors);
   const sa = l.address.socket_address;
   const options = codecCfg.config !== undefined && typeof codecCfg.config === 'object' && codecCfg.config !== null ? (codecCfg.config as Record<string, unknown>) : {};
   const onewayMethods = OnewayMethods.fromCodecOptions(options, `${path}.codec.config.${ONEWAY_METHODS_KEY}`, errors);

@@ -1,4 +1,3 @@
-import { METADATA_EXCHANGE_FILTER } from '../../filters/metadata-exchange/index.js';
 import type { AccessLogSpec } from './access-log/access-logger.js';
 import { compileAccessLogs } from './access-log/compile.js';
 import { percentValue } from './config-schema.js';
@@ -9,10 +8,6 @@ import type { TracingSettings } from './tracing/tracer.js';
 export interface ListenerObservability {
   readonly accessLogs: readonly AccessLogSpec[];
   readonly tracing: TracingSettings | undefined;
-  /** The metadata_exchange filter is configured. */
-  readonly metadataExchange: boolean;
-  /** Envoy's traffic_direction: inbound proxies report as destination. */
-  readonly inbound: boolean;
 }
 
 const DEFAULT_MAX_TAG_LENGTH = 256;
@@ -39,11 +34,11 @@ function compileTracing(t: TracingConfig, path: string, errors: string[], servic
 
 /**
  * Compiles `access_log` and `tracing` of one MetaProtocolProxy. Errors are reported with
- * their field paths. (The istio_stats filter reads its own config, as every filter does.)
+ * their field paths. (istio_stats and metadata_exchange are filters: they read their own config and the
+ * listener's direction through FilterContext.)
  */
 export function compileObservability(
-  cfg: { access_log?: AccessLogConfig[]; tracing?: TracingConfig; meta_protocol_filters?: { name: string; config?: unknown }[] },
-  trafficDirection: string | undefined,
+  cfg: { access_log?: AccessLogConfig[]; tracing?: TracingConfig },
   statPrefix: string,
   path: string,
   errors: string[],
@@ -51,7 +46,5 @@ export function compileObservability(
   return {
     accessLogs: cfg.access_log === undefined ? [] : compileAccessLogs(cfg.access_log, `${path}.access_log`, errors),
     tracing: cfg.tracing === undefined ? undefined : compileTracing(cfg.tracing, `${path}.tracing`, errors, statPrefix),
-    metadataExchange: (cfg.meta_protocol_filters ?? []).some((f) => f.name === METADATA_EXCHANGE_FILTER),
-    inbound: trafficDirection !== 'OUTBOUND',
   };
 }

@@ -8,17 +8,11 @@ export interface ExchangeTracer {
   onUpstream(ex: ObservedExchange): void;
 }
 
-/** Runs at the start of each exchange (adds metadata to the request or response). */
-export interface ExchangeStarter {
-  onStart(ex: ObservedExchange): void;
-}
-
 /** What a listener has switched on; each part is null/empty when off. */
 export interface ObserverParts {
   /** The listener's stats when latency histograms are on. */
   readonly metrics: ListenerStats | null;
   readonly tracer: ExchangeTracer | null;
-  readonly starters: readonly ExchangeStarter[];
 }
 
 /**
@@ -29,15 +23,13 @@ export interface ObserverParts {
  */
 export function buildObserver(parts: ObserverParts): ExchangeObserver | undefined {
   const { metrics, tracer } = parts;
-  const starters = parts.starters;
-  if (metrics === null && tracer === null && starters.length === 0) return undefined;
+  if (metrics === null && tracer === null) return undefined;
   return {
-    wantsStart: tracer !== null || starters.length > 0,
+    wantsStart: tracer !== null,
     // Observers read metadata, which a codec may parse lazily and fail on: a failure here
     // is logged and must never break the exchange it observes.
     onStart(ex) {
       try {
-        for (let i = 0; i < starters.length; i++) starters[i]!.onStart(ex);
         tracer?.onStart(ex);
       } catch (err) {
         observerFailed('start', err);

@@ -1,4 +1,3 @@
-import { PEER_METADATA_ID_KEY, PEER_METADATA_KEY, peerMetadataValues } from '../../filters/metadata-exchange/index.js';
 import type { CompiledListener } from '../config/compile-listener.js';
 import { logger } from '../logger.js';
 import type { ListenerStats } from '../stats.js';
@@ -9,7 +8,6 @@ import type { LogSink } from './access-log/sink.js';
 import type { RuntimeCompleter } from './completion.js';
 import type { FilterEnvironment } from './filter-context.js';
 import { buildObserver } from './listener-observer.js';
-import type { ExchangeStarter } from './listener-observer.js';
 import type { ExchangeObserver } from './observed-exchange.js';
 import { StatsRegistry } from './stats-registry.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
@@ -63,17 +61,7 @@ export class ServerObservability {
       const url = t.collectorUrl ?? (t.collectorCluster === undefined ? undefined : this.#collectorOf(t.collectorCluster));
       tracer = new MetaTracer(this.#tracer(url, t.serviceName).tracer, t, l.protocol, l.name);
     }
-    const starters: ExchangeStarter[] = [];
-    if (o.metadataExchange) {
-      const { metadata, id } = peerMetadataValues(this.#opts.nodeId, this.#opts.nodeMetadata);
-      // OUTBOUND: the server's proxy learns who calls; INBOUND: the client's proxy learns who answered.
-      starters.push(
-        o.inbound
-          ? { onStart: (ex) => (ex.setResponseHeader(PEER_METADATA_KEY, metadata), ex.setResponseHeader(PEER_METADATA_ID_KEY, id)) }
-          : { onStart: (ex) => (ex.setRequestHeader(PEER_METADATA_KEY, metadata), ex.setRequestHeader(PEER_METADATA_ID_KEY, id)) },
-      );
-    }
-    return buildObserver({ metrics: this.#opts.metricsOn ? stats : null, tracer, starters });
+    return buildObserver({ metrics: this.#opts.metricsOn ? stats : null, tracer });
   }
 
   /** The listener's own end-of-exchange hooks, run after its filters' onComplete: its access logs. */
