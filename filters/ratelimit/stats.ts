@@ -20,6 +20,8 @@ export class RateLimitStats {
   readonly over_limit: Counter;
   readonly error: Counter;
   readonly failure_mode_allowed: Counter;
+  /** Of `ok`: requests let through on a lease, without waiting for the service (told to it after). */
+  readonly preadmitted: Counter;
   /** ShouldRateLimit calls made (one call can carry the hits of several requests). */
   readonly rls_calls: Counter;
   /** Requests answered at once because the breaker was open. */
@@ -39,6 +41,7 @@ export class RateLimitStats {
     this.over_limit = scope.counter('over_limit');
     this.error = scope.counter('error');
     this.failure_mode_allowed = scope.counter('failure_mode_allowed');
+    this.preadmitted = scope.counter('preadmitted');
     this.rls_calls = scope.counter('rls_calls');
     this.circuit_breaker_rejected = scope.counter('circuit_breaker_rejected');
     this.circuit_breaker_opened = scope.counter('circuit_breaker_opened');
