@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { ApiConfigSourceConfig, BootstrapConfig } from '../proxy/config/bootstrap-schema.js';
+import type { XdsApiConfigSource, XdsBootstrap } from './bootstrap-types.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -46,7 +46,7 @@ function credentialsOf(transportSocket: unknown, options: Record<string, unknown
 }
 
 /** Opens (lazily: grpc-js connects on the first call) a channel to the control plane of `source`. */
-export function controlPlaneChannel(boot: BootstrapConfig, source: ApiConfigSourceConfig): ControlPlaneChannel {
+export function controlPlaneChannel(boot: XdsBootstrap, source: XdsApiConfigSource): ControlPlaneChannel {
   const service = source.grpc_services[0]!;
   const clusterName = service.envoy_grpc.cluster_name;
   const cluster = (boot.static_resources?.clusters ?? []).find((c) => c.name === clusterName);
