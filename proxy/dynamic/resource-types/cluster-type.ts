@@ -9,7 +9,7 @@ import { checkEnumValues } from '../../../xds-client/enum-check.js';
 import { CLUSTER_TYPE } from '../../../xds-client/type-urls.js';
 import type { ConfigSourceConfig } from '../../config/bootstrap-schema.js';
 import type { CompiledCluster } from '../../config/compile.js';
-import { MAX_TIMER_MS } from '../../config/schema.js';
+import { MAX_TIMER_MS } from '../../../config/schema.js';
 import { clusterPolicyOf } from '../../upstream/cluster-policy.js';
 import { LB_POLICIES } from '../../upstream/lb/index.js';
 import type { ClusterLbConfig, LbPolicy } from '../../upstream/lb/index.js';

@@ -1,7 +1,7 @@
 /** ConfigSources named inside resources (an EDS cluster's eds_config, a listener's rds). */
 import { configSource } from '../../config/bootstrap-schema.js';
 import type { ConfigSourceConfig } from '../../config/bootstrap-schema.js';
-import { takeWarnings } from '../../config/schema.js';
+import { takeWarnings } from '../../../config/schema.js';
 import { isObj } from './plain-object.js';
 import type { Obj } from './plain-object.js';
 

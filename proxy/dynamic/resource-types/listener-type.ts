@@ -14,7 +14,7 @@ import { META_PROTOCOL_PROXY_TYPE } from '../../config/bootstrap-schema.js';
 import type { ConfigSourceConfig, ListenerConfig } from '../../config/bootstrap-schema.js';
 import { compileListener } from '../../config/compile-listener.js';
 import type { CompiledListener } from '../../config/compile-listener.js';
-import { takeWarnings } from '../../config/schema.js';
+import { takeWarnings } from '../../../config/schema.js';
 import { listenerContent } from '../listener-content.js';
 import { parseConfigSource } from './config-source.js';
 import { arr, isObj, nameOf } from './plain-object.js';
