@@ -3,6 +3,7 @@
  * version it came with, when it last changed, and the last rejected update of it
  * (`error_state`). Shared by every stream that carries the type.
  */
+import { sameContent } from './resource-equality.js';
 
 /** One accepted resource. */
 export interface CachedResource<T> {
@@ -29,6 +30,8 @@ export interface RejectedResource {
 
 export class ResourceCache<T> {
   readonly #accepted = new Map<string, CachedResource<T>>();
+  /** The resource each accepted value was decoded from, to skip decoding a resend of it. */
+  readonly #raw = new Map<string, unknown>();
   readonly #rejected = new Map<string, RejectedResource>();
   /** Names a subscription asked for and the server never sent (does-not-exist). */
   readonly #missing = new Set<string>();
@@ -49,15 +52,26 @@ export class ResourceCache<T> {
    * Stores an accepted value. When `equal` says it is the cached content, the cached object
    * stays (only the version moves), so owners can tell "unchanged" by identity.
    */
-  accept(name: string, value: T, version: string, equal: (a: T, b: T) => boolean, now: string): void {
+  accept(name: string, value: T, version: string, equal: (a: T, b: T) => boolean, now: string, raw?: unknown): void {
     const prev = this.#accepted.get(name);
     this.#rejected.delete(name);
     this.#missing.delete(name);
+    if (raw !== undefined) this.#raw.set(name, raw);
     if (prev !== undefined && (prev.value === value || equal(prev.value, value))) {
       if (prev.version !== version) this.#accepted.set(name, { ...prev, version });
       return;
     }
     this.#accepted.set(name, { name, value, version, lastUpdated: now });
+  }
+
+  /**
+   * The accepted value of `name` when `raw` has the same content as the resource it was
+   * decoded from (a control plane re-sending what it sent): decoding it again would only
+   * build the same value a second time.
+   */
+  unchanged(name: string, raw: unknown): { readonly value: T } | undefined {
+    const prev = this.#accepted.get(name);
+    return prev !== undefined && this.#raw.has(name) && sameContent(this.#raw.get(name), raw) ? { value: prev.value } : undefined;
   }
 
   reject(name: string, entry: RejectedResource): void {
@@ -66,6 +80,7 @@ export class ResourceCache<T> {
 
   delete(name: string): void {
     this.#accepted.delete(name);
+    this.#raw.delete(name);
     this.#rejected.delete(name);
     this.#missing.delete(name);
   }

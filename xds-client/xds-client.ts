@@ -261,7 +261,9 @@ export class XdsClient {
     const next = new Map<string, unknown>();
     const rejected = new Set<string>();
     for (const [name, raw] of u.resources) {
-      const d = type.decode(raw);
+      // A resend of what was accepted keeps its value without decoding (and compiling) it again.
+      const same = cache.unchanged(name, raw);
+      const d = same !== undefined ? ({ kind: 'ok', value: same.value } as const) : type.decode(raw);
       if (d.kind === 'ignored') continue;
       const problems = d.kind === 'invalid' ? d.errors : type.validate(d.value, { name, subscribed });
       if (d.kind === 'invalid' || problems.length > 0) {
@@ -277,7 +279,7 @@ export class XdsClient {
     for (const w of warnings) this.#log.warn({ xds: type.shortName }, w);
     if (u.full) for (const n of [...cache.accepted.keys()]) if (!next.has(n) && !rejected.has(n)) cache.delete(n);
     if (type.ignoresRemovals !== true) for (const n of u.removed) cache.delete(n);
-    for (const [n, v] of next) cache.accept(n, v, u.versions.get(n) ?? '', (a, b) => type.equal(a, b), now);
+    for (const [n, v] of next) cache.accept(n, v, u.versions.get(n) ?? '', (a, b) => type.equal(a, b), now, u.resources.get(n));
     this.#changed();
     return errors;
   }
