@@ -4,6 +4,7 @@
  * a resource means is the owner's business: it hands the client one XdsResourceType per
  * kind of resource (decode, validate, equal) and reads the cache when told of a change.
  */
+import { ConfigError } from '../config/errors.js';
 import type { XdsApiConfigSource, XdsBootstrap, XdsConfigSource, XdsNode } from './bootstrap-types.js';
 import { Backoff } from './backoff.js';
 import { DeltaStream } from './delta-stream.js';
@@ -186,7 +187,7 @@ export class XdsClient {
     let key: string;
     if (isAds(cs) && cs?.api_config_source === undefined) {
       api = this.#boot.dynamic_resources?.ads_config;
-      if (api === undefined) throw new Error('xDS: a config source says ads, but the bootstrap has no dynamic_resources.ads_config');
+      if (api === undefined) throw new ConfigError(['a config source says ads, but the bootstrap has no dynamic_resources.ads_config'], 'xDS config source');
       key = 'ads';
     } else {
       api = cs!.api_config_source!;

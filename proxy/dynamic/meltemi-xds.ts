@@ -4,6 +4,7 @@
  * static listeners), and the compiled snapshot of what was accepted. The client knows
  * streams and caches; this knows what a Listener means to Meltemi.
  */
+import { ConfigError } from '../../config/errors.js';
 import { XdsClient } from '../../xds-client/xds-client.js';
 import type { InitialFetchOutcome } from '../../xds-client/initial-fetch.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
@@ -38,7 +39,7 @@ export class MeltemiXds {
   readonly #client: XdsClient;
   readonly #staticRds: { name: string; cs: ConfigSourceConfig }[] = [];
 
-  /** Throws when a static listener's rds.config_source is invalid. */
+  /** Throws a ConfigError when a static listener's rds.config_source is invalid. */
   constructor(boot: BootstrapConfig, opts: MeltemiXdsOptions) {
     this.#boot = boot;
     this.#opts = opts;
@@ -48,7 +49,7 @@ export class MeltemiXds {
       const cs = parseConfigSource(l.rds.configSource, `listener ${l.name}: rds.config_source`, errors);
       if (cs !== undefined) this.#staticRds.push({ name: l.rds.routeConfigName, cs });
     }
-    if (errors.length > 0) throw new Error(errors.join('; '));
+    if (errors.length > 0) throw new ConfigError(errors, 'bootstrap');
     this.#client = new XdsClient(boot, {
       types: MELTEMI_RESOURCE_TYPES,
       logger,
