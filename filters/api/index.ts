@@ -14,3 +14,25 @@ export type {
 } from './filter.js';
 export type { ExchangeCompletion, ExchangeOutcome } from './completion.js';
 export type { Counter, Gauge, Histogram, StatTags, StatsScope } from './stats.js';
+export { NO_HOST, OVERFLOW } from './upstream.js';
+export type {
+  CopySink,
+  Deadline,
+  HostPick,
+  MirrorPolicy,
+  PickContext,
+  PickResult,
+  RequestSnapshot,
+  RetryOn,
+  RetryPolicy,
+  RouteCounters,
+  RouterRoute,
+  SendResult,
+  SubsetSelector,
+  UpstreamCluster,
+  UpstreamClusterStats,
+  UpstreamClusters,
+  UpstreamHost,
+  UpstreamHostStats,
+  UpstreamLink,
+} from './upstream.js';
