@@ -63,9 +63,12 @@ export function decodeListener(res: Obj, errors: string[]): ListenerResource | '
     errors.push(`listener ${name}: a MetaProtocol listener needs address.socket_address`);
     return undefined;
   }
+  // traffic_direction decides which listeners an inbound-only drain stops (istio-proxy's shutdown).
+  const direction = res['traffic_direction'];
   const listener = {
     name,
     address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },
+    ...(direction === 'INBOUND' || direction === 'OUTBOUND' ? { traffic_direction: direction } : {}),
     filter_chains: [{ filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }] }],
   } as ListenerConfig;
   const start = errors.length;
