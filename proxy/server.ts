@@ -4,6 +4,8 @@ import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledCluster, CompiledConfig } from './config/compile.js';
 import type { CompiledListener } from './config/compile-listener.js';
 import { ListenerManager } from './downstream/listener-manager.js';
+import { startHttpListeners } from './http/http-listener.js';
+import type { HttpListener } from './http/http-listener.js';
 import { logger } from './logger.js';
 import { DeadlineQueue } from './net/deadline-queue.js';
 import { ServerObservability } from './observability/server-observability.js';
@@ -30,6 +32,8 @@ export class MeltemiServer {
   /** Metrics, access logs, tracing: process-wide parts and each listener's observer. */
   readonly #observability: ServerObservability;
   #admin: AdminServer | undefined;
+  /** The bootstrap's static HTTP listeners (Istio's 15090 and 15021). */
+  #http: HttpListener[] = [];
   #draining = false;
   readonly #startedAt = Date.now();
   #configDumpExtra: () => object[] = () => [];
@@ -56,6 +60,7 @@ export class MeltemiServer {
     const server = new MeltemiServer(config);
     try {
       await server.#listeners.listenAll();
+      server.#http = await startHttpListeners(config.httpListeners ?? []);
       if (config.admin !== undefined) server.#admin = await AdminServer.start(config.admin.host, config.admin.port, server.#adminSource());
     } catch (err) {
       await server.close();
@@ -123,8 +128,10 @@ export class MeltemiServer {
     return listenerAddresses(this.#listeners);
   }
 
+  /** The bound port of a MetaProtocol or static HTTP listener. */
   listenerPort(name: string): number {
-    return this.#listeners.expect(name).port;
+    const http = this.#http.find((h) => h.compiled.name === name);
+    return http !== undefined ? http.port : this.#listeners.expect(name).port;
   }
 
   get adminPort(): number | undefined {
@@ -154,7 +161,7 @@ export class MeltemiServer {
       metricsOn: this.#observability.metricsOn,
       listeners: this.#listeners.all(),
       clusters: this.#clusters.clusters.values(),
-      parts: [this.#observability, this.#overload],
+      parts: [this.#observability, this.#overload, ...this.#http],
       extraLines: this.#statsExtra(),
     });
   }
@@ -195,6 +202,7 @@ export class MeltemiServer {
     this.#overload.close();
     this.#clusters.close();
     this.#deadlines.clear();
+    await Promise.all(this.#http.map((h) => h.close()));
     await this.#admin?.close();
     await this.#observability.close();
   }
@@ -208,6 +216,7 @@ export class MeltemiServer {
       draining: () => this.#draining,
       statsSnapshot: () => this.statsSnapshot(),
       configDumpExtra: () => this.#configDumpExtra(),
+      httpListeners: () => this.#http,
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { CompiledConfig } from '../config/compile.js';
 import type { ListenerManager } from '../downstream/listener-manager.js';
+import type { HttpListener } from '../http/http-listener.js';
 import { processMemory } from '../observability/memory.js';
 import type { StatsSnapshot } from '../observability/stats-snapshot.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
@@ -17,6 +18,8 @@ export interface ServerAdminParts {
   statsSnapshot(): StatsSnapshot;
   /** Sections other parts add to /config_dump (the xDS client's resources, versions and errors). */
   configDumpExtra(): object[];
+  /** The static HTTP listeners, listed after the MetaProtocol ones in /listeners. */
+  httpListeners(): readonly HttpListener[];
 }
 
 /** Every listener with the address it is bound to (the real port when the config said 0). */
@@ -44,7 +47,7 @@ export function serverAdminSource(p: ServerAdminParts): AdminSource {
     memory: () => ({ total: processMemory(), processes: 1 }),
     clusters: () => p.clusters.status(),
     drainListeners: (opts) => p.listeners.drainListeners(opts),
-    listeners: () => listenerAddresses(p.listeners),
+    listeners: () => [...listenerAddresses(p.listeners), ...p.httpListeners().map((h) => ({ name: h.compiled.name, address: h.address }))],
     serverInfo: () => ({
       version: VERSION,
       state: p.draining() ? 'DRAINING' : 'LIVE',
