@@ -5,8 +5,8 @@
  * to static clusters, and the router as the only HTTP filter. Every other field of these
  * protos is refused by name ("not supported by Meltemi"), never ignored.
  */
-import { duration, list, object, oneOfValues, optional, str } from '../config/schema.js';
-import type { Infer } from '../config/schema.js';
+import { duration, list, object, oneOfValues, optional, str } from '../../config/schema.js';
+import type { Infer } from '../../config/schema.js';
 
 export const HCM_FILTER_NAME = 'envoy.filters.network.http_connection_manager';
 export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
