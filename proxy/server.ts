@@ -2,6 +2,9 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { AdminServer } from './admin/admin-server.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
+import { configDumpSource } from './admin/config-dump/source-from-config.js';
+import { serverInfo } from './admin/server-info.js';
+import type { XdsClient } from '../xds-client/xds-client.js';
 import type { CompiledCluster, CompiledConfig } from './config/compile.js';
 import type { CompiledListener } from './config/compile-listener.js';
 import { DownstreamConnection } from './downstream/downstream-connection.js';
@@ -282,12 +285,12 @@ export class MeltemiServer {
     }, this.config.settings.drainTimeoutMs).unref();
   }
 
-  /** Adds sections to /config_dump (the xDS client's resources, versions and errors). */
-  setConfigDumpExtra(extra: () => object[]): void {
-    this.#configDumpExtra = extra;
+  /** The xDS client whose resources, versions and rejections /config_dump shows. */
+  setConfigDumpXds(xds: () => XdsClient | undefined): void {
+    this.#dumpXds = xds;
   }
 
-  #configDumpExtra: () => object[] = () => [];
+  #dumpXds: () => XdsClient | undefined = () => undefined;
 
   /** Adds lines to /stats (the xDS client's counters). */
   setStatsExtra(extra: () => string[]): void {
@@ -444,29 +447,20 @@ export class MeltemiServer {
   #adminSource(): import('./admin/admin-server.js').AdminSource {
     return {
       ready: () => !this.#draining,
-      configDump: () => ({
-        configs: [
-          { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: this.config.bootstrap },
-          {
-            '@type': 'type.googleapis.com/aeraki.meta_protocol_proxy.admin.v1alpha.RoutesConfigDump',
-            static_route_configs: [...this.#listeners.values()].map((l) => ({
-              route_config: { '@type': 'type.googleapis.com/aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration', ...l.runtime.routes.current.source },
-            })),
-          },
-          ...this.#configDumpExtra(),
-        ],
-      }),
+      configDump: () => configDumpSource({ config: this.config, loadedAt: new Date(this.#startedAt), xds: () => this.#dumpXds() }),
       statsSnapshot: () => this.statsSnapshot(),
       memory: () => ({ total: processMemory(), processes: 1 }),
       clusters: () => this.clustersView(),
       drainListeners: (opts) => this.drainListeners(opts),
       listeners: () => this.listenerAddresses(),
-      serverInfo: () => ({
-        version: VERSION,
-        state: this.#draining ? 'DRAINING' : 'LIVE',
-        uptime_current_epoch: `${Math.floor((Date.now() - this.#startedAt) / 1000)}s`,
-        node: this.config.bootstrap.node ?? {},
-      }),
+      serverInfo: () =>
+        serverInfo({
+          version: VERSION,
+          state: this.#draining ? 'DRAINING' : 'LIVE',
+          startedAtMs: this.#startedAt,
+          node: this.config.bootstrap.node,
+          drainTimeMs: this.config.settings.drainTimeoutMs,
+        }),
     };
   }
 }

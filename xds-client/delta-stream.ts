@@ -49,7 +49,7 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest, DeltaDisco
       versions.set(name, r.version ?? '');
     }
     const removed = (resp.removed_resources ?? []).filter((n) => st.watcher.wildcard || st.names.has(n));
-    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, removed, full: false }));
+    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, removed, full: false, version: resp.system_version_info ?? '', resourceVersions: versions }));
     if (errors.length > 0) {
       // A resend of the same rejected resources is NACKed after a back-off, as in SotW.
       const key = rejectedKey(versions, resp.removed_resources ?? []);

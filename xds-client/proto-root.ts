@@ -33,6 +33,11 @@ const ROOT_FILES = [
   'aeraki/codecs_and_filters.proto',
   'aeraki/router.proto',
   'aeraki/global_ratelimit.proto',
+  // The admin's shapes: /config_dump (the bootstrap comes with it), /server_info, /certs.
+  'envoy/admin/v3/config_dump.proto',
+  'envoy/admin/v3/server_info.proto',
+  'envoy/admin/v3/certs.proto',
+  'aeraki/admin.proto',
 ];
 
 /** Where the Aeraki protos live: next to this file in the source tree, or copied beside dist. */

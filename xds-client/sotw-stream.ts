@@ -50,7 +50,7 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest, DiscoveryRespons
       else if (resources.has(name)) errors.push(`resource ${name} given twice`);
       else resources.set(name, res);
     }
-    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, removed: [], full: st.watcher.wildcard }));
+    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, removed: [], full: st.watcher.wildcard, version }));
     const base = { resource_names: this.#names(st), type_url: typeUrl, response_nonce: st.nonce };
     if (errors.length > 0) {
       this.nack(st, version, version, errors, (error_detail) => ({ ...base, version_info: st.version, error_detail }));

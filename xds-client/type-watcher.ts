@@ -9,6 +9,15 @@ export interface ResourceUpdate {
   readonly removed: readonly string[];
   /** True when `resources` is the whole state: names not in it are deleted (SotW LDS/CDS). */
   readonly full: boolean;
+  /** SotW: the response's version_info (every resource's version); delta: system_version_info. */
+  readonly version?: string;
+  /** Delta: each resource's own version. */
+  readonly resourceVersions?: ReadonlyMap<string, string>;
+}
+
+/** The version a resource of `update` came with (for /config_dump). */
+export function versionOf(update: ResourceUpdate, name: string): string {
+  return update.resourceVersions?.get(name) ?? update.version ?? '';
 }
 
 /**

@@ -13,6 +13,7 @@ import { DeltaStream } from './delta-stream.js';
 import { checkEnumValues } from './enum-check.js';
 import { controlPlaneChannel } from './grpc-channel.js';
 import { perTypeMethod } from './method-paths.js';
+import { ResourceHistory } from './resource-history.js';
 import { decodeCluster, decodeListener, endpointResourceName, hostsOf, parseConfigSource } from './resources.js';
 import type { ClusterResource, ListenerResource } from './resources.js';
 import { metaRouteConfigFromRds } from './route-translation.js';
@@ -21,6 +22,7 @@ import type { XdsStreamBase } from './stream-base.js';
 import { SotwStream } from './sotw-stream.js';
 import { ADS_DELTA_METHOD, ADS_SOTW_METHOD, CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, TYPE_SHORT_NAMES } from './type-urls.js';
 import type { XdsTypeUrl } from './type-urls.js';
+import { versionOf } from './type-watcher.js';
 import type { ResourceUpdate, TypeWatcher } from './type-watcher.js';
 
 export interface XdsClientOptions {
@@ -58,6 +60,8 @@ export class XdsClient {
   #closed = false;
 
   readonly #staticRds: { name: string; cs: ConfigSourceConfig }[] = [];
+  /** Versions, times and rejections per resource, for /config_dump. */
+  readonly history = new ResourceHistory();
 
   /** Throws when a static listener's rds.config_source is invalid. */
   constructor(boot: BootstrapConfig, opts: XdsClientOptions) {
@@ -216,12 +220,22 @@ export class XdsClient {
     for (const [name, res] of u.resources) {
       const before = errors.length;
       const l = decodeListener(res, errors);
-      if (errors.length > before) rejected.add(name);
-      else if (l !== undefined && l !== 'not-ours') next.set(l.name, l);
+      if (errors.length > before) {
+        rejected.add(name);
+        this.history.reject(LISTENER_TYPE, name, versionOf(u, name), errors.slice(before).join('; '), res);
+      } else if (l !== undefined && l !== 'not-ours') next.set(l.name, l);
     }
-    if (u.full) for (const n of [...this.#listeners.keys()]) if (!rejected.has(n)) this.#listeners.delete(n);
-    for (const n of u.removed) this.#listeners.delete(n);
-    for (const [n, l] of next) this.#listeners.set(n, l);
+    const gone = (n: string): void => {
+      this.#listeners.delete(n);
+      this.history.forget(LISTENER_TYPE, n);
+    };
+    if (u.full) for (const n of [...this.#listeners.keys()]) if (!rejected.has(n) && !next.has(n)) gone(n);
+    for (const n of u.removed) gone(n);
+    for (const [n, l] of next) {
+      this.#listeners.set(n, l);
+      this.history.accept(LISTENER_TYPE, n, versionOf(u, n), u.resources.get(n) ?? {});
+    }
+    if (errors.length === 0) this.history.typeAccepted(LISTENER_TYPE, u.version ?? '');
     // The stream calls #changed only for an update without errors; this one applied in part.
     if (errors.length > 0) this.#changed();
     return errors;
@@ -231,15 +245,25 @@ export class XdsClient {
     const errors: string[] = [];
     const warnings: string[] = [];
     const next = new Map<string, ClusterResource>();
-    for (const res of u.resources.values()) {
+    for (const [name, res] of u.resources) {
+      const before = errors.length;
       const c = decodeCluster(res, errors, warnings);
-      if (c !== undefined) next.set(c.cluster.name, c);
+      if (errors.length > before) this.history.reject(CLUSTER_TYPE, name, versionOf(u, name), errors.slice(before).join('; '), res);
+      else if (c !== undefined) next.set(c.cluster.name, c);
     }
     if (errors.length > 0) return errors;
     for (const w of warnings) logger.warn(w);
-    if (u.full) this.#clusters.clear();
-    for (const n of u.removed) this.#clusters.delete(n);
-    for (const [n, c] of next) this.#clusters.set(n, c);
+    const gone = (n: string): void => {
+      this.#clusters.delete(n);
+      this.history.forget(CLUSTER_TYPE, n);
+    };
+    if (u.full) for (const n of [...this.#clusters.keys()]) if (!next.has(n)) gone(n);
+    for (const n of u.removed) gone(n);
+    for (const [n, c] of next) {
+      this.#clusters.set(n, c);
+      this.history.accept(CLUSTER_TYPE, n, versionOf(u, n), u.resources.get(n) ?? {});
+    }
+    this.history.typeAccepted(CLUSTER_TYPE, u.version ?? '');
     return [];
   }
 
@@ -250,13 +274,21 @@ export class XdsClient {
       const name = endpointResourceName(res);
       const before = errors.length;
       checkEnumValues('envoy.config.endpoint.v3.ClusterLoadAssignment', res, `cluster load assignment ${name}`, errors);
-      if (errors.length > before) continue;
-      const hosts = hostsOf(res, `cluster load assignment ${name}`, errors);
-      if (hosts !== undefined) next.set(name, hosts);
+      const hosts = errors.length > before ? undefined : hostsOf(res, `cluster load assignment ${name}`, errors);
+      if (errors.length > before) this.history.reject(ENDPOINT_TYPE, name, versionOf(u, name), errors.slice(before).join('; '), res);
+      else if (hosts !== undefined) next.set(name, hosts);
     }
     if (errors.length > 0) return errors;
-    for (const n of u.removed) this.#endpoints.set(n, []);
-    for (const [n, h] of next) this.#endpoints.set(n, h);
+    for (const n of u.removed) {
+      this.#endpoints.set(n, []);
+      this.history.forget(ENDPOINT_TYPE, n);
+    }
+    for (const [n, h] of next) {
+      this.#endpoints.set(n, h);
+      const res = [...u.resources.values()].find((r) => endpointResourceName(r) === n);
+      if (res !== undefined) this.history.accept(ENDPOINT_TYPE, n, versionOf(u, n), res);
+    }
+    this.history.typeAccepted(ENDPOINT_TYPE, u.version ?? '');
     return [];
   }
 
@@ -268,12 +300,18 @@ export class XdsClient {
     const errors: string[] = [];
     const next: SnapshotRoute[] = [];
     for (const [name, res] of u.resources) {
+      const before = errors.length;
       const cfg = metaRouteConfigFromRds(res, wanted.has(name) ? name : [...wanted].join(' or '), errors);
-      if (cfg !== undefined) next.push({ name, config: cfg });
+      if (errors.length > before) this.history.reject(ROUTE_TYPE, name, versionOf(u, name), errors.slice(before).join('; '), res);
+      else if (cfg !== undefined) next.push({ name, config: cfg });
     }
     if (errors.length > 0) return errors;
     // Removals are ignored (as Aeraki's client does): the table stays until no listener wants it.
-    for (const r of next) this.#routes.set(r.name, r);
+    for (const r of next) {
+      this.#routes.set(r.name, r);
+      this.history.accept(ROUTE_TYPE, r.name, versionOf(u, r.name), u.resources.get(r.name) ?? {});
+    }
+    this.history.typeAccepted(ROUTE_TYPE, u.version ?? '');
     return [];
   }
 
@@ -321,8 +359,16 @@ export class XdsClient {
     }
     // Drop what nothing references any more.
     const edsNames = new Set([...eds.values()].flatMap((e) => [...e.names]));
-    for (const n of [...this.#endpoints.keys()]) if (!edsNames.has(n)) this.#endpoints.delete(n);
+    for (const n of [...this.#endpoints.keys()]) {
+      if (edsNames.has(n)) continue;
+      this.#endpoints.delete(n);
+      this.history.forget(ENDPOINT_TYPE, n);
+    }
     const rdsNames = new Set([...rds.values()].flatMap((s) => [...s]));
-    for (const n of [...this.#routes.keys()]) if (!rdsNames.has(n)) this.#routes.delete(n);
+    for (const n of [...this.#routes.keys()]) {
+      if (rdsNames.has(n)) continue;
+      this.#routes.delete(n);
+      this.history.forget(ROUTE_TYPE, n);
+    }
   }
 }

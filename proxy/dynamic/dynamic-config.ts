@@ -29,7 +29,7 @@ export function startDynamicConfig(server: MeltemiServer, config: CompiledConfig
       void applier.apply(snap);
     },
   });
-  server.setConfigDumpExtra(() => xds.configDump());
+  server.setConfigDumpXds(() => xds);
   server.setStatsExtra(() => xds.statsLines());
   xds.start();
   return { xds, applier, close: () => xds.close() };
