@@ -4,6 +4,8 @@
  * with proto field names. Empty until TLS code registers a provider of the certificates it
  * holds.
  */
+import { logger } from '../logger.js';
+
 type Json = Record<string, unknown>;
 
 export type CertificatesProvider = () => readonly Json[];
@@ -17,5 +19,14 @@ export function registerCertificatesProvider(provider: CertificatesProvider): ()
 }
 
 export function certificates(): { certificates: Json[] } {
-  return { certificates: [...providers].flatMap((p) => [...p()]) };
+  return {
+    certificates: [...providers].flatMap((p) => {
+      try {
+        return [...p()];
+      } catch (err) {
+        logger.error({ err: (err as Error).stack }, '/certs: a certificates provider threw');
+        return [];
+      }
+    }),
+  };
 }

@@ -58,7 +58,35 @@ function readMessage(type: protobuf.Type, value: unknown): protobuf.Message {
   }
 }
 
-/** Canonical JSON (camelCase keys) → the same with proto field names. */
+const REDACTED = '[redacted]';
+const REDACTED_BYTES = Buffer.from(REDACTED).toString('base64');
+
+function sensitive(f: protobuf.Field): boolean {
+  return f.options?.['(udpa.annotations.sensitive)'] === true;
+}
+
+/**
+ * Envoy's redaction of fields marked `(udpa.annotations.sensitive)` (private keys,
+ * passwords): every string in them reads "[redacted]", every bytes value the bytes of it.
+ */
+function redact(type: protobuf.Type | undefined, f: protobuf.Field, v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => redact(type, f, x));
+  if (type === undefined) return f.type === 'string' ? REDACTED : f.type === 'bytes' ? REDACTED_BYTES : v;
+  if (!isObject(v) || SPECIAL_FORM.has(type.fullName)) return v;
+  const out: Json = {};
+  for (const [k, x] of Object.entries(v)) {
+    const inner = type.fields[k];
+    if (inner === undefined) {
+      out[k] = x;
+      continue;
+    }
+    inner.resolve();
+    out[k] = redact(inner.resolvedType instanceof protobuf.Type ? inner.resolvedType : undefined, inner, x);
+  }
+  return out;
+}
+
+/** Canonical JSON (camelCase keys) → the same with proto field names, sensitive fields redacted. */
 function withProtoNames(type: protobuf.Type, json: unknown): unknown {
   if (SPECIAL_FORM.has(type.fullName) || !isObject(json)) return json;
   if (type.fullName === '.google.protobuf.Any') {
@@ -82,7 +110,8 @@ function withProtoNames(type: protobuf.Type, json: unknown): unknown {
       continue;
     }
     const t = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
-    if (t === undefined) out[f.name] = v;
+    if (sensitive(f)) out[f.name] = redact(t, f, t === undefined ? v : f.repeated ? (v as unknown[]).map((x) => withProtoNames(t, x)) : withProtoNames(t, v));
+    else if (t === undefined) out[f.name] = v;
     else if (f.map) out[f.name] = Object.fromEntries(Object.entries(v as Json).map(([k, x]) => [k, withProtoNames(t, x)]));
     else if (f.repeated) out[f.name] = (v as unknown[]).map((x) => withProtoNames(t, x));
     else out[f.name] = withProtoNames(t, v);

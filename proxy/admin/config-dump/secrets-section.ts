@@ -9,6 +9,7 @@
  * times with `timestamp()` (proto-json.ts). Never put a private key in it: Envoy prints
  * `[redacted]` in its place.
  */
+import { logger } from '../../logger.js';
 import { compact } from './section.js';
 import type { DumpSection, NameFilter } from './section.js';
 import { SECRETS_DUMP } from './type-names.js';
@@ -38,7 +39,14 @@ export function secretsSection(keep: NameFilter): DumpSection {
   const parts = { static_secrets: [] as Json[], dynamic_active_secrets: [] as Json[], dynamic_warming_secrets: [] as Json[] };
   const named = (e: Json): boolean => keep(typeof e['name'] === 'string' ? e['name'] : '');
   for (const p of providers) {
-    const got = p();
+    let got: SecretsDumpParts;
+    try {
+      got = p();
+    } catch (err) {
+      // One provider's bug must not take the whole dump down.
+      logger.error({ err: (err as Error).stack }, 'config_dump: a secrets provider threw');
+      continue;
+    }
     parts.static_secrets.push(...(got.static_secrets ?? []).filter(named));
     parts.dynamic_active_secrets.push(...(got.dynamic_active_secrets ?? []).filter(named));
     parts.dynamic_warming_secrets.push(...(got.dynamic_warming_secrets ?? []).filter(named));
