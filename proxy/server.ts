@@ -338,7 +338,7 @@ export class MeltemiServer {
     return l.runtime.stats;
   }
 
-  routeStats(listener: string): { name: string; requests: number; responses: number; errors: number; localReplies: number }[] {
+  routeStats(listener: string): { name: string; requests: number; responses: number; errors: number; local_replies: number }[] {
     const l = this.#listeners.get(listener);
     if (l === undefined) throw new Error(`no listener named '${listener}'`);
     return l.runtime.routes.current.routes.map((r) => ({ name: r.name, ...r.stats }));

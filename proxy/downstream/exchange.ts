@@ -377,7 +377,7 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
     listener.stats.local_response_business_exception++;
     countLocalError(listener.stats, error, this.#host !== undefined);
     this.localError = error;
-    if (this.#route) this.#route.stats.localReplies++;
+    if (this.#route) this.#route.stats.local_replies++;
     if (this.#upstream !== undefined && this.request.type !== MessageType.Oneway) this.#upstream.forget(this.#upstreamId);
     if (this.request.type !== MessageType.Oneway) {
       // errorReply reads the id from the message: give it back the client's.

@@ -228,7 +228,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
   sendLocalReply(error: ErrorType, text: string): void {
     if (this.#state === StreamState.Ended) return;
     this.#down.listener.stats.local_response_business_exception++;
-    if (this.#route) this.#route.stats.localReplies++;
+    if (this.#route) this.#route.stats.local_replies++;
     this.#resetUpstream(error, text);
     this.#replyError(error, text);
     this.#end();

@@ -9,7 +9,7 @@ export interface RouteStats {
   requests: number;
   responses: number;
   errors: number;
-  localReplies: number;
+  local_replies: number;
 }
 
 interface WeightedTarget {
@@ -40,7 +40,7 @@ export class RouteEntry {
   readonly retryPolicy: RetryPolicy | undefined;
   /** The subset of the cluster's hosts to use (metadata_match on `envoy.lb` labels). */
   readonly subset: SubsetSelector | undefined;
-  readonly stats: RouteStats = { requests: 0, responses: 0, errors: 0, localReplies: 0 };
+  readonly stats: RouteStats = { requests: 0, responses: 0, errors: 0, local_replies: 0 };
 
   constructor(config: MetaRouteConfig, index: number) {
     this.name = config.name ?? `route-${index}`;
