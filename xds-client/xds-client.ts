@@ -107,7 +107,10 @@ export class XdsClient {
     };
   }
 
-  /** /config_dump sections: resources with versions, the last NACK per type, per stream. */
+  /**
+   * The streams' protocol state (versions, subscriptions, last NACK per type, counters), for
+   * debugging and tests. /config_dump reads `history` instead, in Envoy's shape.
+   */
   configDump(): object[] {
     const streams = [...this.#streams.entries()].map(([key, s]) => ({
       stream: key,

@@ -43,7 +43,7 @@ describe('/config_dump over xDS', () => {
     await cp.start();
     cp.set(CLUSTER_TYPE, 'c1', [edsCluster('v1')]);
     cp.set(ENDPOINT_TYPE, 'e1', [cla('v1', [20880])]);
-    cp.set(LISTENER_TYPE, 'l1', [mppListener('out', { rds: 'demo_20880' }), mppListener('in', { inlineCluster: 'v1' })]);
+    cp.set(LISTENER_TYPE, 'l1', [mppListener('out', { rds: 'demo_20880' }), mppListener('in', { inlineCluster: 'v1', typedStruct: true })]);
     cp.set(ROUTE_TYPE, 'r1', [metaRds('demo_20880', [{ name: 'by-method', match: { method: 'sayHello' }, cluster: 'v1' }])]);
     m = await startXdsMeltemi(xdsBootstrap({ adsPort: cp.port, admin: true }));
     base = `http://127.0.0.1:${m.server.adminPort}`;
@@ -83,8 +83,9 @@ describe('/config_dump over xDS', () => {
     assert.deepEqual(dr.map((r) => [r.version_info, r.route_config['@type'], r.route_config.name, r.route_config.routes.map((x) => x.name)]), [
       ['r1', `${T}aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration`, 'demo_20880', ['by-method']],
     ]);
-    const inline = routes['static_route_configs'] as { route_config: { name: string } }[] | undefined;
-    assert.equal(inline, undefined, 'no bootstrap listener has an inline table');
+    // The LDS listener `in` has its table inline: static, as meta-protocol-proxy shows it.
+    const inline = routes['static_route_configs'] as { route_config: { '@type': string; name: string } }[];
+    assert.deepEqual(inline.map((r) => [r.route_config['@type'], r.route_config.name]), [[`${T}aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration`, 'in-inline']]);
   });
 
   test('?resource=dynamic_active_clusters and ?resource=dynamic_route_configs', async () => {
@@ -98,7 +99,7 @@ describe('/config_dump over xDS', () => {
   });
 
   test('a rejected listener update shows in error_state; the last good version stays active', async () => {
-    cp.set(LISTENER_TYPE, 'l2', [withFilter(mppListener('out', { rds: 'demo_20880' }), 'acme.filters.auth'), mppListener('in', { inlineCluster: 'v1' })]);
+    cp.set(LISTENER_TYPE, 'l2', [withFilter(mppListener('out', { rds: 'demo_20880' }), 'acme.filters.auth'), mppListener('in', { inlineCluster: 'v1', typedStruct: true })]);
     await waitFor('LDS NACK', () => cp.requestsOf(LISTENER_TYPE).some((r) => (r.request as DiscoveryRequest).error_detail != null));
     const dump = await fetchStrict(`${base}/config_dump`, DUMP);
     const listeners = section(dump, 'envoy.admin.v3.ListenersConfigDump');
@@ -120,7 +121,7 @@ describe('/config_dump over xDS', () => {
     assert.equal(inl.error_state, undefined);
 
     // A later good version clears the error.
-    cp.set(LISTENER_TYPE, 'l3', [mppListener('out', { rds: 'demo_20880' }), mppListener('in', { inlineCluster: 'v1' })]);
+    cp.set(LISTENER_TYPE, 'l3', [mppListener('out', { rds: 'demo_20880' }), mppListener('in', { inlineCluster: 'v1', typedStruct: true })]);
     await waitFor('l3 applied', () => m.dynamic.xds.history.view(LISTENER_TYPE).version === 'l3');
     const after3 = section(await fetchStrict(`${base}/config_dump`, DUMP), 'envoy.admin.v3.ListenersConfigDump');
     const out3 = (after3['dynamic_listeners'] as Json[]).find((l) => l['name'] === 'out') as { active_state: { version_info: string }; error_state?: unknown };

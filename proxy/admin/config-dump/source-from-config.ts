@@ -33,6 +33,26 @@ function staticResources(inputs: ConfigDumpInputs, kind: 'listeners' | 'clusters
   });
 }
 
+const MPP_TYPE = 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
+const TYPED_STRUCTS = new Set(['type.googleapis.com/udpa.type.v1.TypedStruct', 'type.googleapis.com/xds.type.v3.TypedStruct']);
+
+/** The inline meta route tables of a listener (MetaProtocolProxy.route_config, or inside a TypedStruct). */
+function inlineRouteConfigs(listener: unknown): Json[] {
+  const out: Json[] = [];
+  const chains = (listener as { filter_chains?: unknown } | null)?.filter_chains;
+  for (const chain of Array.isArray(chains) ? chains : []) {
+    const filters = (chain as { filters?: unknown } | null)?.filters;
+    for (const f of Array.isArray(filters) ? filters : []) {
+      const tc = (f as { typed_config?: Json } | null)?.typed_config;
+      const type = tc?.['@type'];
+      const proxy = type === MPP_TYPE ? tc : typeof type === 'string' && TYPED_STRUCTS.has(type) && tc?.['type_url'] === MPP_TYPE ? (tc['value'] as Json | undefined) : undefined;
+      const rc = proxy?.['route_config'] ?? proxy?.['routeConfig'];
+      if (typeof rc === 'object' && rc !== null) out.push(rc as Json);
+    }
+  }
+  return out;
+}
+
 function typeNameOf(resource: Json, fallback: string): string {
   const url = resource['@type'];
   return typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : fallback;
@@ -53,11 +73,18 @@ export function configDumpSource(inputs: ConfigDumpInputs): ConfigDumpSource {
     bootstrap: () => ({ document: inputs.config.document ?? inputs.config.bootstrap, loadedAt: inputs.loadedAt }),
     staticListeners: () => staticResources(inputs, 'listeners', LISTENER),
     staticClusters: () => staticResources(inputs, 'clusters', CLUSTER),
-    staticRoutes: () =>
-      inputs.config.listeners.flatMap((l) => {
+    // As meta-protocol-proxy: every inline table is static, in a bootstrap listener or an LDS one.
+    staticRoutes: () => {
+      const fromBootstrap = inputs.config.listeners.flatMap((l) => {
         const rc = l.proxyConfig.route_config;
         return l.rds !== undefined || rc === undefined ? [] : [{ name: rc.name ?? '', typeName: META_ROUTE_CONFIGURATION, resource: rc, lastUpdated: inputs.loadedAt }];
-      }),
+      });
+      const lds = inputs.xds()?.history.view(LISTENER_TYPE).accepted.values() ?? [];
+      const fromLds = [...lds].flatMap((a) =>
+        inlineRouteConfigs(a.resource).map((rc) => ({ name: typeof rc['name'] === 'string' ? rc['name'] : '', typeName: META_ROUTE_CONFIGURATION, resource: rc, lastUpdated: a.at })),
+      );
+      return [...fromBootstrap, ...fromLds];
+    },
     dynamicListeners: () => dynamic(inputs.xds()?.history.view(LISTENER_TYPE), LISTENER),
     dynamicClusters: () => dynamic(inputs.xds()?.history.view(CLUSTER_TYPE), CLUSTER),
     dynamicEndpoints: () => dynamic(inputs.xds()?.history.view(ENDPOINT_TYPE), CLUSTER_LOAD_ASSIGNMENT),
