@@ -128,4 +128,47 @@ describe('/config_dump over xDS', () => {
     assert.equal(out3.active_state.version_info, 'l3');
     assert.equal(out3.error_state, undefined);
   });
+
+  test('a rejected cluster update shows in the cluster entry; the accepted version stays', async () => {
+    const tooLong = { ...edsCluster('v1'), connect_timeout: { seconds: 9_999_999 } };
+    cp.set(CLUSTER_TYPE, 'c2', [tooLong]);
+    await waitFor('CDS NACK', () => cp.requestsOf(CLUSTER_TYPE).some((r) => (r.request as DiscoveryRequest).error_detail != null));
+    const clusters = section(await fetchStrict(`${base}/config_dump`, DUMP), 'envoy.admin.v3.ClustersConfigDump');
+    assert.equal(clusters['version_info'], 'c1');
+    const [v1] = clusters['dynamic_active_clusters'] as { version_info: string; cluster: Json; error_state: { version_info: string; details: string; failed_configuration: Json } }[];
+    assert.equal(v1!.version_info, 'c1');
+    assert.equal(v1!.cluster['connect_timeout'], '1s');
+    assert.equal(v1!.error_state.version_info, 'c2');
+    assert.match(v1!.error_state.details, /connect_timeout/);
+    assert.equal(v1!.error_state.failed_configuration['connect_timeout'], '9999999s');
+  });
+});
+
+describe('/config_dump over delta xDS', () => {
+  test('each resource carries its own version; the section carries the system version', async () => {
+    const cp = new TestControlPlane('go-control-plane');
+    await cp.start();
+    cp.set(CLUSTER_TYPE, 'c1', [edsCluster('v1')]);
+    cp.set(ENDPOINT_TYPE, 'e1', [cla('v1', [20880])]);
+    cp.set(LISTENER_TYPE, 'l1', [mppListener('a', { inlineCluster: 'v1' }), mppListener('b', { inlineCluster: 'v1' })]);
+    const m = await startXdsMeltemi(xdsBootstrap({ adsPort: cp.port, admin: true, delta: true }));
+    try {
+      const url = `http://127.0.0.1:${m.server.adminPort}/config_dump?resource=dynamic_listeners&mask=name,active_state.version_info`;
+      const versions = async (): Promise<Record<string, string>> =>
+        Object.fromEntries(((await fetchStrict(url, DUMP))['configs'] as { name: string; active_state: { version_info: string } }[]).map((l) => [l.name, l.active_state.version_info]));
+      await waitFor('both listeners', () => m.server.listenerNames().length === 2);
+      const first = await versions();
+      assert.ok(first['a'] !== undefined && first['a'] !== '' && first['b'] !== undefined, JSON.stringify(first));
+      cp.set(LISTENER_TYPE, 'l2', [mppListener('a', { inlineCluster: 'v1' }), mppListener('b', { inlineCluster: 'v1', statPrefix: 'changed' })]);
+      await waitFor('b updated', () => m.dynamic.xds.history.view(LISTENER_TYPE).accepted.get('b')?.version !== first['b']);
+      const second = await versions();
+      assert.equal(second['a'], first['a'], 'a did not change: same version');
+      assert.notEqual(second['b'], first['b']);
+      const listeners = section(await fetchStrict(`http://127.0.0.1:${m.server.adminPort}/config_dump`, DUMP), 'envoy.admin.v3.ListenersConfigDump');
+      assert.equal(listeners['version_info'], 'l2');
+    } finally {
+      await m.close();
+      cp.stop();
+    }
+  });
 });
