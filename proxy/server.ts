@@ -4,7 +4,7 @@ import { AdminServer } from './admin/admin-server.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
 import { configDumpSource } from './admin/config-dump/source-from-config.js';
 import { serverInfo } from './admin/server-info.js';
-import type { XdsClient } from '../xds-client/xds-client.js';
+import type { MeltemiXds } from './dynamic/meltemi-xds.js';
 import type { CompiledCluster, CompiledConfig } from './config/compile.js';
 import type { CompiledListener } from './config/compile-listener.js';
 import { DownstreamConnection } from './downstream/downstream-connection.js';
@@ -286,11 +286,11 @@ export class MeltemiServer {
   }
 
   /** The xDS client whose resources, versions and rejections /config_dump shows. */
-  setConfigDumpXds(xds: () => XdsClient | undefined): void {
+  setConfigDumpXds(xds: () => MeltemiXds | undefined): void {
     this.#dumpXds = xds;
   }
 
-  #dumpXds: () => XdsClient | undefined = () => undefined;
+  #dumpXds: () => MeltemiXds | undefined = () => undefined;
 
   /** Adds lines to /stats (the xDS client's counters). */
   setStatsExtra(extra: () => string[]): void {

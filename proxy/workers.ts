@@ -8,8 +8,6 @@
  */
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
-import type { DynamicSnapshot } from '../xds-client/snapshot.js';
-import { XdsClient } from '../xds-client/xds-client.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { AdminSource } from './admin/admin-server.js';
 import { mergeClusterStatuses } from './admin/clusters-view.js';
@@ -17,6 +15,9 @@ import { configDumpSource } from './admin/config-dump/source-from-config.js';
 import { serverInfo } from './admin/server-info.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledConfig } from './config/compile.js';
+import { plainSnapshot } from './dynamic/dynamic-snapshot.js';
+import type { DynamicSnapshot } from './dynamic/dynamic-snapshot.js';
+import { MeltemiXds } from './dynamic/meltemi-xds.js';
 import { SnapshotApplier } from './dynamic/snapshot-applier.js';
 import { logger } from './logger.js';
 import { collectSnapshot } from './observability/collect.js';
@@ -68,11 +69,11 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   let onFailed: (() => void) | undefined;
   let latest: { snapshot: DynamicSnapshot } | undefined;
   let stopping = false;
-  const xds = XdsClient.wanted(config.bootstrap, config.listeners)
-    ? new XdsClient(config.bootstrap, {
+  const xds = MeltemiXds.wanted(config.bootstrap, config.listeners)
+    ? new MeltemiXds(config.bootstrap, {
         staticListeners: config.listeners,
-        onSnapshot: (snapshot) => {
-          latest = { snapshot };
+        onSnapshot: (compiled) => {
+          latest = { snapshot: plainSnapshot(compiled) };
           for (const [w, st] of workers) if (st.ready) send(w, { type: 'meltemi.snapshot', ...latest });
         },
       })
@@ -148,7 +149,7 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
 function primaryAdmin(
   config: CompiledConfig,
   workers: Map<Worker, WorkerState>,
-  xds: () => XdsClient | undefined,
+  xds: () => MeltemiXds | undefined,
   send: (w: Worker, msg: ToWorker) => void,
 ): AdminSource {
   const startedAt = Date.now();

@@ -49,22 +49,27 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest, DeltaDisco
       versions.set(name, r.version ?? '');
     }
     const removed = (resp.removed_resources ?? []).filter((n) => st.watcher.wildcard || st.names.has(n));
-    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, removed, full: false, version: resp.system_version_info ?? '', resourceVersions: versions }));
+    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, versions, removed, full: false }));
     if (errors.length > 0) {
       // A resend of the same rejected resources is NACKed after a back-off, as in SotW.
       const key = rejectedKey(versions, resp.removed_resources ?? []);
       const nonce = st.nonce;
       this.nack(st, key, resp.system_version_info ?? '', errors, (error_detail) => ({ type_url: typeUrl, response_nonce: nonce, error_detail }));
+      this.responded(st, false);
       return;
     }
     st.stats.update_success++;
     this.accepted(st);
+    // Only for /config_dump (Envoy shows system_version_info as the type's version); a
+    // delta request never sends it back.
+    st.version = resp.system_version_info ?? '';
     for (const [n, v] of versions) {
       st.resourceVersions.set(n, v);
       this.markReceived(st, n);
     }
     for (const n of removed) this.markRemoved(st, n);
     this.send({ type_url: typeUrl, response_nonce: st.nonce });
+    this.responded(st, true);
   }
 }
 

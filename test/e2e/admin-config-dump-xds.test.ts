@@ -122,7 +122,7 @@ describe('/config_dump over xDS', () => {
 
     // A later good version clears the error.
     cp.set(LISTENER_TYPE, 'l3', [mppListener('out', { rds: 'demo_20880' }), mppListener('in', { inlineCluster: 'v1', typedStruct: true })]);
-    await waitFor('l3 applied', () => m.dynamic.xds.history.view(LISTENER_TYPE).version === 'l3');
+    await waitFor('l3 applied', () => m.dynamic.xds.dumpRecords(LISTENER_TYPE).version === 'l3');
     const after3 = section(await fetchStrict(`${base}/config_dump`, DUMP), 'envoy.admin.v3.ListenersConfigDump');
     const out3 = (after3['dynamic_listeners'] as Json[]).find((l) => l['name'] === 'out') as { active_state: { version_info: string }; error_state?: unknown };
     assert.equal(out3.active_state.version_info, 'l3');
@@ -160,7 +160,7 @@ describe('/config_dump over delta xDS', () => {
       const first = await versions();
       assert.ok(first['a'] !== undefined && first['a'] !== '' && first['b'] !== undefined, JSON.stringify(first));
       cp.set(LISTENER_TYPE, 'l2', [mppListener('a', { inlineCluster: 'v1' }), mppListener('b', { inlineCluster: 'v1', statPrefix: 'changed' })]);
-      await waitFor('b updated', () => m.dynamic.xds.history.view(LISTENER_TYPE).accepted.get('b')?.version !== first['b']);
+      await waitFor('b updated', () => m.dynamic.xds.dumpRecords(LISTENER_TYPE).accepted.find((a) => a.name === 'b')?.version !== first['b']);
       const second = await versions();
       assert.equal(second['a'], first['a'], 'a did not change: same version');
       assert.notEqual(second['b'], first['b']);

@@ -1,11 +1,10 @@
 /**
  * The ConfigDumpSource of a running proxy: the bootstrap it loaded, and what its xDS client
- * accepted and rejected (xds-client/resource-history.ts). Used by the single process and
- * by the primary of several workers, which holds the xDS streams.
+ * accepted and rejected (MeltemiXds.dumpRecords, from the client's resource caches). Used by
+ * the single process and by the primary of several workers, which holds the xDS streams.
  */
 import type { CompiledConfig } from '../../config/compile.js';
-import type { XdsClient } from '../../../xds-client/xds-client.js';
-import type { AcceptedRecord, RejectedRecord as HistoryRejection, TypeHistory } from '../../../xds-client/resource-history.js';
+import type { MeltemiXds, XdsDumpRecords } from '../../dynamic/meltemi-xds.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../../xds-client/type-urls.js';
 import type { ActiveRecord, ConfigDumpSource, DynamicRecords, RejectedRecord, StaticRecord } from './source.js';
 import { NO_DYNAMIC } from './source.js';
@@ -18,7 +17,7 @@ export interface ConfigDumpInputs {
   /** When the bootstrap was loaded (the static resources' `last_updated`). */
   readonly loadedAt: Date;
   /** The xDS client, when the bootstrap asks for one (it may start after the admin). */
-  readonly xds: () => XdsClient | undefined;
+  readonly xds: () => MeltemiXds | undefined;
 }
 
 /** The bootstrap's static resources of one kind, from the document as written. */
@@ -58,14 +57,18 @@ function typeNameOf(resource: Json, fallback: string): string {
   return typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : fallback;
 }
 
-function rejected(r: HistoryRejection, fallback: string): RejectedRecord {
-  return { name: r.name, typeName: typeNameOf(r.resource, fallback), resource: r.resource, version: r.version, at: r.at, details: r.details };
-}
-
-function dynamic(h: TypeHistory | undefined, typeName: string, content: (a: AcceptedRecord) => unknown = (a) => a.resource, contentType = typeName): DynamicRecords {
-  if (h === undefined) return NO_DYNAMIC;
-  const active: ActiveRecord[] = [...h.accepted.values()].map((a) => ({ name: a.name, typeName: contentType, resource: content(a), version: a.version, lastUpdated: a.at }));
-  return { version: h.version, active, rejected: [...h.rejected.values()].map((r) => rejected(r, typeName)) };
+function dynamic(records: XdsDumpRecords | undefined, typeName: string, content: (name: string, raw: unknown) => unknown = (_n, raw) => raw, contentType = typeName): DynamicRecords {
+  if (records === undefined) return NO_DYNAMIC;
+  const active: ActiveRecord[] = records.accepted.map((a) => ({ name: a.name, typeName: contentType, resource: content(a.name, a.raw), version: a.version, lastUpdated: new Date(a.lastUpdated) }));
+  const rejected: RejectedRecord[] = records.rejected.map((r) => ({
+    name: r.name,
+    typeName: typeNameOf(r.failedConfiguration as Json, typeName),
+    resource: r.failedConfiguration,
+    version: r.version,
+    at: new Date(r.lastUpdateAttempt),
+    details: r.details,
+  }));
+  return { version: records.version, active, rejected };
 }
 
 export function configDumpSource(inputs: ConfigDumpInputs): ConfigDumpSource {
@@ -79,21 +82,21 @@ export function configDumpSource(inputs: ConfigDumpInputs): ConfigDumpSource {
         const rc = l.proxyConfig.route_config;
         return l.rds !== undefined || rc === undefined ? [] : [{ name: rc.name ?? '', typeName: META_ROUTE_CONFIGURATION, resource: rc, lastUpdated: inputs.loadedAt }];
       });
-      const lds = inputs.xds()?.history.view(LISTENER_TYPE).accepted.values() ?? [];
-      const fromLds = [...lds].flatMap((a) =>
-        inlineRouteConfigs(a.resource).map((rc) => ({ name: typeof rc['name'] === 'string' ? rc['name'] : '', typeName: META_ROUTE_CONFIGURATION, resource: rc, lastUpdated: a.at })),
+      const lds = inputs.xds()?.dumpRecords(LISTENER_TYPE).accepted ?? [];
+      const fromLds = lds.flatMap((a) =>
+        inlineRouteConfigs(a.raw).map((rc) => ({ name: typeof rc['name'] === 'string' ? rc['name'] : '', typeName: META_ROUTE_CONFIGURATION, resource: rc, lastUpdated: new Date(a.lastUpdated) })),
       );
       return [...fromBootstrap, ...fromLds];
     },
-    dynamicListeners: () => dynamic(inputs.xds()?.history.view(LISTENER_TYPE), LISTENER),
-    dynamicClusters: () => dynamic(inputs.xds()?.history.view(CLUSTER_TYPE), CLUSTER),
-    dynamicEndpoints: () => dynamic(inputs.xds()?.history.view(ENDPOINT_TYPE), CLUSTER_LOAD_ASSIGNMENT),
+    dynamicListeners: () => dynamic(inputs.xds()?.dumpRecords(LISTENER_TYPE), LISTENER),
+    dynamicClusters: () => dynamic(inputs.xds()?.dumpRecords(CLUSTER_TYPE), CLUSTER),
+    dynamicEndpoints: () => dynamic(inputs.xds()?.dumpRecords(ENDPOINT_TYPE), CLUSTER_LOAD_ASSIGNMENT),
     dynamicRoutes: () => {
       const xds = inputs.xds();
       if (xds === undefined) return NO_DYNAMIC;
       // Shown as the meta route table the MetaRDS resource became (what is routed with).
       const tables = new Map(xds.snapshot().routes.map((r) => [r.name, r.config]));
-      return dynamic(xds.history.view(ROUTE_TYPE), ENVOY_ROUTE_CONFIGURATION, (a) => tables.get(a.name) ?? a.resource, META_ROUTE_CONFIGURATION);
+      return dynamic(xds.dumpRecords(ROUTE_TYPE), ENVOY_ROUTE_CONFIGURATION, (name, raw) => tables.get(name) ?? raw, META_ROUTE_CONFIGURATION);
     },
   };
 }
