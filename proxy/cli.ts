@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { recordCommandLine } from './admin/command-line-options.js';
 import { parseArgs } from 'node:util';
 import { ExtensionLoadError, parseExtensionFlags } from './extension-loader.js';
 import { ConfigError } from '../config/errors.js';
@@ -117,6 +118,21 @@ async function main(): Promise<number> {
     process.stderr.write(`meltemi: --concurrency must be a positive integer, got ${args.concurrency}\n`);
     return 2;
   }
+  recordCommandLine({
+    configPath: path,
+    configYaml: args['config-yaml'],
+    concurrency,
+    allowUnknownStaticFields: args['allow-unknown-static-fields'] === true,
+    logLevel: args['log-level'],
+    componentLogLevel: args['component-log-level'],
+    logFormat: args['log-format'],
+    serviceCluster: args['service-cluster'],
+    serviceNode: args['service-node'],
+    drainTimeS: args['drain-time-s'] === undefined ? undefined : Number(args['drain-time-s']),
+    fileFlushIntervalMs: args['file-flush-interval-msec'] === undefined ? undefined : Number(args['file-flush-interval-msec']),
+    localAddressIpVersion: args['local-address-ip-version'],
+    disableHotRestart: args['disable-hot-restart'] === true,
+  });
   try {
     if (isWorker()) return await runWorker(config);
     if (concurrency > 1) return await runPrimary(config, concurrency);

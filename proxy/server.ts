@@ -1,6 +1,7 @@
 import { AdminServer } from './admin/admin-server.js';
 import { listenerAddresses, serverAdminSource } from './admin/admin-source.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
+import type { MeltemiXds } from './dynamic/meltemi-xds.js';
 import type { CompiledCluster, CompiledConfig } from './config/compile.js';
 import type { CompiledListener } from './config/compile-listener.js';
 import { ListenerManager } from './downstream/listener-manager.js';
@@ -36,7 +37,7 @@ export class MeltemiServer {
   #http: HttpListener[] = [];
   #draining = false;
   readonly #startedAt = Date.now();
-  #configDumpExtra: () => object[] = () => [];
+  #dumpXds: () => MeltemiXds | undefined = () => undefined;
   #statsExtra: () => string[] = () => [];
 
   private constructor(config: CompiledConfig) {
@@ -113,9 +114,9 @@ export class MeltemiServer {
     return this.#clusters.names();
   }
 
-  /** Adds sections to /config_dump (the xDS client's resources, versions and errors). */
-  setConfigDumpExtra(extra: () => object[]): void {
-    this.#configDumpExtra = extra;
+  /** The xDS client whose resources, versions and rejections /config_dump shows. */
+  setConfigDumpXds(xds: () => MeltemiXds | undefined): void {
+    this.#dumpXds = xds;
   }
 
   /** Adds lines to /stats (the xDS client's counters). */
@@ -143,7 +144,7 @@ export class MeltemiServer {
     return this.#listeners.expect(name).runtime.stats;
   }
 
-  routeStats(listener: string): { name: string; requests: number; responses: number; errors: number; localReplies: number }[] {
+  routeStats(listener: string): { name: string; requests: number; responses: number; errors: number; local_replies: number }[] {
     return this.#listeners.expect(listener).runtime.routes.current.routes.map((r) => ({ name: r.name, ...r.stats }));
   }
 
@@ -215,7 +216,7 @@ export class MeltemiServer {
       startedAt: this.#startedAt,
       draining: () => this.#draining,
       statsSnapshot: () => this.statsSnapshot(),
-      configDumpExtra: () => this.#configDumpExtra(),
+      dumpXds: () => this.#dumpXds(),
       httpListeners: () => this.#http,
     });
   }

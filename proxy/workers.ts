@@ -11,6 +11,8 @@ import type { Worker } from 'node:cluster';
 import { AdminServer } from './admin/admin-server.js';
 import type { AdminSource } from './admin/admin-server.js';
 import { mergeClusterStatuses } from './admin/clusters-view.js';
+import { configDumpSource } from './admin/config-dump/source-from-config.js';
+import { serverInfo } from './admin/server-info.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledConfig } from './config/compile.js';
 import { plainSnapshot } from './dynamic/dynamic-snapshot.js';
@@ -29,7 +31,7 @@ import { MeltemiServer } from './server.js';
 
 /** Primary → worker. */
 type ToWorker =
-  | { type: 'meltemi.snapshot'; snapshot: DynamicSnapshot; dump: object[] }
+  | { type: 'meltemi.snapshot'; snapshot: DynamicSnapshot }
   | { type: 'meltemi.drain' }
   | { type: 'meltemi.drain_listeners'; opts: { graceful: boolean; inboundOnly: boolean } };
 
@@ -67,13 +69,13 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   /** Why a worker could not start: the primary stops and fails with it, as one process would. */
   let failed: string | undefined;
   let onFailed: (() => void) | undefined;
-  let latest: { snapshot: DynamicSnapshot; dump: object[] } | undefined;
+  let latest: { snapshot: DynamicSnapshot } | undefined;
   let stopping = false;
   const xds = MeltemiXds.wanted(config.bootstrap, config.listeners)
     ? new MeltemiXds(config.bootstrap, {
         staticListeners: config.listeners,
         onSnapshot: (compiled) => {
-          latest = { snapshot: plainSnapshot(compiled), dump: xds?.configDump() ?? [] };
+          latest = { snapshot: plainSnapshot(compiled) };
           for (const [w, st] of workers) if (st.ready) send(w, { type: 'meltemi.snapshot', ...latest });
         },
       })
@@ -158,9 +160,7 @@ function primaryAdmin(
   const startedAt = Date.now();
   return {
     ready: () => workers.size > 0 && [...workers.values()].every((w) => w.ready),
-    configDump: () => ({
-      configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: config.bootstrap }, ...(xds()?.configDump() ?? [])],
-    }),
+    configDump: () => configDumpSource({ config, loadedAt: new Date(startedAt), xds }),
     statsSnapshot: () => {
       const parts = [...workers.values()].flatMap((w) => (w.stats === undefined ? [] : [w.stats]));
       // The primary's own part: xDS stats, and its memory, which the workers' gauges add to.
@@ -183,7 +183,7 @@ function primaryAdmin(
     },
     // Each worker has its own pools: hosts' counters are summed over the workers.
     clusters: () => mergeClusterStatuses([...workers.values()].map((w) => w.clusters)),
-    serverInfo: () => ({ version: '0.1.0', state: 'LIVE', workers: workers.size, uptime_current_epoch: `${Math.floor((Date.now() - startedAt) / 1000)}s`, node: config.bootstrap.node ?? {} }),
+    serverInfo: () => serverInfo({ version: '0.1.0', state: 'LIVE', startedAtMs: startedAt, node: config.bootstrap.node, drainTimeMs: config.settings.drainTimeoutMs }),
     // Workers report their bound addresses (the real port when the config says 0).
     listeners: () => [...workers.values()].find((w) => w.listeners.length > 0)?.listeners ?? [],
     drainListeners: (opts) => {
@@ -211,8 +211,6 @@ export async function runWorker(config: CompiledConfig): Promise<number> {
     throw err;
   }
   const applier = new SnapshotApplier(server);
-  let dump: object[] = [];
-  server.setConfigDumpExtra(() => dump);
   const report = (): void => {
     const msg: ToPrimary = {
       type: 'meltemi.stats',
@@ -228,7 +226,6 @@ export async function runWorker(config: CompiledConfig): Promise<number> {
   return new Promise<number>((resolve) => {
     process.on('message', (msg: ToWorker) => {
       if (msg.type === 'meltemi.snapshot') {
-        dump = msg.dump;
         void applier.apply(msg.snapshot).then(report);
       } else if (msg.type === 'meltemi.drain_listeners') {
         server.drainListeners(msg.opts);

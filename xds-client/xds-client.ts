@@ -110,6 +110,23 @@ export class XdsClient {
     return this.#cache(typeUrl).accepted;
   }
 
+  /** An accepted resource as received (decoded from its Any), for /config_dump. */
+  acceptedRaw(typeUrl: string, name: string): unknown {
+    return this.#cache(typeUrl).rawOf(name);
+  }
+
+  /**
+   * The version of the last update of a type applied whole (SotW: version_info; delta:
+   * system_version_info), as Envoy's *ConfigDump.version_info; '' before the first.
+   */
+  typeVersion(typeUrl: string): string {
+    for (const s of this.#streams.values()) {
+      const st = s.typeStates().get(typeUrl);
+      if (st !== undefined) return st.version;
+    }
+    return '';
+  }
+
   /** The last rejected update of each resource of a type that has one, by name. */
   rejected(typeUrl: string): ReadonlyMap<string, RejectedResource> {
     return this.#cache(typeUrl).rejected;

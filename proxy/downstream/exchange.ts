@@ -241,7 +241,7 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
     listener.stats.local_response_business_exception++;
     countLocalError(listener.stats, error, this.upstreamPick !== undefined);
     this.localError = error;
-    if (this.#route) this.#route.stats.localReplies++;
+    if (this.#route) this.#route.stats.local_replies++;
     if (this.#upstream !== undefined && this.request.type !== MessageType.Oneway) this.#upstream.forget(this.#upstreamId);
     if (this.request.type !== MessageType.Oneway) {
       // errorReply reads the id from the message: give it back the client's.

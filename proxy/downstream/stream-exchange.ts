@@ -258,7 +258,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
     const stats = this.#down.listener.stats;
     stats.local_response_business_exception++;
     countLocalError(stats, error, this.#host !== undefined);
-    if (this.#route) this.#route.stats.localReplies++;
+    if (this.#route) this.#route.stats.local_replies++;
     this.#resetUpstream(error, text);
     this.#replyError(error, text);
     this.#end();

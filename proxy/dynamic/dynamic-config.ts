@@ -36,7 +36,7 @@ export function startDynamicConfig(server: MeltemiServer, config: CompiledConfig
       void applier.applyCompiled(snap);
     },
   });
-  server.setConfigDumpExtra(() => xds.configDump());
+  server.setConfigDumpXds(() => xds);
   server.setStatsExtra(() => xds.statsLines());
   xds.start();
   return {

@@ -7,6 +7,7 @@
 import { ConfigError } from '../../config/errors.js';
 import { XdsClient } from '../../xds-client/xds-client.js';
 import type { InitialFetchOutcome } from '../../xds-client/initial-fetch.js';
+import type { RejectedResource } from '../../xds-client/resource-cache.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
 import type { BootstrapConfig, ConfigSourceConfig } from '../config/bootstrap-schema.js';
 import type { CompiledCluster } from '../config/compile.js';
@@ -32,6 +33,14 @@ export interface MeltemiXdsOptions {
 
 /** The resource types Meltemi subscribes to, by their short names (as in stats). */
 export const DYNAMIC_TYPES = { lds: LISTENER_TYPE, cds: CLUSTER_TYPE, eds: ENDPOINT_TYPE, rds: ROUTE_TYPE } as const;
+
+/** What /config_dump reads of one resource type (proxy/admin/config-dump/source-from-config.ts). */
+export interface XdsDumpRecords {
+  /** The type's version: the last update applied whole. */
+  readonly version: string;
+  readonly accepted: readonly { readonly name: string; readonly version: string; readonly lastUpdated: string; readonly raw: unknown }[];
+  readonly rejected: readonly ({ readonly name: string } & RejectedResource)[];
+}
 
 export class MeltemiXds {
   readonly #boot: BootstrapConfig;
@@ -103,6 +112,18 @@ export class MeltemiXds {
   resourceStatus(): Record<keyof typeof DYNAMIC_TYPES, ResourceStatus[]> {
     const of = (t: string): ResourceStatus[] => resourceStatuses(this.#client.accepted(t), this.#client.rejected(t), this.#client.missing(t));
     return { lds: of(LISTENER_TYPE), cds: of(CLUSTER_TYPE), eds: of(ENDPOINT_TYPE), rds: of(ROUTE_TYPE) };
+  }
+
+  /**
+   * One type's resources for /config_dump: each accepted one as received (with the version
+   * it came with and when it last changed), each rejected one, and the type's version.
+   */
+  dumpRecords(typeUrl: string): XdsDumpRecords {
+    return {
+      version: this.#client.typeVersion(typeUrl),
+      accepted: [...this.#client.accepted(typeUrl).values()].map((a) => ({ name: a.name, version: a.version, lastUpdated: a.lastUpdated, raw: this.#client.acceptedRaw(typeUrl, a.name) })),
+      rejected: [...this.#client.rejected(typeUrl).entries()].map(([name, r]) => ({ name, ...r })),
+    };
   }
 
   /**

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AdminServer } from '../../proxy/admin/admin-server.js';
 import type { AdminSource } from '../../proxy/admin/admin-server.js';
+import { emptyConfigDumpSource } from '../../proxy/admin/config-dump/source.js';
 import { emptySnapshot } from '../../proxy/observability/stats-snapshot.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -18,7 +19,7 @@ const repoRoot = path.resolve(here, '..', '..', here.includes(`${path.sep}dist${
 
 const idle: AdminSource = {
   ready: () => true,
-  configDump: () => ({ configs: [] }),
+  configDump: () => emptyConfigDumpSource(),
   statsSnapshot: () => emptySnapshot(),
   clusters: () => [],
   serverInfo: () => ({}),
