@@ -4,12 +4,18 @@ import { istioStatsFilterFactory } from '../filters/istio-stats/index.js';
 import { metadataExchangeFilterFactory } from '../filters/metadata-exchange/index.js';
 import { localRateLimitFilterFactory } from '../filters/local-ratelimit/index.js';
 import { rateLimitFilterFactory } from '../filters/ratelimit/index.js';
+import { collectRbacStats, rbacFilterFactory } from '../filters/rbac/index.js';
 import { routerFilterFactory } from '../filters/router/index.js';
+import { filterStatsGroup } from './observability/filter-stats.js';
 
 /** Built-in filters by registry name (Aeraki's names where they exist). */
 const builtins = new Map<string, FilterFactory>(
-  [routerFilterFactory, localRateLimitFilterFactory, rateLimitFilterFactory, faultFilterFactory, istioStatsFilterFactory, metadataExchangeFilterFactory].map((f) => [f.name, f]),
+  [routerFilterFactory, localRateLimitFilterFactory, rateLimitFilterFactory, faultFilterFactory, istioStatsFilterFactory, metadataExchangeFilterFactory, rbacFilterFactory].map((f) => [f.name, f]),
 );
+
+// The RBAC counters of both RBAC filters (network and MetaProtocol) live in filters/rbac,
+// which may not import the runtime: /stats reads them through one group.
+filterStatsGroup('rbac', () => ({ collect: (into) => collectRbacStats(into.counters) }));
 
 export function registerFilter(factory: FilterFactory): void {
   builtins.set(factory.name, factory);

@@ -169,6 +169,7 @@ export class MeltemiServer {
       codecContext: l.codecContext,
       routes: { current: routes },
       filters: l.filters,
+      networkRbac: l.networkRbac.length > 0 ? l.networkRbac : undefined,
       newFilterChain: filterChainBuilder(l.filters),
       stats,
       observer: this.#observability.observerFor(l, stats),

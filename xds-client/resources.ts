@@ -8,6 +8,7 @@ import { localityFacts, subsetLabels } from '../proxy/upstream/endpoint-facts.js
 import { LB_POLICIES } from '../proxy/upstream/lb/index.js';
 import type { ClusterLbConfig, LbPolicy } from '../proxy/upstream/lb/index.js';
 import { compileListener } from '../proxy/config/compile-listener.js';
+import { isNetworkRbacFilter } from '../proxy/config/network-rbac.js';
 import { META_PROTOCOL_PROXY_TYPE, configSource } from '../proxy/config/bootstrap-schema.js';
 import type { ConfigSourceConfig, ListenerConfig } from '../proxy/config/bootstrap-schema.js';
 import { MAX_TIMER_MS, takeWarnings } from '../config/schema.js';
@@ -56,7 +57,11 @@ export function decodeListener(res: Obj, errors: string[]): ListenerResource | '
   const before = errors.length;
   checkEnumValues('envoy.config.listener.v3.Listener', res, `listener ${name}`, errors);
   if (errors.length > before) return undefined;
-  const filter = arr(chain['filters']).find(isMetaProtocolFilter) as Obj;
+  const chainFilters = arr(chain['filters']);
+  const mppAt = chainFilters.findIndex(isMetaProtocolFilter);
+  const filter = chainFilters[mppAt] as Obj;
+  // Network RBAC filters in front of the proxy are kept (istiod's AuthorizationPolicies).
+  const rbac = chainFilters.slice(0, mppAt).filter(isNetworkRbacFilter) as Obj[];
   const address = isObj(res['address']) ? res['address'] : {};
   const sa = isObj(address['socket_address']) ? address['socket_address'] : undefined;
   if (sa === undefined || typeof sa['address'] !== 'string') {
@@ -66,7 +71,14 @@ export function decodeListener(res: Obj, errors: string[]): ListenerResource | '
   const listener = {
     name,
     address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },
-    filter_chains: [{ filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }] }],
+    filter_chains: [
+      {
+        filters: [
+          ...rbac.map((f) => ({ name: String(f['name'] ?? ''), typed_config: f['typed_config'] })),
+          { name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) },
+        ],
+      },
+    ],
   } as ListenerConfig;
   const start = errors.length;
   const compiled = compileListener(listener, `listener ${name}`, errors);

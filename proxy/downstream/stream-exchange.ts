@@ -1,6 +1,6 @@
 import { EMPTY_METADATA, ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import type { Filter } from '../../filters/api/index.js';
+import type { ConnectionInfo, Filter } from '../../filters/api/index.js';
 import { faultText, reportFault } from '../net/fault.js';
 import type { RouteEntry } from '../route/route-table.js';
 import type { Host } from '../upstream/cluster.js';
@@ -71,6 +71,10 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
 
   get downstreamRemoteAddress(): string {
     return this.#down.remoteAddress;
+  }
+
+  get connection(): ConnectionInfo {
+    return this.#down.connectionInfo;
   }
 
   get ended(): boolean {

@@ -5,6 +5,7 @@
 import type protobuf from 'protobufjs';
 import { faultConfig } from '../../filters/fault/index.js';
 import { localRateLimit } from '../../filters/local-ratelimit/index.js';
+import { metaRbacConfig, networkRbacConfig } from '../../filters/rbac/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
 import type { Schema, Shape } from '../../config/schema.js';
 import { xdsRoot } from '../../xds-client/proto-root.js';
@@ -126,9 +127,12 @@ export function renderConfigDocs(): Record<string, string> {
   collectSections('', bootstrap.shape, sections, seen);
   const mppSections: Section[] = [];
   collectSections('', metaProtocolProxy.shape, mppSections, seen);
+  const networkSections: Section[] = [];
+  collectSections('envoy.filters.network.rbac', networkRbacConfig.shape, networkSections, seen);
   const filterSections: Section[] = [];
   collectSections('aeraki.meta_protocol.filters.local_ratelimit', localRateLimit.shape, filterSections, seen);
   collectSections('meltemi.filters.fault', faultConfig.shape, filterSections, seen);
+  collectSections('meltemi.filters.rbac', metaRbacConfig.shape, filterSections, seen);
 
   const doc = [
     INTRO,
@@ -140,6 +144,13 @@ export function renderConfigDocs(): Record<string, string> {
     'Also the resource of a MetaRDS / RDS route configuration (`route_config`).',
     '',
     ...mppSections.map((s) => sectionMarkdown(s, root)),
+    '## Network filters before the MetaProtocol proxy (a filter chain\'s `filters[]`)',
+    '',
+    'The MetaProtocol proxy is the last filter of a chain. Only `envoy.filters.network.rbac` may precede it; it is',
+    'evaluated on the first bytes of each connection (ONE_TIME_ON_FIRST_BYTE) and a denied connection is closed at',
+    'once. See docs/authorization.md.',
+    '',
+    ...networkSections.map((s) => sectionMarkdown(s, root)),
     '## Filter configs (the `config` of a `meta_protocol_filters[]` entry)',
     '',
     'The router (`aeraki.meta_protocol.filters.router`), `.istio_stats` and `.metadata_exchange` take no config.',
@@ -148,7 +159,7 @@ export function renderConfigDocs(): Record<string, string> {
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections, ...filterSections]) {
+  for (const s of [...sections, ...mppSections, ...networkSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }
