@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { compileBootstrap } from '../../proxy/config/compile.js';
-import { ConfigError } from '../../config/config-error.js';
+import { ConfigError } from '../../config/errors.js';
 import { discoveryResponse } from '../../xds-client/messages.js';
 import { decodeListener } from '../../xds-client/resources.js';
 import type { Resource } from '../xds/control-plane.js';
