@@ -41,9 +41,14 @@ function unquote(v: string): string {
   return v;
 }
 
-/** The identity in a TLS socket's peer certificate; no certificate gives empty fields. */
+/**
+ * The identity in a TLS socket's peer certificate. A certificate that did not verify against
+ * the listener's trusted CAs (`authorized` false, e.g. a server that asks for a certificate
+ * without requiring one) names nobody: anyone can write any SAN into a self-signed one.
+ * No certificate, or an unverified one, gives empty fields (still a TLS peer).
+ */
 export function peerIdentityOfTls(socket: TLSSocket): PeerIdentity {
-  const cert = socket.getPeerX509Certificate();
+  const cert = socket.authorized ? socket.getPeerX509Certificate() : undefined;
   if (cert === undefined) return { principal: undefined, uriSans: [], dnsSans: [], subject: '' };
   const uriSans: string[] = [];
   const dnsSans: string[] = [];
@@ -56,23 +61,43 @@ export function peerIdentityOfTls(socket: TLSSocket): PeerIdentity {
   return { principal: uriSans[0], uriSans, dnsSans, subject };
 }
 
-function peerOf(socket: Socket): PeerIdentity | undefined {
+/**
+ * What a TLS accept path learned in the handshake (proxy/tls's DownstreamPeer has this
+ * shape): used instead of reading the socket when given.
+ */
+export interface HandshakeFacts {
+  readonly tls: boolean;
+  readonly peerPrincipal: string | undefined;
+  readonly peerUriSans: readonly string[];
+  readonly peerDnsSans: readonly string[];
+  readonly sni: string | undefined;
+}
+
+function peerOf(socket: Socket, handshake: HandshakeFacts | undefined): PeerIdentity | undefined {
   const given = (socket as Socket & { [PEER_IDENTITY]?: PeerIdentity })[PEER_IDENTITY];
   if (given !== undefined) return given;
   if (identitySource !== undefined) return identitySource(socket);
+  if (handshake !== undefined) {
+    if (!handshake.tls) return undefined;
+    const sans = handshake.peerUriSans.length + handshake.peerDnsSans.length;
+    // Without SANs the accept path's principal is the subject.
+    return { principal: handshake.peerUriSans[0], uriSans: handshake.peerUriSans, dnsSans: handshake.peerDnsSans, subject: sans === 0 ? (handshake.peerPrincipal ?? '') : '' };
+  }
   return socket instanceof TLSSocket ? peerIdentityOfTls(socket) : undefined;
 }
 
-export function connectionInfoOf(socket: Socket): ConnectionInfo {
+/** The ConnectionInfo of `socket`; `handshake` when the TLS accept path already read the peer. */
+export function connectionInfoOf(socket: Socket, handshake?: HandshakeFacts): ConnectionInfo {
   const remoteAddress = socket.remoteAddress ?? '';
-  const servername = socket instanceof TLSSocket ? (socket as TLSSocket & { servername?: string | false | null }).servername : undefined;
+  const servername =
+    handshake !== undefined ? handshake.sni : socket instanceof TLSSocket ? (socket as TLSSocket & { servername?: string | false | null }).servername : undefined;
   return {
     remoteAddress,
     remotePort: socket.remotePort ?? 0,
     directRemoteAddress: remoteAddress,
     localAddress: socket.localAddress ?? '',
     localPort: socket.localPort ?? 0,
-    peer: peerOf(socket),
+    peer: peerOf(socket, handshake),
     requestedServerName: typeof servername === 'string' ? servername : '',
   };
 }
