@@ -14,8 +14,11 @@ export class RbacAuthorizer {
   readonly engine: RbacEngine | undefined;
   readonly shadow: RbacEngine | undefined;
   readonly stats: RbacStats;
+  /** The parsed config it was built from (compared to tell a changed listener from an unchanged one). */
+  readonly config: RbacFilterConfig;
 
-  constructor(engine: RbacEngine | undefined, shadow: RbacEngine | undefined, stats: RbacStats) {
+  constructor(config: RbacFilterConfig, engine: RbacEngine | undefined, shadow: RbacEngine | undefined, stats: RbacStats) {
+    this.config = config;
     this.engine = engine;
     this.shadow = shadow;
     this.stats = stats;
@@ -47,5 +50,5 @@ export function compileRbacFilter(cfg: RbacFilterConfig, statPrefix: string, pat
   const engine = cfg.rules === undefined ? undefined : compileRbacRules(cfg.rules, `${path}.rules`, errors);
   const shadow = cfg.shadow_rules === undefined ? undefined : compileRbacRules(cfg.shadow_rules, `${path}.shadow_rules`, errors);
   if (errors.length > start) return undefined;
-  return new RbacAuthorizer(engine, shadow, rbacStats(statPrefix, cfg.shadow_rules_stat_prefix ?? ''));
+  return new RbacAuthorizer(cfg, engine, shadow, rbacStats(statPrefix, cfg.shadow_rules_stat_prefix ?? ''));
 }

@@ -12,6 +12,8 @@ import { compileBootstrap } from '../../proxy/config/compile.js';
 import { ConfigError } from '../../config/errors.js';
 import { discoveryResponse } from '../../xds-client/messages.js';
 import { decodeListener } from '../../xds-client/resources.js';
+import { sameContent } from '../../xds-client/resource-equality.js';
+import { listenerContent } from '../../proxy/dynamic/listener-content.js';
 import type { Resource } from '../xds/control-plane.js';
 import { mppListener } from '../xds/resources.js';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
@@ -185,5 +187,24 @@ describe('network RBAC from LDS', () => {
     const errors: string[] = [];
     assert.equal(decodeListener(wire(l), errors), undefined);
     assert.match(errors.join('\n'), /listener inbound\|20881\|\|.*filters\[0\]\.typed_config\.enforcement_type: CONTINUOUS is not supported/);
+  });
+});
+
+describe('a changed network RBAC is a changed listener', () => {
+  const content = (rbacFilter: object): unknown => listenerContent(compileBootstrap(withNetworkFilters([rbacFilter])).listeners[0]!);
+  const policy = (port: number): object => ({ stat_prefix: 'tcp.', rules: { policies: { p: { permissions: [{ destination_port: port }], principals: ANY } } } });
+
+  test('another port in a policy differs; the same policy as a TypedStruct (lowerCamel) is the same', () => {
+    const direct = content(networkRbac(policy(80)));
+    assert.equal(sameContent(direct, content(networkRbac(policy(81)))), false);
+    const typedStruct = {
+      name: 'envoy.filters.network.rbac',
+      typed_config: {
+        '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct',
+        type_url: RBAC_TYPE,
+        value: { statPrefix: 'tcp.', rules: { policies: { p: { permissions: [{ destinationPort: 80 }], principals: ANY } } } },
+      },
+    };
+    assert.equal(sameContent(direct, content(typedStruct)), true);
   });
 });
