@@ -10,7 +10,7 @@
  */
 import type { Metadata } from '../../codecs/api/index.js';
 import { compileHeaderMatcher, compileStringMatcher } from '../../config/index.js';
-import type { ConnectionInfo } from '../api/index.js';
+import type { ConnectionInfo, PeerIdentity } from '../api/index.js';
 import { compileCidr } from './cidr.js';
 import type { CidrRangeConfig, PermissionConfig, PolicyConfig, PrincipalConfig, RbacAction, RbacRulesConfig } from './rbac-schema.js';
 
@@ -179,12 +179,22 @@ function compilePrincipal(p: PrincipalConfig, path: string, errors: string[]): C
 function authenticated(name: Parameters<typeof compileStringMatcher>[0] | undefined, path: string, errors: string[]): Check {
   if (name === undefined) return (r) => r.connection.peer !== undefined;
   const m = stringMatcher(name, path, errors);
-  return (r) => {
-    const peer = r.connection.peer;
-    if (peer === undefined) return false;
+  const matches = (peer: PeerIdentity): boolean => {
     for (const uri of peer.uriSans) if (m(uri)) return true;
     for (const dns of peer.dnsSans) if (m(dns)) return true;
     return m(peer.subject);
+  };
+  // A connection's requests carry the same identity object: a regex runs once per connection.
+  let lastPeer: PeerIdentity | undefined;
+  let lastResult = false;
+  return (r) => {
+    const peer = r.connection.peer;
+    if (peer === undefined) return false;
+    if (peer !== lastPeer) {
+      lastResult = matches(peer);
+      lastPeer = peer;
+    }
+    return lastResult;
   };
 }
 

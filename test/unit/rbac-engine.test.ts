@@ -1,8 +1,11 @@
 /** Envoy's RBAC semantics, checked on the compiled engine with connection facts given by the test. */
 import assert from 'node:assert/strict';
+import { BlockList } from 'node:net';
+import fc from 'fast-check';
 import { describe, test } from 'node:test';
 import { compileRbacRules, statPrefixJoin } from '../../filters/rbac/index.js';
 import type { RbacAuthorizer } from '../../filters/rbac/index.js';
+import { compileCidr, ipv6Groups } from '../../filters/rbac/cidr.js';
 import type { ConnectionInfo } from '../../filters/api/index.js';
 import { conn, freshPrefix, metadataOf, mustCompile, onePolicy, peer } from '../helpers/rbac.js';
 
@@ -178,5 +181,41 @@ describe('RBAC actions, policies and stats', () => {
     const rbac = mustCompile('network', { stat_prefix: name, rules: {} });
     allows(rbac, conn());
     assert.equal(counters(rbac)[`${name}.rbac.denied`], 1);
+  });
+});
+
+describe('CIDR matching', () => {
+  test('agrees with node:net BlockList on random IPv4 and IPv6 addresses and prefixes', () => {
+    const v4 = fc.tuple(fc.ipV4(), fc.ipV4(), fc.integer({ min: 0, max: 32 }));
+    fc.assert(
+      fc.property(v4, ([prefix, address, len]) => {
+        const list = new BlockList();
+        list.addSubnet(prefix, len, 'ipv4');
+        assert.equal(compileCidr({ address_prefix: prefix, prefix_len: len })(address), list.check(address, 'ipv4'));
+      }),
+      { numRuns: 2000 },
+    );
+    // Addresses near the prefix, so that long prefixes match too.
+    const v6 = fc.tuple(fc.ipV6(), fc.integer({ min: 0, max: 128 }), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 0xffff }));
+    fc.assert(
+      fc.property(v6, ([prefix, len, group, value]) => {
+        const groups = ipv6Groups(prefix);
+        fc.pre(groups !== undefined && !prefix.includes('.'));
+        groups![group] = value;
+        const address = groups!.map((g) => g.toString(16)).join(':');
+        const list = new BlockList();
+        list.addSubnet(prefix, len, 'ipv6');
+        assert.equal(compileCidr({ address_prefix: prefix, prefix_len: len })(address), list.check(address, 'ipv6'), `${address} in ${prefix}/${len}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('refuses what is no address, and never matches across IP versions', () => {
+    assert.throws(() => compileCidr({ address_prefix: '10.0.0.256' }), /not an IP address/);
+    assert.throws(() => compileCidr({ address_prefix: 'fd00::', prefix_len: 129 }), /longer than an IPv6 address/);
+    assert.equal(compileCidr({ address_prefix: '0.0.0.0', prefix_len: 0 })('::1'), false);
+    assert.equal(compileCidr({ address_prefix: '::', prefix_len: 0 })('10.0.0.1'), false);
+    assert.equal(compileCidr({ address_prefix: '::', prefix_len: 0 })('garbage'), false);
   });
 });
