@@ -8,7 +8,7 @@
  * changed listener.
  */
 import type { CompiledListener } from '../config/compile-listener.js';
-import { parseConfigSource } from '../../xds-client/resources.js';
+import { parseConfigSource } from './resource-types/config-source.js';
 
 /** A plain value to compare with `sameContent` (xds-client/resource-equality.ts). */
 export function listenerContent(c: CompiledListener): unknown {

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { compileBootstrap } from '../../proxy/config/compile.js';
 import { ConfigError } from '../../config/errors.js';
 import { discoveryResponse } from '../../xds-client/messages.js';
-import { decodeListener } from '../../xds-client/resources.js';
+import { decodeListener } from '../xds/decoders.js';
 import { sameContent } from '../../xds-client/resource-equality.js';
 import { listenerContent } from '../../proxy/dynamic/listener-content.js';
 import type { Resource } from '../xds/control-plane.js';
