@@ -7,13 +7,14 @@ import { faultConfig } from '../../filters/fault/index.js';
 import { localRateLimit } from '../../filters/local-ratelimit/index.js';
 import { metaRbacConfig, networkRbacConfig } from '../../filters/rbac/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
+import { httpConnectionManager } from '../../proxy/http/hcm-schema.js';
 import type { Schema, Shape } from '../../config/schema.js';
 import { xdsRoot } from '../../xds-client/proto-root.js';
 
 type ObjectShape = Extract<Shape, { kind: 'object' }>;
 
 /** The protos beyond those the xDS client loads that the bootstrap's messages live in. */
-const EXTRA_PROTOS = ['envoy/config/bootstrap/v3/bootstrap.proto'];
+const EXTRA_PROTOS = ['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto'];
 
 interface Section {
   readonly path: string;
@@ -127,6 +128,8 @@ export function renderConfigDocs(): Record<string, string> {
   collectSections('', bootstrap.shape, sections, seen);
   const mppSections: Section[] = [];
   collectSections('', metaProtocolProxy.shape, mppSections, seen);
+  const hcmSections: Section[] = [];
+  collectSections('', httpConnectionManager.shape, hcmSections, seen);
   const networkSections: Section[] = [];
   collectSections('envoy.filters.network.rbac', networkRbacConfig.shape, networkSections, seen);
   const filterSections: Section[] = [];
@@ -144,6 +147,12 @@ export function renderConfigDocs(): Record<string, string> {
     'Also the resource of a MetaRDS / RDS route configuration (`route_config`).',
     '',
     ...mppSections.map((s) => sectionMarkdown(s, root)),
+    '## HttpConnectionManager (the `typed_config` of `envoy.filters.network.http_connection_manager`)',
+    '',
+    "Static listeners only: Istio's Prometheus (15090) and readiness (15021) listeners. The",
+    'routes reach static clusters; the router is the only HTTP filter. HTTP/1.1 is served.',
+    '',
+    ...hcmSections.map((s) => sectionMarkdown(s, root)),
     '## Network filters before the MetaProtocol proxy (a filter chain\'s `filters[]`)',
     '',
     'The MetaProtocol proxy is the last filter of a chain. Only `envoy.filters.network.rbac` may precede it; it is',
@@ -159,7 +168,7 @@ export function renderConfigDocs(): Record<string, string> {
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections, ...networkSections, ...filterSections]) {
+  for (const s of [...sections, ...mppSections, ...hcmSections, ...networkSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }
