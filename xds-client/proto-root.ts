@@ -26,6 +26,7 @@ const ROOT_FILES = [
   'envoy/config/route/v3/route.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/filters/network/rbac/v3/rbac.proto',
   'udpa/type/v1/typed_struct.proto',
   'xds/type/v3/typed_struct.proto',
   'google/rpc/status.proto',

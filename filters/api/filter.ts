@@ -1,6 +1,7 @@
 import type { ApiVersionRange, ErrorType, Message, Metadata, RequestId } from '../../codecs/api/index.js';
 import type { ExchangeCompletion } from './completion.js';
 import type { StatsScope } from './stats.js';
+import type { ConnectionInfo } from './connection.js';
 
 /** What a filter tells the chain after it ran. */
 export enum FilterStatus {
@@ -44,6 +45,11 @@ export interface FilterExchange {
   /** Set once the upstream answered (in onResponse). */
   readonly response: MessageView | undefined;
   readonly downstreamRemoteAddress: string;
+  /**
+   * The downstream connection (addresses, TLS peer identity). Meltemi's exchanges have it;
+   * a test double may leave it out.
+   */
+  readonly connection?: ConnectionInfo;
   /** Matches the listener's current route table (once; later calls return the same). */
   route(): RouteView | undefined;
   /** Adds or overwrites a header/attachment key on the forwarded request. */

@@ -14,6 +14,7 @@ export type {
 } from './filter.js';
 export type { ExchangeCompletion, ExchangeOutcome } from './completion.js';
 export type { Counter, Gauge, Histogram, StatTags, StatsScope } from './stats.js';
+export type { ConnectionInfo, PeerIdentity } from './connection.js';
 export { NO_HOST, OVERFLOW } from './upstream.js';
 export type {
   CopySink,

@@ -10,6 +10,8 @@ import { RouteTable } from '../route/route-table.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
 import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
 import { ONEWAY_METHODS_KEY, OnewayMethods } from '../downstream/oneway-methods.js';
+import type { RbacAuthorizer } from '../../filters/rbac/index.js';
+import { compileNetworkRbac } from './network-rbac.js';
 
 export const DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -29,6 +31,8 @@ export interface CompiledListener {
   readonly filters: readonly (() => Filter)[];
   /** What the filters were created with; the server that adopts the listener binds it (stats, node). */
   readonly filterContext: ListenerFilterContext;
+  /** `envoy.filters.network.rbac` filters in front of the proxy, in chain order (often none). */
+  readonly networkRbac: readonly RbacAuthorizer[];
   readonly idleTimeoutMs: number | undefined;
   readonly requestTimeoutMs: number;
   readonly source: ListenerConfig;
@@ -80,16 +84,24 @@ export function compileListener(l: ListenerConfig, path: string, errors: string[
   const startErrors = errors.length;
   if (l.filter_chains.length > 1) errors.push(`${path}.filter_chains: only one filter chain per listener is supported (got ${l.filter_chains.length})`);
   const filters = l.filter_chains[0]?.filters ?? [];
-  if (filters.length !== 1) errors.push(`${path}.filter_chains[0].filters: exactly one network filter (the MetaProtocol proxy) is supported`);
-  const fpath = `${path}.filter_chains[0].filters[0].typed_config`;
-  const raw = unwrapTypedConfig(filters[0]?.typed_config, META_PROTOCOL_PROXY_TYPE, fpath, errors);
-  if (raw === undefined) return undefined;
+  // The MetaProtocol proxy is the last (terminal) filter; network RBAC filters may precede it.
+  const last = filters.length - 1;
+  const networkRbac = compileNetworkRbac(filters.slice(0, Math.max(last, 0)), `${path}.filter_chains[0].filters`, errors);
+  const fpath = `${path}.filter_chains[0].filters[${Math.max(last, 0)}].typed_config`;
+  const raw = unwrapTypedConfig(filters[last]?.typed_config, META_PROTOCOL_PROXY_TYPE, fpath, errors);
+  if (raw === undefined || networkRbac === undefined) return undefined;
   const cfg = metaProtocolProxy.parse(raw, fpath, errors);
   if (cfg === undefined || errors.length > startErrors) return undefined;
-  return compileProxyConfig(l, cfg, fpath, errors);
+  return compileProxyConfig(l, cfg, networkRbac, fpath, errors);
 }
 
-function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, path: string, errors: string[]): CompiledListener | undefined {
+function compileProxyConfig(
+  l: ListenerConfig,
+  cfg: MetaProtocolProxyConfig,
+  networkRbac: readonly RbacAuthorizer[],
+  path: string,
+  errors: string[],
+): CompiledListener | undefined {
   const codecCfg = cfg.protocol?.codec ?? cfg.codec;
   if (codecCfg === undefined) {
     errors.push(`${path}.codec: required field is missing (or protocol.codec)`);
@@ -151,6 +163,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     routeTable,
     filters: makers,
     filterContext,
+    networkRbac,
     onewayMethods,
     idleTimeoutMs: cfg.idle_timeout,
     requestTimeoutMs: cfg.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS,

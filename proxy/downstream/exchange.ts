@@ -1,6 +1,6 @@
 import { ErrorType, MessageType } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import type { CopySink, Deadline, RequestSnapshot, SendResult } from '../../filters/api/index.js';
+import type { ConnectionInfo, CopySink, Deadline, RequestSnapshot, SendResult } from '../../filters/api/index.js';
 import { UpstreamRequest } from '../../filters/router/index.js';
 import type { Outcome } from '../../filters/router/index.js';
 import { faultText, reportFault } from '../net/fault.js';
@@ -88,6 +88,10 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
 
   get downstreamRemoteAddress(): string {
     return this.#down.remoteAddress;
+  }
+
+  get connection(): ConnectionInfo {
+    return this.#down.connectionInfo;
   }
 
   /** Runs the filter chain from filter `from` on; stays synchronous unless a filter is not. */

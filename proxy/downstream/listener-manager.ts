@@ -48,6 +48,7 @@ export class ListenerManager {
       codecContext: l.codecContext,
       routes: { current: routes },
       filters: l.filters,
+      networkRbac: l.networkRbac.length > 0 ? l.networkRbac : undefined,
       newFilterChain: filterChainBuilder(l.filters, this.#deps.observability.completersFor(l)),
       stats,
       observer: this.#deps.observability.observerFor(l, stats),

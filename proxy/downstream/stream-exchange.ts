@@ -1,6 +1,6 @@
 import { EMPTY_METADATA, ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import type { SubsetSelector } from '../../filters/api/index.js';
+import type { ConnectionInfo, SubsetSelector } from '../../filters/api/index.js';
 import { admitTo, pickAndBind } from '../../filters/router/index.js';
 import type { Bindable } from '../../filters/router/index.js';
 import { faultText, reportFault } from '../net/fault.js';
@@ -81,6 +81,10 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
 
   get downstreamRemoteAddress(): string {
     return this.#down.remoteAddress;
+  }
+
+  get connection(): ConnectionInfo {
+    return this.#down.connectionInfo;
   }
 
   get ended(): boolean {

@@ -1,3 +1,4 @@
+import { collectRbacStats } from '../../filters/rbac/index.js';
 import type { CompiledListener } from '../config/compile-listener.js';
 import { logger } from '../logger.js';
 import type { ListenerStats } from '../stats.js';
@@ -98,9 +99,12 @@ export class ServerObservability {
     return t;
   }
 
-  /** Adds the stats filters keep (Istio's series, the rate limit's) to a snapshot. */
+  /** Adds the stats filters keep (Istio's series, the rate limit's, RBAC's) to a snapshot. */
   collect(into: StatsSnapshot): void {
     if (this.#opts.metricsOn) this.filterEnvironment.stats.collect(into);
+    // RBAC counters are kept per process by filters/rbac (the network filter has no filter
+    // context): Envoy's rbac.* stats, reported whether or not Istio's metrics are on.
+    collectRbacStats(into.counters);
   }
 
   /** Writes out buffered access-log lines and spans. */
