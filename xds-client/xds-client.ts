@@ -120,6 +120,15 @@ export class XdsClient {
     return this.#cache(typeUrl).missing;
   }
 
+  /** Whether some stream subscribes to the type now (wildcard, or at least one name). */
+  isSubscribed(typeUrl: string): boolean {
+    for (const s of this.#streams.values()) {
+      const st = s.typeStates().get(typeUrl);
+      if (st !== undefined && (st.watcher.wildcard || st.names.size > 0)) return true;
+    }
+    return false;
+  }
+
   /**
    * Settles once the first response of the type was answered (accepted or rejected), or
    * its config source's initial_fetch_timeout (Envoy's default 15 s) passed since it was

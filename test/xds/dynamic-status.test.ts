@@ -9,7 +9,7 @@ import type { ListenerConfig } from '../../proxy/config/bootstrap-schema.js';
 import { SnapshotCompiler } from '../../proxy/dynamic/snapshot-compiler.js';
 import type { DynamicSnapshot } from '../../proxy/dynamic/dynamic-snapshot.js';
 import type { DiscoveryRequest } from '../../xds-client/messages.js';
-import { CLUSTER_TYPE, LISTENER_TYPE } from '../../xds-client/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../xds-client/type-urls.js';
 import { TestControlPlane } from './control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
 import { mppListener, staticXdsCluster, xdsBootstrap } from './resources.js';
@@ -24,6 +24,8 @@ test('resource status (version_info, last_updated, error_state) and initialized(
     assert.equal(await m.dynamic.initialized(LISTENER_TYPE), 'accepted');
     assert.ok(m.server.listenerNames().includes('good'), 'the first LDS response is applied when initialized() settles');
     assert.equal(await m.dynamic.initialized(CLUSTER_TYPE), 'accepted');
+    assert.ok(m.dynamic.xds.isSubscribed(LISTENER_TYPE) && m.dynamic.xds.isSubscribed(CLUSTER_TYPE));
+    assert.equal(m.dynamic.xds.isSubscribed(ENDPOINT_TYPE), false, 'no EDS cluster, no EDS subscription');
     let st = m.dynamic.xds.resourceStatus();
     assert.equal(st.lds.length, 1);
     const good = st.lds[0]!;
