@@ -102,6 +102,8 @@ export class XdsClient {
 
   /** The accepted resources of a type, by name. */
   resources<T>(type: XdsResourceType<T>): ReadonlyMap<string, CachedResource<T>> {
+    // The values were made by the type object given at construction: only it may read them as T.
+    if (this.#types.get(type.typeUrl) !== type) throw new Error(`xDS: ${type.typeUrl} was registered with another resource type object`);
     return (this.#cache(type.typeUrl) as ResourceCache<T>).accepted;
   }
 
