@@ -47,6 +47,7 @@ export interface NamedSubscription {
   readonly source: XdsConfigSource | undefined;
 }
 
+/** A stream of either flavour: the client only uses what SotW and delta share. */
 type Stream = XdsStreamBase<{ type_url: string }, unknown>;
 
 /** True when a ConfigSource means "over the ADS stream". */
@@ -217,7 +218,7 @@ export class XdsClient {
         logger: this.#log,
         ...(this.#opts.doesNotExistTimeoutMs !== undefined ? { doesNotExistTimeoutMs: this.#opts.doesNotExistTimeoutMs } : {}),
       };
-      stream = (delta ? new DeltaStream(streamOpts, method) : new SotwStream(streamOpts, method)) as unknown as Stream;
+      stream = delta ? new DeltaStream(streamOpts, method) : new SotwStream(streamOpts, method);
       this.#streams.set(key, stream);
       stream.start();
       this.#log.info({ xds: key, method, cluster: api.grpc_services[0]!.envoy_grpc.cluster_name }, 'xDS stream opened');
