@@ -290,7 +290,8 @@ export class XdsClient {
     }
     if (errors.length > 0 && type.acceptance === 'all-or-nothing') return errors;
     for (const w of warnings) this.#log.warn({ xds: type.shortName }, w);
-    if (u.full) for (const n of [...cache.accepted.keys()]) if (!next.has(n) && !rejected.has(n)) cache.delete(n);
+    // The whole state: what it does not carry is gone, a past rejection of it included.
+    if (u.full) for (const n of cache.names()) if (!next.has(n) && !rejected.has(n)) cache.delete(n);
     if (type.ignoresRemovals !== true) for (const n of u.removed) cache.delete(n);
     for (const [n, v] of next) cache.accept(n, v, u.versions.get(n) ?? '', (a, b) => type.equal(a, b), now, u.resources.get(n));
     this.#changed();

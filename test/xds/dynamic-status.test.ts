@@ -52,6 +52,10 @@ test('resource status (version_info, last_updated, error_state) and initialized(
     assert.equal(byName.get('good')!.version_info, 'l2', 'the valid listener of the push is taken (per resource)');
     assert.equal(byName.get('good')!.last_updated, good.last_updated, 'unchanged content: last_updated stays');
     assert.match(JSON.stringify(m.dynamic.xds.configDump()), /"resource_status":\{"lds":\[/);
+    // l3 no longer carries 'bad': its rejection goes with it.
+    cp.set(LISTENER_TYPE, 'l3', [mppListener('good', { inlineCluster: 's' })]);
+    await waitFor('l3 ACK', () => lds().some((r) => r.version_info === 'l3' && r.error_detail == null));
+    assert.deepEqual(m.dynamic.xds.resourceStatus().lds.map((s) => [s.name, s.version_info, s.client_status]), [['good', 'l3', 'ACKED']]);
   } finally {
     await m.close();
     cp.stop();
