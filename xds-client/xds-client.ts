@@ -47,6 +47,7 @@ export interface NamedSubscription {
   readonly source: XdsConfigSource | undefined;
 }
 
+/** A stream of either flavour: the client only uses what SotW and delta share. */
 type Stream = XdsStreamBase<{ type_url: string }, unknown>;
 
 /** True when a ConfigSource means "over the ADS stream". */
@@ -102,6 +103,8 @@ export class XdsClient {
 
   /** The accepted resources of a type, by name. */
   resources<T>(type: XdsResourceType<T>): ReadonlyMap<string, CachedResource<T>> {
+    // The values were made by the type object given at construction: only it may read them as T.
+    if (this.#types.get(type.typeUrl) !== type) throw new Error(`xDS: ${type.typeUrl} was registered with another resource type object`);
     return (this.#cache(type.typeUrl) as ResourceCache<T>).accepted;
   }
 
@@ -135,6 +138,15 @@ export class XdsClient {
   /** Names of a type a subscription asked for and the server never sent. */
   missing(typeUrl: string): ReadonlySet<string> {
     return this.#cache(typeUrl).missing;
+  }
+
+  /** Whether some stream subscribes to the type now (wildcard, or at least one name). */
+  isSubscribed(typeUrl: string): boolean {
+    for (const s of this.#streams.values()) {
+      const st = s.typeStates().get(typeUrl);
+      if (st !== undefined && (st.watcher.wildcard || st.names.size > 0)) return true;
+    }
+    return false;
   }
 
   /**
@@ -223,7 +235,7 @@ export class XdsClient {
         logger: this.#log,
         ...(this.#opts.doesNotExistTimeoutMs !== undefined ? { doesNotExistTimeoutMs: this.#opts.doesNotExistTimeoutMs } : {}),
       };
-      stream = (delta ? new DeltaStream(streamOpts, method) : new SotwStream(streamOpts, method)) as unknown as Stream;
+      stream = delta ? new DeltaStream(streamOpts, method) : new SotwStream(streamOpts, method);
       this.#streams.set(key, stream);
       stream.start();
       this.#log.info({ xds: key, method, cluster: api.grpc_services[0]!.envoy_grpc.cluster_name }, 'xDS stream opened');
@@ -295,7 +307,8 @@ export class XdsClient {
     }
     if (errors.length > 0 && type.acceptance === 'all-or-nothing') return errors;
     for (const w of warnings) this.#log.warn({ xds: type.shortName }, w);
-    if (u.full) for (const n of [...cache.accepted.keys()]) if (!next.has(n) && !rejected.has(n)) cache.delete(n);
+    // The whole state: what it does not carry is gone, a past rejection of it included.
+    if (u.full) for (const n of cache.names()) if (!next.has(n) && !rejected.has(n)) cache.delete(n);
     if (type.ignoresRemovals !== true) for (const n of u.removed) cache.delete(n);
     for (const [n, v] of next) cache.accept(n, v, u.versions.get(n) ?? '', (a, b) => type.equal(a, b), now, u.resources.get(n));
     this.#changed();

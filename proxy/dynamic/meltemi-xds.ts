@@ -134,6 +134,14 @@ export class MeltemiXds {
     return this.#client.initialFetch(typeUrl);
   }
 
+  /**
+   * Whether the type is subscribed now: an init manager waits for initialFetch() only of
+   * the types that are (EDS and RDS are, once a cluster or listener names them).
+   */
+  isSubscribed(typeUrl: string): boolean {
+    return this.#client.isSubscribed(typeUrl);
+  }
+
   /** /config_dump sections: streams with versions and the last NACK per type, resources, their states. */
   configDump(): object[] {
     const snap = this.snapshot();
