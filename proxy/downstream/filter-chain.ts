@@ -63,8 +63,9 @@ export function runResponseFilters(chain: FilterChain, subject: FilterExchange):
  * throw is reported through the exchange's `onFault` (counted and logged; the exchange is
  * over, so no reply is sent) and the other hooks still run. The runtime's hooks log their
  * own failures (an observer never counts as the request's error); onFault is their last resort.
+ * `withRuntime` false: the filters' hooks only (a tRPC stream, which the access log leaves out).
  */
-export function runCompletion(completion: ChainCompletion, ex: ObservedExchange & { onFault(where: string, err: unknown): void }): void {
+export function runCompletion(completion: ChainCompletion, ex: ObservedExchange & { onFault(where: string, err: unknown): void }, withRuntime = true): void {
   const info = new Completion(ex, performance.now());
   const fs = completion.filters;
   for (let i = 0; i < fs.length; i++) {
@@ -74,6 +75,7 @@ export function runCompletion(completion: ChainCompletion, ex: ObservedExchange 
       ex.onFault('filter onComplete', err);
     }
   }
+  if (!withRuntime) return;
   const rs = completion.runtime;
   for (let i = 0; i < rs.length; i++) {
     try {

@@ -3,14 +3,15 @@ import type { Metadata } from '../../codecs/api/index.js';
 import type { ExchangeCompletion, ExchangeOutcome } from '../../filters/api/index.js';
 import type { ObservedExchange } from './observed-exchange.js';
 
-/** How `ex` ended, in the filter API's words. */
+/**
+ * How `ex` ended, in the filter API's words. The proxy's own error comes first (a stream
+ * reset after its INIT was answered, a response that could not be encoded), then the client
+ * leaving, then the upstream's answer.
+ */
 export function outcomeOf(ex: ObservedExchange): ExchangeOutcome {
-  const r = ex.response;
-  if (r !== undefined) return r.type === MessageType.Error || r.status !== ResponseStatus.Ok ? 'error' : 'success';
-  if (ex.abandoned) return 'downstream-disconnect';
   switch (ex.localError) {
     case undefined:
-      return 'oneway';
+      break;
     case ErrorType.Timeout:
       return 'timeout';
     case ErrorType.UpstreamReset:
@@ -23,6 +24,10 @@ export function outcomeOf(ex: ObservedExchange): ExchangeOutcome {
     default:
       return 'local-reply';
   }
+  if (ex.abandoned) return 'downstream-disconnect';
+  const r = ex.response;
+  if (r !== undefined) return r.type === MessageType.Error || r.status !== ResponseStatus.Ok ? 'error' : 'success';
+  return 'oneway';
 }
 
 /**
