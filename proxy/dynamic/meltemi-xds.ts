@@ -142,7 +142,10 @@ export class MeltemiXds {
     return this.#client.isSubscribed(typeUrl);
   }
 
-  /** /config_dump sections: streams with versions and the last NACK per type, resources, their states. */
+  /**
+   * The streams' protocol state (versions, nonces, last NACK per type) and every resource's
+   * status, for debugging and tests. /config_dump shows `dumpRecords()` in Envoy's shape.
+   */
   configDump(): object[] {
     const snap = this.snapshot();
     return [
