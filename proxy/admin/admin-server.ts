@@ -8,7 +8,10 @@ import { renderPrometheus } from '../observability/prometheus.js';
 import type { StatsSnapshot } from '../observability/stats-snapshot.js';
 import { renderStatsJson, renderStatsText } from '../observability/stats-text.js';
 import type { StatsQuery } from '../observability/stats-text.js';
+import type { DrainListenersOptions } from '../downstream/listener-manager.js';
+import type { ServerState } from '../server-state.js';
 import { renderClustersJson, renderClustersText } from './clusters-view.js';
+import { SERVER_GAUGES, addServerGauges } from './server-gauges.js';
 import type { ClusterStatus } from './clusters-view.js';
 
 /**
@@ -17,8 +20,8 @@ import type { ClusterStatus } from './clusters-view.js';
  * snapshots (observability/stats-snapshot.ts), and the drain goes to every worker.
  */
 export interface AdminSource {
-  /** False while starting or draining. */
-  ready(): boolean;
+  /** PRE_INITIALIZING/INITIALIZING until the first xDS config is applied, DRAINING on shutdown, else LIVE. */
+  serverState(): ServerState;
   configDump(): unknown;
   statsSnapshot(): StatsSnapshot;
   clusters(): ClusterStatus[];
@@ -26,8 +29,10 @@ export interface AdminSource {
   listeners(): { name: string; address: string }[];
   /** Memory of every Meltemi process (the primary and its workers), and how many there are. */
   memory(): { total: MemoryReport; processes: number };
-  /** Stops accepting on every listener (or only inbound ones); `graceful`: drain first. */
-  drainListeners(opts: { graceful: boolean; inboundOnly: boolean }): void;
+  /** Envoy's /drain_listeners (downstream/listener-manager.ts says what each option does). */
+  drainListeners(opts: DrainListenersOptions): void;
+  /** POST /quitquitquit: the shutdown a SIGTERM starts (inbound drain, exit at zero connections). */
+  quit(): void;
 }
 
 const PATHS = [
@@ -42,10 +47,11 @@ const PATHS = [
   '/healthcheck/fail',
   '/healthcheck/ok',
   '/drain_listeners',
+  '/quitquitquit',
   '/logging',
 ];
 /** Paths that change state: POST only, as Envoy requires (a stray GET must not drain a proxy). */
-const MUTATING = new Set(['/healthcheck/fail', '/healthcheck/ok', '/drain_listeners', '/logging']);
+const MUTATING = new Set(['/healthcheck/fail', '/healthcheck/ok', '/drain_listeners', '/quitquitquit', '/logging']);
 
 function statsQuery(url: URL): StatsQuery | string {
   const q: StatsQuery = { usedOnly: url.searchParams.has('usedonly') };
@@ -76,7 +82,17 @@ export class AdminServer {
 
   static async start(host: string, port: number, source: AdminSource): Promise<AdminServer> {
     let healthCheckFailed = false;
-    const state = (): string => (healthCheckFailed || !source.ready() ? 'DRAINING' : 'LIVE');
+    /** Envoy starts its workers once init is done; the gauge stays 1 from then on. */
+    let workersStarted = false;
+    const state = (): ServerState => {
+      const s = healthCheckFailed ? 'DRAINING' : source.serverState();
+      if (s === 'LIVE') workersStarted = true;
+      return s;
+    };
+    const snapshot = (): StatsSnapshot => {
+      const s = state();
+      return addServerGauges(source.statsSnapshot(), s, workersStarted);
+    };
     const server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://admin');
       const send = (code: number, body: string, type = 'text/plain; charset=utf-8'): void => {
@@ -98,13 +114,14 @@ export class AdminServer {
         case '/stats': {
           const q = statsQuery(url);
           if (typeof q === 'string') return send(400, `${q}\n`);
-          const snap = source.statsSnapshot();
+          q.written = SERVER_GAUGES;
+          const snap = snapshot();
           if (url.searchParams.get('format') === 'json') return json(renderStatsJson(snap, q));
           if (url.searchParams.get('format') === 'prometheus') return send(200, renderPrometheus(snap), 'text/plain; version=0.0.4; charset=utf-8');
           return send(200, renderStatsText(snap, q));
         }
         case '/stats/prometheus':
-          return send(200, renderPrometheus(source.statsSnapshot()), 'text/plain; version=0.0.4; charset=utf-8');
+          return send(200, renderPrometheus(snapshot()), 'text/plain; version=0.0.4; charset=utf-8');
         case '/clusters':
           return url.searchParams.get('format') === 'json' ? json(renderClustersJson(source.clusters())) : send(200, renderClustersText(source.clusters()));
         case '/listeners':
@@ -123,8 +140,14 @@ export class AdminServer {
           healthCheckFailed = false;
           logger.info('admin: health checks now pass');
           return send(200, 'OK\n');
-        case '/drain_listeners':
-          source.drainListeners({ graceful: url.searchParams.has('graceful'), inboundOnly: url.searchParams.has('inboundonly') });
+        case '/drain_listeners': {
+          const opts = { graceful: url.searchParams.has('graceful'), inboundOnly: url.searchParams.has('inboundonly'), skipExit: url.searchParams.has('skip_exit') };
+          if (opts.skipExit && !opts.graceful) return send(400, 'skip_exit requires graceful\n');
+          source.drainListeners(opts);
+          return send(200, 'OK\n');
+        }
+        case '/quitquitquit':
+          res.once('finish', () => source.quit());
           return send(200, 'OK\n');
         case '/logging': {
           const level = url.searchParams.get('level');

@@ -3,6 +3,7 @@ import type { ListenerManager } from '../downstream/listener-manager.js';
 import type { HttpListener } from '../http/http-listener.js';
 import { processMemory } from '../observability/memory.js';
 import type { StatsSnapshot } from '../observability/stats-snapshot.js';
+import type { ServerState } from '../server-state.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { AdminSource } from './admin-server.js';
 
@@ -14,7 +15,8 @@ export interface ServerAdminParts {
   readonly listeners: ListenerManager;
   readonly clusters: ClusterManager;
   readonly startedAt: number;
-  draining(): boolean;
+  serverState(): ServerState;
+  quit(): void;
   statsSnapshot(): StatsSnapshot;
   /** Sections other parts add to /config_dump (the xDS client's resources, versions and errors). */
   configDumpExtra(): object[];
@@ -30,7 +32,8 @@ export function listenerAddresses(listeners: ListenerManager): { name: string; a
 /** The admin's view of one process (the primary of several workers has its own, workers.ts). */
 export function serverAdminSource(p: ServerAdminParts): AdminSource {
   return {
-    ready: () => !p.draining(),
+    serverState: () => p.serverState(),
+    quit: () => p.quit(),
     configDump: () => ({
       configs: [
         { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: p.config.bootstrap },
@@ -50,7 +53,7 @@ export function serverAdminSource(p: ServerAdminParts): AdminSource {
     listeners: () => [...listenerAddresses(p.listeners), ...p.httpListeners().map((h) => ({ name: h.compiled.name, address: h.address }))],
     serverInfo: () => ({
       version: VERSION,
-      state: p.draining() ? 'DRAINING' : 'LIVE',
+      state: p.serverState(),
       uptime_current_epoch: `${Math.floor((Date.now() - p.startedAt) / 1000)}s`,
       node: p.config.bootstrap.node ?? {},
     }),

@@ -6,11 +6,15 @@ import { XdsClient } from '../../xds-client/xds-client.js';
 import type { XdsClientOptions } from '../../xds-client/xds-client.js';
 import type { CompiledConfig } from '../config/compile.js';
 import type { MeltemiServer } from '../server.js';
+import { logger } from '../logger.js';
+import { envoyXdsStatLines } from './envoy-xds-stats.js';
+import { InitManager } from './init-manager.js';
 import { SnapshotApplier } from './snapshot-applier.js';
 
 export interface DynamicConfig {
   readonly xds: XdsClient;
   readonly applier: SnapshotApplier;
+  readonly init: InitManager;
   close(): void;
 }
 
@@ -26,11 +30,23 @@ export function startDynamicConfig(server: MeltemiServer, config: CompiledConfig
     ...xdsOpts,
     staticListeners: config.listeners,
     onSnapshot: (snap) => {
-      void applier.apply(snap);
+      // Readiness counts a response once what it carried is applied, not when it arrived.
+      void applier.apply(snap).then(() => init.check());
     },
   });
+  const init = new InitManager(config.bootstrap, () => xds.typeTotals(), () => logger.info('init done: every first xDS response applied (or timed out); LIVE'));
+  server.setInitState(() => init.state);
   server.setConfigDumpExtra(() => xds.configDump());
-  server.setStatsExtra(() => xds.statsLines());
+  server.setStatsExtra(() => [...xds.statsLines(), ...envoyXdsStatLines(xds.typeTotals())]);
   xds.start();
-  return { xds, applier, close: () => xds.close() };
+  init.start();
+  return {
+    xds,
+    applier,
+    init,
+    close: () => {
+      init.close();
+      xds.close();
+    },
+  };
 }
