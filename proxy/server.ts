@@ -15,7 +15,7 @@ import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import type { RouteTable } from './route/route-table.js';
 import { OverloadManager } from './overload/overload-manager.js';
 import type { ServerState } from './server-state.js';
-import { XdsClient } from '../xds-client/xds-client.js';
+import { MeltemiXds } from './dynamic/meltemi-xds.js';
 import type { ListenerStats } from './stats.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import type { HostConnectionStatus } from './upstream/cluster-manager.js';
@@ -51,7 +51,7 @@ export class MeltemiServer {
 
   private constructor(config: CompiledConfig) {
     this.config = config;
-    const waitsForXds = XdsClient.wanted(config.bootstrap, config.listeners);
+    const waitsForXds = MeltemiXds.wanted(config.bootstrap, config.listeners);
     this.#initState = () => (waitsForXds ? 'PRE_INITIALIZING' : 'LIVE');
     this.#overload = new OverloadManager(config.settings.overload);
     this.#observability = new ServerObservability({

@@ -8,16 +8,17 @@
  */
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
-import type { DynamicSnapshot } from '../xds-client/snapshot.js';
-import { XdsClient } from '../xds-client/xds-client.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { AdminSource } from './admin/admin-server.js';
 import { mergeClusterStatuses } from './admin/clusters-view.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledConfig } from './config/compile.js';
 import type { DrainListenersOptions } from './downstream/listener-manager.js';
+import { plainSnapshot } from './dynamic/dynamic-snapshot.js';
+import type { DynamicSnapshot } from './dynamic/dynamic-snapshot.js';
 import { envoyXdsStatLines } from './dynamic/envoy-xds-stats.js';
 import { InitManager } from './dynamic/init-manager.js';
+import { MeltemiXds } from './dynamic/meltemi-xds.js';
 import { SnapshotApplier } from './dynamic/snapshot-applier.js';
 import { startHttpListeners } from './http/http-listener.js';
 import type { HttpListener } from './http/http-listener.js';
@@ -72,11 +73,11 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   let onFailed: (() => void) | undefined;
   let latest: { snapshot: DynamicSnapshot; dump: object[] } | undefined;
   let stopping = false;
-  const xds = XdsClient.wanted(config.bootstrap, config.listeners)
-    ? new XdsClient(config.bootstrap, {
+  const xds = MeltemiXds.wanted(config.bootstrap, config.listeners)
+    ? new MeltemiXds(config.bootstrap, {
         staticListeners: config.listeners,
-        onSnapshot: (snapshot) => {
-          latest = { snapshot, dump: xds?.configDump() ?? [] };
+        onSnapshot: (compiled) => {
+          latest = { snapshot: plainSnapshot(compiled), dump: xds?.configDump() ?? [] };
           for (const [w, st] of workers) if (st.ready) send(w, { type: 'meltemi.snapshot', ...latest });
           // Sent is taken as applied: each worker applies it within the same turn of its loop.
           init?.check();
@@ -167,7 +168,7 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
 interface PrimaryParts {
   readonly config: CompiledConfig;
   readonly workers: Map<Worker, WorkerState>;
-  xds(): XdsClient | undefined;
+  xds(): MeltemiXds | undefined;
   send(w: Worker, msg: ToWorker): void;
   http(): readonly HttpListener[];
   state(): ServerState;

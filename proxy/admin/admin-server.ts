@@ -91,7 +91,11 @@ export class AdminServer {
     };
     const snapshot = (): StatsSnapshot => {
       const s = state();
-      return addServerGauges(source.statsSnapshot(), s, workersStarted);
+      const snap = source.statsSnapshot();
+      // An empty snapshot is stats_config.stats_matcher.reject_all (memory gauges are always
+      // there otherwise): Envoy rejects the server gauges too.
+      const rejectAll = Object.keys(snap.counters).length === 0 && Object.keys(snap.gauges).length === 0 && Object.keys(snap.histograms).length === 0;
+      return rejectAll ? snap : addServerGauges(snap, s, workersStarted);
     };
     const server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://admin');
