@@ -150,7 +150,10 @@ async function main(): Promise<number> {
     return 1;
   }
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
       logger.info({ signal }, 'draining before exit');
       dynamic?.close();
       // The drain ends at its timeout, but closing what is left (admin keep-alive sockets, a
@@ -168,6 +171,7 @@ async function main(): Promise<number> {
         },
       );
     };
+    server.setQuitHandler(() => stop('quitquitquit'));
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

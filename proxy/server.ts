@@ -1,10 +1,10 @@
 import { AdminServer } from './admin/admin-server.js';
 import { listenerAddresses, serverAdminSource } from './admin/admin-source.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
-import type { MeltemiXds } from './dynamic/meltemi-xds.js';
 import type { CompiledCluster, CompiledConfig } from './config/compile.js';
 import type { CompiledListener } from './config/compile-listener.js';
 import { ListenerManager } from './downstream/listener-manager.js';
+import type { DrainListenersOptions } from './downstream/listener-manager.js';
 import { startHttpListeners } from './http/http-listener.js';
 import type { HttpListener } from './http/http-listener.js';
 import { logger } from './logger.js';
@@ -14,6 +14,8 @@ import { collectServerStats } from './observability/server-stats.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import type { RouteTable } from './route/route-table.js';
 import { OverloadManager } from './overload/overload-manager.js';
+import type { ServerState } from './server-state.js';
+import { MeltemiXds } from './dynamic/meltemi-xds.js';
 import type { ListenerStats } from './stats.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import type { HostConnectionStatus } from './upstream/cluster-manager.js';
@@ -38,10 +40,19 @@ export class MeltemiServer {
   #draining = false;
   readonly #startedAt = Date.now();
   #dumpXds: () => MeltemiXds | undefined = () => undefined;
+  /**
+   * The init state: LIVE once the listeners are bound for a static bootstrap; with xDS,
+   * PRE_INITIALIZING until dynamic/dynamic-config.ts attaches its init manager.
+   */
+  #initState: () => ServerState;
+  /** What POST /quitquitquit does: the CLI's shutdown; a drain and close without it. */
+  #quit: () => void = () => void this.drain();
   #statsExtra: () => string[] = () => [];
 
   private constructor(config: CompiledConfig) {
     this.config = config;
+    const waitsForXds = MeltemiXds.wanted(config.bootstrap, config.listeners);
+    this.#initState = () => (waitsForXds ? 'PRE_INITIALIZING' : 'LIVE');
     this.#overload = new OverloadManager(config.settings.overload);
     this.#observability = new ServerObservability({
       metricsOn: config.bootstrap.stats_config?.stats_matcher?.reject_all !== true,
@@ -119,6 +130,21 @@ export class MeltemiServer {
     this.#dumpXds = xds;
   }
 
+  /** Where the init state comes from (the xDS init manager: INITIALIZING until the first config is applied). */
+  setInitState(state: () => ServerState): void {
+    this.#initState = state;
+  }
+
+  /** What POST /quitquitquit starts (the CLI's own shutdown sequence). */
+  setQuitHandler(quit: () => void): void {
+    this.#quit = quit;
+  }
+
+  /** Envoy's server state: DRAINING during shutdown, else the init state. */
+  serverState(): ServerState {
+    return this.#draining ? 'DRAINING' : this.#initState();
+  }
+
   /** Adds lines to /stats (the xDS client's counters). */
   setStatsExtra(extra: () => string[]): void {
     this.#statsExtra = extra;
@@ -181,14 +207,16 @@ export class MeltemiServer {
    * Admin /drain_listeners: stop accepting on every listener (or only INBOUND ones); with
    * `graceful`, connections close once their requests are answered. The admin stays up.
    */
-  drainListeners(opts: { graceful: boolean; inboundOnly: boolean }): void {
+  drainListeners(opts: DrainListenersOptions): void {
     this.#listeners.drainListeners(opts);
   }
 
   /**
-   * Graceful shutdown: stop accepting, drain every connection (no new request taken, every
-   * request read answered, each connection closed once it has nothing in flight), and close
-   * as soon as the last connection closed; `timeoutMs` is only the last resort.
+   * Graceful shutdown, as istio-proxy's: listeners that are not OUTBOUND stop accepting and
+   * drain every connection (no new request taken, every request read answered, each
+   * connection closed once it has nothing in flight); OUTBOUND listeners keep serving the
+   * application meanwhile. Closes as soon as no connection is open anywhere; `timeoutMs`
+   * (--drain-time-s) is the last resort.
    */
   async drain(timeoutMs = this.config.settings.drainTimeoutMs): Promise<void> {
     if (this.#draining) return;
@@ -214,7 +242,8 @@ export class MeltemiServer {
       listeners: this.#listeners,
       clusters: this.#clusters,
       startedAt: this.#startedAt,
-      draining: () => this.#draining,
+      serverState: () => this.serverState(),
+      quit: () => this.#quit(),
       statsSnapshot: () => this.statsSnapshot(),
       dumpXds: () => this.#dumpXds(),
       httpListeners: () => this.#http,

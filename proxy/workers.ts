@@ -15,8 +15,11 @@ import { configDumpSource } from './admin/config-dump/source-from-config.js';
 import { serverInfo } from './admin/server-info.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledConfig } from './config/compile.js';
+import type { DrainListenersOptions } from './downstream/listener-manager.js';
 import { plainSnapshot } from './dynamic/dynamic-snapshot.js';
 import type { DynamicSnapshot } from './dynamic/dynamic-snapshot.js';
+import { envoyXdsStatLines } from './dynamic/envoy-xds-stats.js';
+import { InitManager } from './dynamic/init-manager.js';
 import { MeltemiXds } from './dynamic/meltemi-xds.js';
 import { SnapshotApplier } from './dynamic/snapshot-applier.js';
 import { startHttpListeners } from './http/http-listener.js';
@@ -28,12 +31,13 @@ import type { MemoryReport } from './observability/memory.js';
 import { mergeStatsSnapshots } from './observability/stats-snapshot.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import { MeltemiServer } from './server.js';
+import type { ServerState } from './server-state.js';
 
 /** Primary → worker. */
 type ToWorker =
   | { type: 'meltemi.snapshot'; snapshot: DynamicSnapshot }
   | { type: 'meltemi.drain' }
-  | { type: 'meltemi.drain_listeners'; opts: { graceful: boolean; inboundOnly: boolean } };
+  | { type: 'meltemi.drain_listeners'; opts: DrainListenersOptions };
 
 /** Worker → primary. */
 type ToPrimary =
@@ -77,9 +81,13 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
         onSnapshot: (compiled) => {
           latest = { snapshot: plainSnapshot(compiled) };
           for (const [w, st] of workers) if (st.ready) send(w, { type: 'meltemi.snapshot', ...latest });
+          // Sent is taken as applied: each worker applies it within the same turn of its loop.
+          init?.check();
         },
       })
     : undefined;
+  const init = xds === undefined ? undefined : new InitManager(config.bootstrap, () => xds.typeTotals());
+  let quit = (): void => undefined;
   const send = (w: Worker, msg: ToWorker): void => {
     if (w.isConnected()) w.send(msg);
   };
@@ -117,8 +125,15 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   };
   for (let i = 0; i < n; i++) fork();
   xds?.start();
+  init?.start();
   let http: HttpListener[] = [];
-  const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(config, workers, () => xds, send, () => http));
+  const state = (): ServerState => {
+    if (stopping) return 'DRAINING';
+    if (workers.size === 0 || ![...workers.values()].every((w) => w.ready)) return 'PRE_INITIALIZING';
+    return init?.state ?? 'LIVE';
+  };
+  const parts: PrimaryParts = { config, workers, xds: () => xds, send, http: () => http, state, quit: () => quit() };
+  const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(parts));
   http = await startHttpListeners(config.httpListeners ?? []);
   logger.info({ workers: n, xds: xds !== undefined }, 'primary started');
   return new Promise<number>((resolve, reject) => {
@@ -145,21 +160,29 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
         void Promise.all([admin?.close(), ...http.map((h) => h.close())]).then(() => resolve(0));
       }, 50);
     };
+    quit = () => stop('quitquitquit');
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
 }
 
-function primaryAdmin(
-  config: CompiledConfig,
-  workers: Map<Worker, WorkerState>,
-  xds: () => MeltemiXds | undefined,
-  send: (w: Worker, msg: ToWorker) => void,
-  http: () => readonly HttpListener[],
-): AdminSource {
+/** What the primary's admin reads. */
+interface PrimaryParts {
+  readonly config: CompiledConfig;
+  readonly workers: Map<Worker, WorkerState>;
+  xds(): MeltemiXds | undefined;
+  send(w: Worker, msg: ToWorker): void;
+  http(): readonly HttpListener[];
+  state(): ServerState;
+  quit(): void;
+}
+
+function primaryAdmin(p: PrimaryParts): AdminSource {
+  const { config, workers, xds, send, http } = p;
   const startedAt = Date.now();
   return {
-    ready: () => workers.size > 0 && [...workers.values()].every((w) => w.ready),
+    serverState: () => p.state(),
+    quit: () => p.quit(),
     configDump: () => configDumpSource({ config, loadedAt: new Date(startedAt), xds }),
     statsSnapshot: () => {
       const parts = [...workers.values()].flatMap((w) => (w.stats === undefined ? [] : [w.stats]));
@@ -168,7 +191,7 @@ function primaryAdmin(
         collectSnapshot({
           listeners: [],
           clusters: [],
-          extraLines: xds()?.statsLines() ?? [],
+          extraLines: [...(xds()?.statsLines() ?? []), ...envoyXdsStatLines(xds()?.typeTotals())],
           collectExtra: (into) => {
             addMemoryGauges(into, processMemory());
             for (const h of http()) h.collect(into);
@@ -183,7 +206,7 @@ function primaryAdmin(
     },
     // Each worker has its own pools: hosts' counters are summed over the workers.
     clusters: () => mergeClusterStatuses([...workers.values()].map((w) => w.clusters)),
-    serverInfo: () => serverInfo({ version: '0.1.0', state: 'LIVE', startedAtMs: startedAt, node: config.bootstrap.node, drainTimeMs: config.settings.drainTimeoutMs }),
+    serverInfo: () => serverInfo({ version: '0.1.0', state: p.state(), startedAtMs: startedAt, node: config.bootstrap.node, drainTimeMs: config.settings.drainTimeoutMs }),
     // Workers report their bound addresses (the real port when the config says 0).
     listeners: () => [...workers.values()].find((w) => w.listeners.length > 0)?.listeners ?? [],
     drainListeners: (opts) => {

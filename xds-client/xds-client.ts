@@ -22,6 +22,8 @@ import type { XdsStreamBase } from './stream-base.js';
 import { DOES_NOT_EXIST_TIMEOUT_MS } from './stream-base.js';
 import { ADS_DELTA_METHOD, ADS_SOTW_METHOD } from './type-urls.js';
 import type { ResourceUpdate, TypeWatcher } from './type-watcher.js';
+import { newTypeStats } from './xds-stats.js';
+import type { TypeStats } from './xds-stats.js';
 
 export interface XdsClientOptions {
   /** Every kind of resource the owner will subscribe to. */
@@ -184,6 +186,26 @@ export class XdsClient {
         stats: st.stats,
       })),
     }));
+  }
+
+  /**
+   * The counters of each watched type (`lds`, `cds`, `eds`, `rds`), summed over the streams
+   * that carry it. A type is in the map once something watches it: the readiness check
+   * (proxy/dynamic/init-manager.ts) waits for the first response of each.
+   */
+  typeTotals(): Map<string, TypeStats> {
+    const out = new Map<string, TypeStats>();
+    for (const s of this.#streams.values()) {
+      for (const [type, st] of s.stats.types) {
+        const t = out.get(type) ?? newTypeStats();
+        t.update_attempt += st.update_attempt;
+        t.update_success += st.update_success;
+        t.update_rejected += st.update_rejected;
+        t.does_not_exist += st.does_not_exist;
+        out.set(type, t);
+      }
+    }
+    return out;
   }
 
   /** Stats lines in Envoy's style: `xds.<stream>.<type>.update_success: 3`. */

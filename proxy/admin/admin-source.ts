@@ -3,6 +3,7 @@ import type { ListenerManager } from '../downstream/listener-manager.js';
 import type { HttpListener } from '../http/http-listener.js';
 import { processMemory } from '../observability/memory.js';
 import type { StatsSnapshot } from '../observability/stats-snapshot.js';
+import type { ServerState } from '../server-state.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { MeltemiXds } from '../dynamic/meltemi-xds.js';
 import type { AdminSource } from './admin-server.js';
@@ -17,7 +18,8 @@ export interface ServerAdminParts {
   readonly listeners: ListenerManager;
   readonly clusters: ClusterManager;
   readonly startedAt: number;
-  draining(): boolean;
+  serverState(): ServerState;
+  quit(): void;
   statsSnapshot(): StatsSnapshot;
   /** The xDS client whose resources, versions and rejections /config_dump shows, if any. */
   dumpXds(): MeltemiXds | undefined;
@@ -33,7 +35,8 @@ export function listenerAddresses(listeners: ListenerManager): { name: string; a
 /** The admin's view of one process (the primary of several workers has its own, workers.ts). */
 export function serverAdminSource(p: ServerAdminParts): AdminSource {
   return {
-    ready: () => !p.draining(),
+    serverState: () => p.serverState(),
+    quit: () => p.quit(),
     configDump: () => configDumpSource({ config: p.config, loadedAt: new Date(p.startedAt), xds: () => p.dumpXds() }),
     statsSnapshot: () => p.statsSnapshot(),
     memory: () => ({ total: processMemory(), processes: 1 }),
@@ -43,7 +46,7 @@ export function serverAdminSource(p: ServerAdminParts): AdminSource {
     serverInfo: () =>
       serverInfo({
         version: VERSION,
-        state: p.draining() ? 'DRAINING' : 'LIVE',
+        state: p.serverState(),
         startedAtMs: p.startedAt,
         node: p.config.bootstrap.node,
         drainTimeMs: p.config.settings.drainTimeoutMs,

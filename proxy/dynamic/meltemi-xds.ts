@@ -8,6 +8,7 @@ import { ConfigError } from '../../config/errors.js';
 import { XdsClient } from '../../xds-client/xds-client.js';
 import type { InitialFetchOutcome } from '../../xds-client/initial-fetch.js';
 import type { RejectedResource } from '../../xds-client/resource-cache.js';
+import type { TypeStats } from '../../xds-client/xds-stats.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
 import type { BootstrapConfig, ConfigSourceConfig } from '../config/bootstrap-schema.js';
 import type { CompiledCluster } from '../config/compile.js';
@@ -163,6 +164,11 @@ export class MeltemiXds {
   /** Stats lines in Envoy's style: `xds.<stream>.<type>.update_success: 3`. */
   statsLines(): string[] {
     return this.#client.statsLines();
+  }
+
+  /** Counters of each watched type summed over its streams (readiness, Envoy's CDS/LDS stats). */
+  typeTotals(): Map<string, TypeStats> {
+    return this.#client.typeTotals();
   }
 
   #onChange(): void {

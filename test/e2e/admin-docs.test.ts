@@ -18,7 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..', here.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
 
 const idle: AdminSource = {
-  ready: () => true,
+  serverState: () => 'LIVE',
   configDump: () => emptyConfigDumpSource(),
   statsSnapshot: () => emptySnapshot(),
   clusters: () => [],
@@ -26,6 +26,7 @@ const idle: AdminSource = {
   listeners: () => [],
   memory: () => ({ total: { allocated: 0, heapSize: 0, physical: 0 }, processes: 1 }),
   drainListeners: () => {},
+  quit: () => {},
 };
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -24,7 +24,8 @@ const T = 'type.googleapis.com/';
 
 function sourceWith(snap = emptySnapshot()): AdminSource {
   return {
-    ready: () => true,
+    serverState: () => 'LIVE',
+    quit: () => undefined,
     configDump: () => emptyConfigDumpSource(),
     statsSnapshot: () => snap,
     clusters: () => [],

@@ -105,7 +105,7 @@ describe('admin /stats?filter= is RE2', () => {
     snap.counters['meta_protocol.main.request'] = 3;
     snap.counters['cluster.c.upstream_rq_total'] = 2;
     const source: AdminSource = {
-      ready: () => true,
+      serverState: () => 'LIVE',
       configDump: () => emptyConfigDumpSource(),
       statsSnapshot: () => snap,
       clusters: () => [],
@@ -113,6 +113,7 @@ describe('admin /stats?filter= is RE2', () => {
       listeners: () => [],
       memory: () => ({ total: { allocated: 0, heapSize: 0, physical: 0 }, processes: 1 }),
       drainListeners: () => {},
+      quit: () => {},
     };
     admin = await AdminServer.start('127.0.0.1', 0, source);
     base = `http://127.0.0.1:${admin.port}`;
