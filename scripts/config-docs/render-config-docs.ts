@@ -6,13 +6,14 @@ import type protobuf from 'protobufjs';
 import { faultConfig } from '../../filters/fault/index.js';
 import { localRateLimit } from '../../filters/local-ratelimit/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
+import { httpConnectionManager } from '../../proxy/http/hcm-schema.js';
 import type { Schema, Shape } from '../../config/schema.js';
 import { xdsRoot } from '../../xds-client/proto-root.js';
 
 type ObjectShape = Extract<Shape, { kind: 'object' }>;
 
 /** The protos beyond those the xDS client loads that the bootstrap's messages live in. */
-const EXTRA_PROTOS = ['envoy/config/bootstrap/v3/bootstrap.proto'];
+const EXTRA_PROTOS = ['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto'];
 
 interface Section {
   readonly path: string;
@@ -126,6 +127,8 @@ export function renderConfigDocs(): Record<string, string> {
   collectSections('', bootstrap.shape, sections, seen);
   const mppSections: Section[] = [];
   collectSections('', metaProtocolProxy.shape, mppSections, seen);
+  const hcmSections: Section[] = [];
+  collectSections('', httpConnectionManager.shape, hcmSections, seen);
   const filterSections: Section[] = [];
   collectSections('aeraki.meta_protocol.filters.local_ratelimit', localRateLimit.shape, filterSections, seen);
   collectSections('meltemi.filters.fault', faultConfig.shape, filterSections, seen);
@@ -140,6 +143,12 @@ export function renderConfigDocs(): Record<string, string> {
     'Also the resource of a MetaRDS / RDS route configuration (`route_config`).',
     '',
     ...mppSections.map((s) => sectionMarkdown(s, root)),
+    '## HttpConnectionManager (the `typed_config` of `envoy.filters.network.http_connection_manager`)',
+    '',
+    "Static listeners only: Istio's Prometheus (15090) and readiness (15021) listeners. The",
+    'routes reach static clusters; the router is the only HTTP filter. HTTP/1.1 is served.',
+    '',
+    ...hcmSections.map((s) => sectionMarkdown(s, root)),
     '## Filter configs (the `config` of a `meta_protocol_filters[]` entry)',
     '',
     'The router (`aeraki.meta_protocol.filters.router`), `.istio_stats` and `.metadata_exchange` take no config.',
@@ -148,7 +157,7 @@ export function renderConfigDocs(): Record<string, string> {
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections, ...filterSections]) {
+  for (const s of [...sections, ...mppSections, ...hcmSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }
