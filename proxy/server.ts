@@ -3,7 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { AdminServer } from './admin/admin-server.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledCluster, CompiledConfig } from './config/compile.js';
-import type { CompiledListener } from './config/compile-listener.js';
+import type { CompiledChain, CompiledListener, CompiledMetaChain } from './config/compile-listener.js';
+import { connectionFacts, ListenerAddressIndex } from './downstream/listener-hand-off.js';
+import { reportFault } from './net/fault.js';
+import { originalDestination, setTransparent } from './net/original-dst.js';
+import type { OriginalDestination } from './net/original-dst.js';
+import { RouteTable } from './route/route-table.js';
+import { TcpProxySession } from './tcp-proxy/tcp-proxy-session.js';
+import type { TcpProxyRuntime } from './tcp-proxy/tcp-proxy-session.js';
+import { TcpProxyStats } from './tcp-proxy/tcp-proxy-stats.js';
 import { DownstreamConnection } from './downstream/downstream-connection.js';
 import { ConnectionSweeper, sweepIntervalMs } from './downstream/connection-sweeper.js';
 import { filterChainBuilder } from './downstream/filter-chain.js';
@@ -15,7 +23,6 @@ import { ServerObservability } from './observability/server-observability.js';
 import { addMemoryGauges, processMemory } from './observability/memory.js';
 import { collectFilterStats } from './observability/filter-stats.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
-import type { RouteTable } from './route/route-table.js';
 import { OverloadManager } from './overload/overload-manager.js';
 import type { Refusal } from './overload/overload-manager.js';
 import { ListenerStats } from './stats.js';
@@ -24,81 +31,176 @@ import { DEFAULT_POLICY } from './upstream/cluster-policy.js';
 
 const VERSION = '0.1.0';
 
+/** The runtime of one filter chain: a MetaProtocol proxy, or tcp_proxy. */
+type ChainRuntime = { readonly kind: 'meta'; readonly runtime: ListenerRuntime } | { readonly kind: 'tcp'; readonly runtime: TcpProxyRuntime };
+
+/** What a listener needs from the server beyond its own config. */
+interface ListenerContext {
+  readonly overload: OverloadManager;
+  /** The listener of an original destination (use_original_dst hand-off), or undefined. */
+  handOffTarget(dest: OriginalDestination, from: Listener): Listener | undefined;
+}
+
 /**
- * One listening socket and the connections it accepted. `runtime` and `compiled` are
- * replaced by a listener update on the same address: the socket stays bound (Node has no
- * working reusePort, spec/xds.md §5.2), new connections take the new runtime, and the ones
- * accepted before keep theirs until they are drained.
+ * One listener and the connections it serves. It owns a socket unless `bind_to_port` is
+ * false (then it only takes connections handed off by a `use_original_dst` listener).
+ * `compiled` and the chain runtimes are replaced by a listener update on the same address:
+ * the socket stays bound (Node has no working reusePort, spec/xds.md §5.2), new connections
+ * take the new runtimes, and the ones accepted before keep theirs until they are drained.
  */
 class Listener {
-  runtime: ListenerRuntime;
   compiled: CompiledListener;
-  readonly server: net.Server;
+  chains: Map<CompiledChain, ChainRuntime>;
+  readonly server: net.Server | undefined;
   readonly connections = new Set<DownstreamConnection>();
+  readonly tcpSessions = new Set<TcpProxySession>();
+  /** Connections no filter chain took (Envoy's no_filter_chain_match). */
+  noFilterChainMatch = 0;
   /** Idle, frame-read and drain timers of every connection: one periodic sweep. */
   readonly #sweeper = new ConnectionSweeper(this.connections);
   /** The port bound by listen(), kept so that it can be shown after the socket closed. */
   #port: number;
   /** Called when the last connection of a closed listener ends (drains wait for it). */
   #onEmpty: (() => void) | undefined;
+  readonly #ctx: ListenerContext;
+  readonly #forget: (c: DownstreamConnection) => void;
+  readonly #forgetTcp: (s: TcpProxySession) => void;
 
-  constructor(compiled: CompiledListener, runtime: ListenerRuntime, overload: OverloadManager) {
+  constructor(compiled: CompiledListener, chains: Map<CompiledChain, ChainRuntime>, ctx: ListenerContext) {
     this.compiled = compiled;
-    this.runtime = runtime;
+    this.chains = chains;
+    this.#ctx = ctx;
     this.#port = compiled.port;
+    const overload = ctx.overload;
     // One callback for every connection's end, not a closure per connection.
-    const forget = (c: DownstreamConnection): void => {
+    this.#forget = (c: DownstreamConnection): void => {
       if (this.connections.delete(c)) overload.activeConnections--;
-      if (this.connections.size === 0) this.#onEmpty?.();
+      this.#checkEmpty();
     };
-    this.server = net.createServer({ noDelay: true }, (socket) => {
-      const refusal = overload.admit(this.connections.size);
-      if (refusal !== undefined) {
-        this.#refuse(socket, refusal);
-        return;
-      }
-      overload.activeConnections++;
-      this.connections.add(new DownstreamConnection(socket, this.runtime, forget));
-    });
+    this.#forgetTcp = (t: TcpProxySession): void => {
+      if (this.tcpSessions.delete(t)) overload.activeConnections--;
+      this.#checkEmpty();
+    };
+    // allowHalfOpen: tcp_proxy passes a client's FIN on and keeps the other direction open;
+    // MetaProtocol connections switch it off again (serve()).
+    this.server = compiled.bindToPort ? net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.#accept(socket)) : undefined;
     this.retime();
+  }
+
+  #checkEmpty(): void {
+    if (this.connections.size === 0 && this.tcpSessions.size === 0) this.#onEmpty?.();
+  }
+
+  get size(): number {
+    return this.connections.size + this.tcpSessions.size;
+  }
+
+  #accept(socket: net.Socket): void {
+    const refusal = this.#ctx.overload.admit(this.size);
+    if (refusal !== undefined) {
+      this.#refuse(socket, refusal);
+      return;
+    }
+    try {
+      let dest: OriginalDestination | undefined;
+      if (this.compiled.recoversOriginalDst) {
+        const d = originalDestination(socket, this.compiled.transparent);
+        // Not intercepted (ENOENT: a direct connection to 15001): the local address stands.
+        if (d instanceof Error) logger.debug({ listener: this.compiled.name, err: d.message }, 'no original destination');
+        else dest = d;
+      }
+      if (dest !== undefined && this.compiled.useOriginalDst) {
+        const target = this.#ctx.handOffTarget(dest, this);
+        if (target !== undefined) {
+          target.serve(socket, dest);
+          return;
+        }
+      }
+      this.serve(socket, dest);
+    } catch (err) {
+      reportFault('accept', err, { listener: this.compiled.name });
+      socket.on('error', ignore);
+      socket.destroy();
+    }
+  }
+
+  /** Serves a connection accepted here or handed off to this listener, on the chain its facts select. */
+  serve(socket: net.Socket, dest: OriginalDestination | undefined): void {
+    const chain = this.compiled.selector.select(connectionFacts(socket, dest));
+    const rt = chain === undefined ? undefined : this.chains.get(chain);
+    if (rt === undefined) {
+      this.noFilterChainMatch++;
+      logger.debug({ listener: this.compiled.name, client: `${socket.remoteAddress}:${socket.remotePort}` }, 'no filter chain matches the connection; closed');
+      socket.on('error', ignore);
+      socket.destroy();
+      return;
+    }
+    this.#ctx.overload.activeConnections++;
+    if (rt.kind === 'tcp') {
+      this.tcpSessions.add(new TcpProxySession(socket, rt.runtime, dest, this.#forgetTcp));
+      return;
+    }
+    // A MetaProtocol connection closes its side when the client ends (Node's default).
+    socket.allowHalfOpen = false;
+    this.connections.add(new DownstreamConnection(socket, rt.runtime, this.#forget));
   }
 
   /** Closes a connection over a limit at once (Envoy accepts, counts and closes it too). */
   #refuse(socket: net.Socket, refusal: Refusal): void {
-    const stats = this.runtime.stats;
-    if (refusal === 'listener_limit') stats.downstream_cx_overflow++;
-    else if (refusal === 'global_limit') stats.downstream_global_cx_overflow++;
-    else stats.downstream_cx_overload_reject++;
+    const stats = this.metaRuntimes()[0]?.stats;
+    if (stats !== undefined) {
+      if (refusal === 'listener_limit') stats.downstream_cx_overflow++;
+      else if (refusal === 'global_limit') stats.downstream_global_cx_overflow++;
+      else stats.downstream_cx_overload_reject++;
+    }
     socket.on('error', ignore);
     socket.destroy();
   }
 
-  /** Sets the sweep interval from the timeouts of the current runtime. */
+  /** The runtimes of the MetaProtocol chains, in chain order. */
+  metaRuntimes(): ListenerRuntime[] {
+    return [...this.chains.values()].flatMap((c) => (c.kind === 'meta' ? [c.runtime] : []));
+  }
+
+  tcpRuntimes(): TcpProxyRuntime[] {
+    return [...this.chains.values()].flatMap((c) => (c.kind === 'tcp' ? [c.runtime] : []));
+  }
+
+  /** Sets the sweep interval from the timeouts of the current runtimes. */
   retime(): void {
-    const r = this.runtime;
-    this.#sweeper.start(sweepIntervalMs([r.idleTimeoutMs, r.frameReadTimeoutMs, r.drainGraceMs]));
+    this.#sweeper.start(sweepIntervalMs(this.metaRuntimes().flatMap((r) => [r.idleTimeoutMs, r.frameReadTimeoutMs, r.drainGraceMs])));
   }
 
   async listen(): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.compiled.port, this.compiled.host, () => {
-        this.server.off('error', reject);
-        this.#port = (this.server.address() as AddressInfo).port;
+      server.once('error', reject);
+      server.listen(this.compiled.port, this.compiled.host, () => {
+        server.off('error', reject);
+        this.#port = (server.address() as AddressInfo).port;
         resolve();
       });
     });
+    if (this.compiled.transparent) {
+      try {
+        setTransparent(server);
+      } catch (err) {
+        server.close();
+        throw new Error(`listener ${this.compiled.name}: transparent: cannot set IP_TRANSPARENT (needs CAP_NET_ADMIN): ${(err as Error).message}`, { cause: err });
+      }
+    }
   }
 
   /**
    * Stops accepting and drains every connection (drain-state.ts); resolves once the last one
    * closed, and stops the sweep then. Connections accepted under an older runtime drain the
-   * same way.
+   * same way; tcp_proxy connections have no request boundary and close at the drain timeout.
    */
   async closeAndDrain(): Promise<void> {
-    this.server.close();
+    this.server?.close();
     for (const c of [...this.connections]) c.drain();
-    if (this.connections.size > 0) {
+    if (this.size > 0) {
       await new Promise<void>((resolve) => {
         const previous = this.#onEmpty;
         this.#onEmpty = () => {
@@ -113,8 +215,9 @@ class Listener {
 
   /** Closes the socket and every connection now. */
   close(): void {
-    this.server.close();
+    this.server?.close();
     for (const c of [...this.connections]) c.close();
+    for (const t of [...this.tcpSessions]) t.close();
     this.#sweeper.stop();
   }
 
@@ -144,6 +247,7 @@ export class MeltemiServer {
     this.config = config;
     const s = config.settings;
     this.#overload = new OverloadManager(s.overload);
+    this.#listenerContext = { overload: this.#overload, handOffTarget: (dest, from) => this.#index.find(dest, from) };
     this.#observability = new ServerObservability({
       metricsOn: config.bootstrap.stats_config?.stats_matcher?.reject_all !== true,
       nodeMetadata: config.bootstrap.node?.metadata,
@@ -153,16 +257,58 @@ export class MeltemiServer {
         return h === undefined ? undefined : `${h.address}:${h.port}`;
       },
     });
-    for (const c of config.clusters) {
-      this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs, keepClientOrder: s.keepClientOrder }, c.hosts, c.lb, c.policy));
-    }
-    for (const l of config.listeners) this.#listeners.set(l.name, new Listener(l, this.#runtimeOf(l, l.routeTable, undefined), this.#overload));
+    for (const c of config.clusters) this.#clusters.set(c.name, this.#newCluster(c));
+    for (const l of config.listeners) this.#listeners.set(l.name, new Listener(l, this.#chainRuntimes(l, undefined, undefined), this.#listenerContext));
+    this.#reindex();
   }
 
-  #runtimeOf(l: CompiledListener, routes: RouteTable, previous: ListenerRuntime | undefined): ListenerRuntime {
+  #newCluster(c: CompiledCluster): Cluster {
+    const s = this.config.settings;
+    const settings = {
+      connectionsPerHost: s.connectionsPerHost,
+      highWatermark: s.highWatermark,
+      heartbeatMs: s.upstreamHeartbeatMs,
+      keepClientOrder: s.keepClientOrder,
+      sourceAddress: c.sourceAddress,
+      originalDst: c.originalDst,
+    };
+    return new Cluster(c.name, c.connectTimeoutMs, settings, c.hosts, c.lb, c.policy);
+  }
+
+  /** Hand-off targets by address (listener-hand-off.ts); rebuilt when listeners change. */
+  readonly #index = new ListenerAddressIndex<Listener>();
+  readonly #listenerContext: ListenerContext;
+
+  #reindex(): void {
+    this.#index.rebuild([...this.#listeners.values()].map((l) => ({ host: l.compiled.host, port: l.compiled.port, listener: l })));
+  }
+
+  /**
+   * The runtime of every chain of a listener. `rdsRoutes`: the MetaRDS table for the chains
+   * whose routes come from MetaRDS (the others have theirs inline). Counters survive an update
+   * that keeps a chain's stat prefix.
+   */
+  #chainRuntimes(l: CompiledListener, rdsRoutes: RouteTable | undefined, previous: Listener | undefined): Map<CompiledChain, ChainRuntime> {
+    const out = new Map<CompiledChain, ChainRuntime>();
+    const oldMeta = previous?.metaRuntimes() ?? [];
+    const oldTcp = previous?.tcpRuntimes() ?? [];
+    for (const c of [...l.chains, ...(l.defaultChain === undefined ? [] : [l.defaultChain])]) {
+      if (c.kind === 'meta') {
+        const routes = c.meta.rds !== undefined ? (rdsRoutes ?? RouteTable.EMPTY) : c.meta.routeTable;
+        out.set(c, { kind: 'meta', runtime: this.#runtimeOf(c.meta, routes, oldMeta) });
+      } else {
+        const prefix = `tcp.${c.tcp.statPrefix}.`;
+        const stats = oldTcp.find((r) => r.stats.prefix === prefix)?.stats ?? new TcpProxyStats(c.tcp.statPrefix);
+        const accessLogs = c.tcp.accessLogs.map((a) => ({ sink: this.#observability.logSink(a.path), format: a.format }));
+        out.set(c, { kind: 'tcp', runtime: { config: c.tcp, stats, clusters: this.#clusters, accessLogs, highWatermark: this.config.settings.highWatermark } });
+      }
+    }
+    return out;
+  }
+
+  #runtimeOf(l: CompiledMetaChain, routes: RouteTable, previous: readonly ListenerRuntime[]): ListenerRuntime {
     const fresh = new ListenerStats(l.protocol, l.statPrefix);
-    // Counters survive a listener update that keeps the stat prefix.
-    const stats = previous !== undefined && previous.stats.prefix === fresh.prefix ? previous.stats : fresh;
+    const stats = previous.find((r) => r.stats.prefix === fresh.prefix)?.stats ?? fresh;
     return {
       name: l.name,
       codecFactory: l.codecFactory,
@@ -201,21 +347,25 @@ export class MeltemiServer {
    * on a new address the new socket is bound first, then the old listener is drained.
    * `routes` is the table to start with (the RDS table already known, or the inline one).
    */
-  async upsertListener(compiled: CompiledListener, routes: RouteTable = compiled.routeTable): Promise<void> {
+  async upsertListener(compiled: CompiledListener, routes?: RouteTable): Promise<void> {
     const old = this.#listeners.get(compiled.name);
-    if (old !== undefined && old.compiled.host === compiled.host && old.compiled.port === compiled.port) {
+    const sameSocket = old !== undefined && old.compiled.host === compiled.host && old.compiled.port === compiled.port && old.compiled.bindToPort === compiled.bindToPort && old.compiled.transparent === compiled.transparent;
+    if (old !== undefined && sameSocket) {
       const before = [...old.connections];
-      old.runtime = this.#runtimeOf(compiled, routes, old.runtime);
+      const tcpBefore = [...old.tcpSessions];
+      old.chains = this.#chainRuntimes(compiled, routes, old);
       old.compiled = compiled;
       old.retime();
       for (const c of before) c.drain();
-      this.#closeAfterDrainTimeout(before);
-      logger.info({ listener: compiled.name, draining: before.length }, 'listener updated');
+      this.#closeAfterDrainTimeout(before, tcpBefore);
+      this.#reindex();
+      logger.info({ listener: compiled.name, draining: before.length + tcpBefore.length }, 'listener updated');
       return;
     }
-    const fresh = new Listener(compiled, this.#runtimeOf(compiled, routes, old?.runtime), this.#overload);
+    const fresh = new Listener(compiled, this.#chainRuntimes(compiled, routes, old), this.#listenerContext);
     await fresh.listen();
     this.#listeners.set(compiled.name, fresh);
+    this.#reindex();
     if (old !== undefined) this.#retire(old);
     logger.info({ listener: compiled.name, address: `${compiled.host}:${fresh.port}` }, old === undefined ? 'listener added' : 'listener moved');
   }
@@ -225,28 +375,29 @@ export class MeltemiServer {
     const l = this.#listeners.get(name);
     if (l === undefined) return;
     this.#listeners.delete(name);
+    this.#reindex();
     this.#retire(l);
     logger.info({ listener: name }, 'listener removed');
   }
 
-  /** Swaps a listener's route table; applies from the next request on every connection. */
+  /** Swaps the route table of a listener's MetaRDS chains; applies from the next request on every connection. */
   setListenerRoutes(name: string, routes: RouteTable): void {
     const l = this.#listeners.get(name);
-    if (l !== undefined) l.runtime.routes.current = routes;
+    if (l === undefined) return;
+    for (const [chain, rt] of l.chains) if (chain.kind === 'meta' && chain.meta.rds !== undefined && rt.kind === 'meta') rt.runtime.routes.current = routes;
   }
 
   /** Adds a cluster, or updates its hosts in place (the pools of surviving hosts stay). */
   upsertCluster(c: CompiledCluster): void {
     const existing = this.#clusters.get(c.name);
     const drainMs = this.config.settings.drainTimeoutMs;
-    if (existing !== undefined && existing.connectTimeoutMs === c.connectTimeoutMs) {
+    if (existing !== undefined && existing.connectTimeoutMs === c.connectTimeoutMs && existing.settings.sourceAddress === c.sourceAddress && existing.settings.originalDst === c.originalDst) {
       existing.updateHosts(c.hosts, drainMs);
       existing.setLbConfig(c.lb ?? { policy: 'ROUND_ROBIN' });
       existing.setPolicy(c.policy ?? DEFAULT_POLICY);
       return;
     }
-    const s = this.config.settings;
-    this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs, keepClientOrder: s.keepClientOrder }, c.hosts, c.lb, c.policy));
+    this.#clusters.set(c.name, this.#newCluster(c));
     existing?.closeWhenIdle(drainMs);
   }
 
@@ -265,20 +416,23 @@ export class MeltemiServer {
 
   #retire(l: Listener): void {
     const conns = [...l.connections];
+    const tcp = [...l.tcpSessions];
     void l.closeAndDrain();
-    this.#closeAfterDrainTimeout(conns);
+    this.#closeAfterDrainTimeout(conns, tcp);
   }
 
   /**
    * The last resort of a drain: closes the drained connections still open after the drain
    * timeout (a connection closes by itself as soon as it has nothing in flight).
    */
-  #closeAfterDrainTimeout(conns: DownstreamConnection[]): void {
-    if (conns.length === 0) return;
+  #closeAfterDrainTimeout(conns: DownstreamConnection[], tcp: TcpProxySession[] = []): void {
+    if (conns.length === 0 && tcp.length === 0) return;
     setTimeout(() => {
       const left = conns.filter((c) => !c.closed);
       if (left.length > 0) logger.warn({ connections: left.length, requests: left.reduce((n, c) => n + c.inflight, 0) }, 'drain timeout: closing connections with requests in flight');
       for (const c of left) c.close();
+      // A byte stream has no request boundary to drain at: it closes at the drain timeout.
+      for (const t of tcp) if (!t.closed) t.close();
     }, this.config.settings.drainTimeoutMs).unref();
   }
 
@@ -302,7 +456,8 @@ export class MeltemiServer {
     try {
       for (const l of server.#listeners.values()) {
         await l.listen();
-        logger.info({ listener: l.compiled.name, address: `${l.compiled.host}:${l.port}`, codec: l.compiled.codecFactory.name }, 'listener started');
+        const codecs = l.compiled.metaChains.map((m) => m.codecFactory.name);
+        logger.info({ listener: l.compiled.name, address: `${l.compiled.host}:${l.port}`, bound: l.compiled.bindToPort, codecs, tcpProxyChains: l.tcpRuntimes().length }, 'listener started');
       }
       if (config.admin !== undefined) server.#admin = await AdminServer.start(config.admin.host, config.admin.port, server.#adminSource());
     } catch (err) {
@@ -332,13 +487,15 @@ export class MeltemiServer {
   listenerStats(name: string): ListenerStats {
     const l = this.#listeners.get(name);
     if (l === undefined) throw new Error(`no listener named '${name}'`);
-    return l.runtime.stats;
+    const rt = l.metaRuntimes()[0];
+    if (rt === undefined) throw new Error(`listener '${name}' has no MetaProtocol chain`);
+    return rt.stats;
   }
 
   routeStats(listener: string): { name: string; requests: number; responses: number; errors: number; localReplies: number }[] {
     const l = this.#listeners.get(listener);
     if (l === undefined) throw new Error(`no listener named '${listener}'`);
-    return l.runtime.routes.current.routes.map((r) => ({ name: r.name, ...r.stats }));
+    return l.metaRuntimes().flatMap((rt) => rt.routes.current.routes.map((r) => ({ name: r.name, ...r.stats })));
   }
 
   /** Every host of every cluster with its upstream connections and requests in flight. */
@@ -367,13 +524,17 @@ export class MeltemiServer {
   statsSnapshot(): StatsSnapshot {
     if (!this.#observability.metricsOn) return { counters: {}, gauges: {}, histograms: {} };
     return collectSnapshot({
-      listeners: [...this.#listeners.values()].map((l) => ({ stats: l.runtime.stats, routes: l.runtime.routes.current.routes })),
+      listeners: [...this.#listeners.values()].flatMap((l) => l.metaRuntimes().map((rt) => ({ stats: rt.stats, routes: rt.routes.current.routes }))),
       clusters: this.#clusters.values(),
       collectExtra: (into) => {
         this.#observability.collect(into);
         this.#overload.collect(into);
         addMemoryGauges(into, processMemory());
         collectFilterStats(into);
+        for (const l of this.#listeners.values()) {
+          for (const rt of l.tcpRuntimes()) rt.stats.collect(into);
+          if (l.noFilterChainMatch > 0) into.counters[`listener.${l.compiled.host}_${l.compiled.port}.no_filter_chain_match`] = l.noFilterChainMatch;
+        }
       },
       extraLines: this.#statsExtra(),
     });
@@ -403,7 +564,7 @@ export class MeltemiServer {
   drainListeners(opts: { graceful: boolean; inboundOnly: boolean }): void {
     for (const l of this.#listeners.values()) {
       if (opts.inboundOnly && l.compiled.source.traffic_direction !== 'INBOUND') continue;
-      l.server.close();
+      l.server?.close();
       if (opts.graceful) for (const c of l.connections) c.drain();
     }
     logger.info(opts, 'admin: listeners drained');
@@ -449,9 +610,11 @@ export class MeltemiServer {
           { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: this.config.bootstrap },
           {
             '@type': 'type.googleapis.com/aeraki.meta_protocol_proxy.admin.v1alpha.RoutesConfigDump',
-            static_route_configs: [...this.#listeners.values()].map((l) => ({
-              route_config: { '@type': 'type.googleapis.com/aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration', ...l.runtime.routes.current.source },
-            })),
+            static_route_configs: [...this.#listeners.values()].flatMap((l) =>
+              l.metaRuntimes().map((rt) => ({
+                route_config: { '@type': 'type.googleapis.com/aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration', ...rt.routes.current.source },
+              })),
+            ),
           },
           ...this.#configDumpExtra(),
         ],

@@ -9,6 +9,7 @@ import { LB_POLICIES } from '../proxy/upstream/lb/index.js';
 import type { ClusterLbConfig, LbPolicy } from '../proxy/upstream/lb/index.js';
 import { compileListener } from '../proxy/config/compile-listener.js';
 import { META_PROTOCOL_PROXY_TYPE, configSource } from '../proxy/config/bootstrap-schema.js';
+import { TCP_PROXY_TYPE } from '../proxy/tcp-proxy/tcp-proxy-config.js';
 import type { ConfigSourceConfig, ListenerConfig } from '../proxy/config/bootstrap-schema.js';
 import { MAX_TIMER_MS, takeWarnings } from '../config/schema.js';
 import type { HostConfig } from '../proxy/upstream/cluster.js';
@@ -41,9 +42,36 @@ function isMetaProtocolFilter(f: unknown): boolean {
   return typeof type === 'string' && TYPED_STRUCTS.has(type) && tc['type_url'] === META_PROTOCOL_PROXY_TYPE;
 }
 
+function isTcpProxyFilter(f: unknown): boolean {
+  return isObj(f) && isObj(f['typed_config']) && f['typed_config']['@type'] === TCP_PROXY_TYPE;
+}
+
 /**
- * A Listener. Listeners without the MetaProtocol proxy (an istiod push also carries HTTP and
- * TCP listeners) are not Meltemi's: they return 'not-ours' and are left out, not rejected.
+ * A chain as Meltemi runs it: only its terminal filter (the MetaProtocol proxy, else
+ * tcp_proxy), as before for MetaProtocol chains (Istio's metadata-exchange and telemetry
+ * filters ahead of it are Envoy's business); undefined for a chain with neither (an HTTP
+ * connection manager chain).
+ */
+function chainOf(c: unknown): Obj | undefined {
+  if (!isObj(c)) return undefined;
+  const filters = arr(c['filters']);
+  const filter = (filters.find(isMetaProtocolFilter) ?? filters.find(isTcpProxyFilter)) as Obj | undefined;
+  if (filter === undefined) return undefined;
+  const out: Obj = { filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }] };
+  if (typeof c['name'] === 'string' && c['name'] !== '') out['name'] = c['name'];
+  if (isObj(c['filter_chain_match'])) out['filter_chain_match'] = c['filter_chain_match'];
+  return out;
+}
+
+/** Listener filters Meltemi has no use for in an xDS listener: the HTTP inspector only serves the HTTP chains left out. */
+const DROPPED_LISTENER_FILTERS = new Set(['envoy.filters.listener.http_inspector']);
+
+/**
+ * A Listener. Meltemi serves the MetaProtocol listeners and, for transparent interception,
+ * the listeners that recover or receive intercepted connections (virtualOutbound,
+ * virtualInbound, `<vip>_<port>` with `bind_to_port: false`) with their MetaProtocol and
+ * tcp_proxy chains. Other listeners (an istiod push also carries HTTP ones) are not
+ * Meltemi's: they return 'not-ours' and are left out, not rejected.
  */
 export function decodeListener(res: Obj, errors: string[]): ListenerResource | 'not-ours' | undefined {
   const name = typeof res['name'] === 'string' ? res['name'] : '';
@@ -51,22 +79,36 @@ export function decodeListener(res: Obj, errors: string[]): ListenerResource | '
     errors.push('listener without a name');
     return undefined;
   }
-  const chain = arr(res['filter_chains']).find((c) => isObj(c) && arr(c['filters']).some(isMetaProtocolFilter));
-  if (!isObj(chain)) return 'not-ours';
+  const chains = arr(res['filter_chains']).map(chainOf).filter((c): c is Obj => c !== undefined);
+  const defaultChain = chainOf(res['default_filter_chain']);
+  const listenerFilters = arr(res['listener_filters']).filter((f) => !(isObj(f) && DROPPED_LISTENER_FILTERS.has(String(f['name']))));
+  const bindToPort = wrappedBool(res['bind_to_port']);
+  const useOriginalDst = wrappedBool(res['use_original_dst']);
+  const intercepting = useOriginalDst === true || bindToPort === false || listenerFilters.length > 0;
+  const hasMeta = [...arr(res['filter_chains']), res['default_filter_chain']].some((c) => isObj(c) && arr(c['filters']).some(isMetaProtocolFilter));
+  if (!hasMeta && !(intercepting && (chains.length > 0 || defaultChain !== undefined))) return 'not-ours';
   const before = errors.length;
   checkEnumValues('envoy.config.listener.v3.Listener', res, `listener ${name}`, errors);
   if (errors.length > before) return undefined;
-  const filter = arr(chain['filters']).find(isMetaProtocolFilter) as Obj;
   const address = isObj(res['address']) ? res['address'] : {};
   const sa = isObj(address['socket_address']) ? address['socket_address'] : undefined;
   if (sa === undefined || typeof sa['address'] !== 'string') {
     errors.push(`listener ${name}: a MetaProtocol listener needs address.socket_address`);
     return undefined;
   }
+  const optional: Obj = {};
+  if (bindToPort !== undefined) optional['bind_to_port'] = bindToPort;
+  if (useOriginalDst !== undefined) optional['use_original_dst'] = useOriginalDst;
+  const transparent = wrappedBool(res['transparent']);
+  if (transparent !== undefined) optional['transparent'] = transparent;
+  if (listenerFilters.length > 0) optional['listener_filters'] = listenerFilters.map((f) => (isObj(f) ? { name: f['name'], ...(f['typed_config'] !== undefined ? { typed_config: f['typed_config'] } : {}) } : f));
+  if (defaultChain !== undefined) optional['default_filter_chain'] = defaultChain;
+  if (typeof res['traffic_direction'] === 'string') optional['traffic_direction'] = res['traffic_direction'];
   const listener = {
     name,
     address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },
-    filter_chains: [{ filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }] }],
+    filter_chains: chains,
+    ...optional,
   } as ListenerConfig;
   const start = errors.length;
   const compiled = compileListener(listener, `listener ${name}`, errors);
@@ -80,6 +122,13 @@ export function decodeListener(res: Obj, errors: string[]): ListenerResource | '
     rds = { routeConfigName: compiled.rds.routeConfigName, configSource: cs };
   }
   return { name, listener, rds };
+}
+
+/** A google.protobuf.BoolValue as decoded (`{ value }`, `{}` for false) or a plain bool. */
+function wrappedBool(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (isObj(v)) return v['value'] === true;
+  return undefined;
 }
 
 /**
@@ -103,7 +152,7 @@ function durationMs(v: unknown): number | undefined {
 }
 
 /**
- * A Cluster. Kinds Meltemi cannot serve (ORIGINAL_DST, custom cluster_type) are kept with
+ * A Cluster. Kinds Meltemi cannot serve (a custom cluster_type) are kept with
  * no hosts, as Envoy would accept them: requests to them get a no-healthy-upstream reply.
  */
 export function decodeCluster(res: Obj, errors: string[], warnings: string[]): ClusterResource | undefined {
@@ -123,8 +172,14 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
     errors.push(`cluster ${name}: connect_timeout ${connectTimeoutMs / 1000}s is longer than the longest timer Node.js supports (${MAX_TIMER_MS} ms)`);
     return undefined;
   }
-  const lb = lbConfigOf(res, name, warnings);
   const policy = clusterPolicyOf(res, warnings);
+  const bind = isObj(res['upstream_bind_config']) && isObj(res['upstream_bind_config']['source_address']) ? res['upstream_bind_config']['source_address'] : undefined;
+  const sourceAddress = typeof bind?.['address'] === 'string' && bind['address'] !== '' ? { sourceAddress: bind['address'] } : {};
+  if (type === 'ORIGINAL_DST') {
+    // Istio's PassthroughCluster, InboundPassthroughCluster and inbound|<port>||: lb_policy CLUSTER_PROVIDED.
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb: { policy: 'ROUND_ROBIN' }, policy, originalDst: true, ...sourceAddress }, eds: undefined };
+  }
+  const lb = lbConfigOf(res, name, warnings);
   if (!SUPPORTED_CLUSTER_TYPES.has(type)) {
     warnings.push(`cluster ${name}: type ${type} is not supported; it has no hosts`);
     return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy }, eds: undefined };
@@ -139,11 +194,11 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
       takeWarnings();
       if (errors.length > start) return undefined;
     }
-    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy }, eds: { serviceName, configSource: source } };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy, ...sourceAddress }, eds: { serviceName, configSource: source } };
   }
   const hosts = hostsOf(res['load_assignment'], `cluster ${name}: load_assignment`, errors);
   if (hosts === undefined) return undefined;
-  return { cluster: { name, connectTimeoutMs, hosts, lb, policy }, eds: undefined };
+  return { cluster: { name, connectTimeoutMs, hosts, lb, policy, ...sourceAddress }, eds: undefined };
 }
 
 /** The CDS balancing policy; ones Meltemi does not implement fall back to round robin with a warning. */

@@ -5,12 +5,30 @@
  * "5s" durations) and a direct Any (snake_case keys, { seconds } durations) of the same
  * config compare equal; filter configs inside it are compared as written.
  */
-import type { CompiledListener } from '../config/compile-listener.js';
+import type { CompiledChain, CompiledListener } from '../config/compile-listener.js';
 import { parseConfigSource } from '../../xds-client/resources.js';
+
+function chainContent(c: CompiledChain | undefined): unknown {
+  if (c === undefined) return undefined;
+  if (c.kind === 'tcp') return { name: c.name, tcp: c.tcpConfig };
+  const proxy = c.meta.proxyConfig;
+  const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
+  return { name: c.name, proxy: { ...proxy, rds } };
+}
 
 /** A plain value to compare with `sameContent` (xds-client/resource-equality.ts). */
 export function listenerContent(c: CompiledListener): unknown {
-  const proxy = c.proxyConfig;
-  const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
-  return { host: c.host, port: c.port, traffic_direction: c.source.traffic_direction, proxy: { ...proxy, rds } };
+  const s = c.source;
+  return {
+    host: c.host,
+    port: c.port,
+    traffic_direction: s.traffic_direction,
+    bind_to_port: c.bindToPort,
+    use_original_dst: c.useOriginalDst,
+    original_dst: c.recoversOriginalDst,
+    transparent: c.transparent,
+    matches: (s.filter_chains ?? []).map((fc) => fc.filter_chain_match),
+    chains: c.chains.map(chainContent),
+    default_chain: chainContent(c.defaultChain),
+  };
 }

@@ -112,7 +112,7 @@ export class SnapshotApplier {
       const rdsTable = compiled.rds !== undefined ? this.#routes.get(compiled.rds.routeConfigName)?.table : undefined;
       if (compiled.rds !== undefined && rdsTable === undefined && prev === undefined && this.#stillWarming(l.name)) continue;
       this.#warming.delete(l.name);
-      const table = compiled.rds !== undefined ? (rdsTable ?? RouteTable.EMPTY) : compiled.routeTable;
+      const table = compiled.rds !== undefined ? (rdsTable ?? RouteTable.EMPTY) : undefined;
       try {
         await server.upsertListener(compiled, table);
         this.listenerUpdates++;

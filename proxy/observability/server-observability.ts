@@ -1,5 +1,5 @@
 import { PEER_METADATA_ID_KEY, PEER_METADATA_KEY, peerMetadataValues } from '../../filters/metadata-exchange/index.js';
-import type { CompiledListener } from '../config/compile-listener.js';
+import type { CompiledMetaChain } from '../config/compile-listener.js';
 import { logger } from '../logger.js';
 import type { ListenerStats } from '../stats.js';
 import { AccessLogger } from './access-log/access-logger.js';
@@ -45,7 +45,7 @@ export class ServerObservability {
   }
 
   /** The observer of a listener's exchanges; undefined when nothing is on. */
-  observerFor(l: CompiledListener, stats: ListenerStats): ExchangeObserver | undefined {
+  observerFor(l: CompiledMetaChain, stats: ListenerStats): ExchangeObserver | undefined {
     const o = l.observability;
     const ctx = { protocol: l.protocol };
     const accessLogs: ExchangeLogger[] = o.accessLogs.map((spec) => new AccessLogger(spec, this.#sink(spec.path), ctx));
@@ -76,6 +76,11 @@ export class ServerObservability {
     const addr = this.#opts.clusterAddress(cluster);
     if (addr === undefined) logger.warn({ cluster }, 'tracing: the collector cluster has no host; spans go to the OTLP default endpoint');
     return addr === undefined ? undefined : `http://${addr}`;
+  }
+
+  /** The shared sink of an access-log path (tcp_proxy logs write to the same ones). */
+  logSink(path: string): LogSink {
+    return this.#sink(path);
   }
 
   #sink(path: string): LogSink {

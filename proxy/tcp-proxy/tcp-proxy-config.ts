@@ -5,8 +5,11 @@
  */
 import { duration, list, object, optional, str, wrappedInt } from '../../config/schema.js';
 import type { Infer } from '../../config/schema.js';
+import { compileTcpFormat, DEFAULT_TCP_FORMAT } from './tcp-access-log.js';
+import type { TcpLogFormat } from './tcp-access-log.js';
 
 export const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+const FILE_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 export const TCP_PROXY_NAMES = new Set(['envoy.filters.network.tcp_proxy', 'envoy.tcp_proxy']);
 
 /** Envoy's default: one hour without a byte either way closes the connection. */
@@ -55,7 +58,7 @@ export interface CompiledTcpProxy {
   readonly totalWeight: number;
   /** undefined: no idle timeout. */
   readonly idleTimeoutMs: number | undefined;
-  readonly accessLogs: readonly { readonly path: string; readonly format: string | undefined }[];
+  readonly accessLogs: readonly { readonly path: string; readonly format: TcpLogFormat }[];
 }
 
 export function compileTcpProxy(cfg: TcpProxyConfig, path: string, errors: string[]): CompiledTcpProxy | undefined {
@@ -67,12 +70,24 @@ export function compileTcpProxy(cfg: TcpProxyConfig, path: string, errors: strin
   let total = 0;
   const clusters = list.map((c) => ({ name: c.name, upTo: (total += c.weight) }));
   const idle = cfg.idle_timeout ?? DEFAULT_TCP_IDLE_TIMEOUT_MS;
+  const accessLogs: { path: string; format: TcpLogFormat }[] = [];
+  (cfg.access_log ?? []).forEach((a, i) => {
+    const apath = `${path}.access_log[${i}].typed_config`;
+    const type = a.typed_config['@type'];
+    if (type !== undefined && type !== FILE_ACCESS_LOG_TYPE) {
+      errors.push(`${apath}.@type: tcp_proxy access logs go to a file (${FILE_ACCESS_LOG_TYPE}), got ${type}`);
+      return;
+    }
+    const format = compileTcpFormat(a.typed_config.log_format?.text_format_source?.inline_string ?? DEFAULT_TCP_FORMAT);
+    if (typeof format === 'string') errors.push(`${apath}.log_format: ${format}`);
+    else accessLogs.push({ path: a.typed_config.path, format });
+  });
   return {
     statPrefix: cfg.stat_prefix,
     clusters,
     totalWeight: total,
     idleTimeoutMs: idle === 0 ? undefined : idle,
-    accessLogs: (cfg.access_log ?? []).map((a) => ({ path: a.typed_config.path, format: a.typed_config.log_format?.text_format_source?.inline_string })),
+    accessLogs,
   };
 }
 

@@ -120,6 +120,7 @@ export class Host {
         highWatermark: s.highWatermark,
         size: s.connectionsPerHost,
         ...(s.heartbeatMs !== undefined ? { heartbeatMs: s.heartbeatMs } : {}),
+        sourceAddress: s.sourceAddress,
         mayOpen: () => this.#cluster.mayOpenConnection(),
         createCodec: (): ClientCodec => factory.createClientCodec(ctx),
         keepClientOrder: s.keepClientOrder ?? true,
@@ -154,6 +155,10 @@ export interface ClusterSettings {
   heartbeatMs?: number;
   /** A client's requests to a host share one upstream connection, in order (default true). */
   keepClientOrder?: boolean;
+  /** upstream_bind_config.source_address: every upstream connection is made from it. */
+  sourceAddress?: string | undefined;
+  /** ORIGINAL_DST: no hosts of its own; each connection goes to its original destination. */
+  originalDst?: boolean | undefined;
 }
 
 /** A named set of hosts and the policy that picks one of them (CDS `lb_policy`). */

@@ -6,13 +6,18 @@ import type protobuf from 'protobufjs';
 import { faultConfig } from '../../filters/fault/index.js';
 import { localRateLimit } from '../../filters/local-ratelimit/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
+import { tcpProxy } from '../../proxy/tcp-proxy/tcp-proxy-config.js';
 import type { Schema, Shape } from '../../config/schema.js';
 import { xdsRoot } from '../../xds-client/proto-root.js';
 
 type ObjectShape = Extract<Shape, { kind: 'object' }>;
 
 /** The protos beyond those the xDS client loads that the bootstrap's messages live in. */
-const EXTRA_PROTOS = ['envoy/config/bootstrap/v3/bootstrap.proto'];
+const EXTRA_PROTOS = [
+  'envoy/config/bootstrap/v3/bootstrap.proto',
+  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+];
 
 interface Section {
   readonly path: string;
@@ -126,6 +131,8 @@ export function renderConfigDocs(): Record<string, string> {
   collectSections('', bootstrap.shape, sections, seen);
   const mppSections: Section[] = [];
   collectSections('', metaProtocolProxy.shape, mppSections, seen);
+  const tcpSections: Section[] = [];
+  collectSections('', tcpProxy.shape, tcpSections, seen);
   const filterSections: Section[] = [];
   collectSections('aeraki.meta_protocol.filters.local_ratelimit', localRateLimit.shape, filterSections, seen);
   collectSections('meltemi.filters.fault', faultConfig.shape, filterSections, seen);
@@ -140,6 +147,11 @@ export function renderConfigDocs(): Record<string, string> {
     'Also the resource of a MetaRDS / RDS route configuration (`route_config`).',
     '',
     ...mppSections.map((s) => sectionMarkdown(s, root)),
+    '## TcpProxy (the `typed_config` of `envoy.filters.network.tcp_proxy`)',
+    '',
+    'Bytes copied both ways as a stream, never parsed; used by the interception listeners (README, Interception).',
+    '',
+    ...tcpSections.map((s) => sectionMarkdown(s, root)),
     '## Filter configs (the `config` of a `meta_protocol_filters[]` entry)',
     '',
     'The router (`aeraki.meta_protocol.filters.router`), `.istio_stats` and `.metadata_exchange` take no config.',
@@ -148,7 +160,7 @@ export function renderConfigDocs(): Record<string, string> {
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections, ...filterSections]) {
+  for (const s of [...sections, ...mppSections, ...tcpSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }
