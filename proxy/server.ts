@@ -142,7 +142,9 @@ class Listener {
     }
     // A MetaProtocol connection closes its side when the client ends (Node's default).
     socket.allowHalfOpen = false;
-    this.connections.add(new DownstreamConnection(socket, rt.runtime, this.#forget));
+    const conn = new DownstreamConnection(socket, rt.runtime, this.#forget);
+    conn.originalDestination = dest;
+    this.connections.add(conn);
   }
 
   /** Closes a connection over a limit at once (Envoy accepts, counts and closes it too). */

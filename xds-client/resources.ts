@@ -59,7 +59,19 @@ function chainOf(c: unknown): Obj | undefined {
   if (filter === undefined) return undefined;
   const out: Obj = { filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }] };
   if (typeof c['name'] === 'string' && c['name'] !== '') out['name'] = c['name'];
-  if (isObj(c['filter_chain_match'])) out['filter_chain_match'] = c['filter_chain_match'];
+  if (isObj(c['filter_chain_match'])) out['filter_chain_match'] = unwrapUInt32(c['filter_chain_match']);
+  return out;
+}
+
+/**
+ * A FilterChainMatch as decoded: its UInt32Values (destination_port, prefix_len) come as
+ * `{ value }`, and a zero as `{}` (proto3 leaves the default out); they become numbers.
+ */
+function unwrapUInt32(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapUInt32);
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) out[k] = (k === 'destination_port' || k === 'prefix_len') && isObj(x) ? Number(x['value'] ?? 0) : unwrapUInt32(x);
   return out;
 }
 

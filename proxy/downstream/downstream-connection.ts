@@ -110,6 +110,9 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
     listener.stats.cx_active++;
   }
 
+  /** Where an intercepted connection was going; set by the listener that recovered it. */
+  originalDestination: { readonly address: string; readonly port: number } | undefined;
+
   /** `address:port` of the client. */
   get remoteAddress(): string {
     return (this.#remoteAddress ??= `${this.#socket.remoteAddress ?? ''}:${this.#socket.remotePort ?? 0}`);

@@ -14,6 +14,8 @@ export interface ExchangeHost {
   readonly remoteAddress: string;
   /** `address:port` the client connected to (access log). */
   readonly localAddress: string;
+  /** Where an intercepted connection was going (ORIGINAL_DST clusters connect there). */
+  readonly originalDestination?: { readonly address: string; readonly port: number } | undefined;
   restoreId(response: Message, id: RequestId): void;
   write(frame: Buffer): void;
   pause(): void;

@@ -169,7 +169,7 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
     const cluster = this.#cluster!;
     const hashKey = cluster.usesHash ? this.#hashKey() : undefined;
     const subset = this.#route?.subset;
-    let host = cluster.pick(hashKey, subset);
+    let host = cluster.pick(hashKey, subset, this.#down.originalDestination);
     for (let i = 0; i < 2 && avoid !== undefined && host === avoid && hashKey === undefined; i++) host = cluster.pick(undefined, subset);
     if (host === undefined) {
       this.sendLocalReply(ErrorType.NoHealthyUpstream, `meta protocol router: no healthy upstream for '${cluster.name}'`);

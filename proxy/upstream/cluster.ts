@@ -259,6 +259,23 @@ export class Cluster {
     else this.#outliers.failure(host);
   }
 
+  /**
+   * ORIGINAL_DST: a host per original destination, made on first use (with its pools, from
+   * the cluster's source address). A sidecar's inbound destinations are its own ports, so the
+   * map stays small; Envoy's cleanup_interval is not applied.
+   */
+  readonly #byDestination = new Map<string, Host>();
+
+  #originalDstHost(d: { readonly address: string; readonly port: number }): Host {
+    const key = `${d.address}|${d.port}`;
+    let h = this.#byDestination.get(key);
+    if (h === undefined) {
+      h = new Host(this, { address: d.address, port: d.port, healthy: true, weight: 1 });
+      this.#byDestination.set(key, h);
+    }
+    return h;
+  }
+
   /** Balancers over the hosts of each subset asked for (route metadata_match), built on first use. */
   readonly #subsets = new Map<string, LoadBalancer<Host>>();
 
@@ -267,7 +284,8 @@ export class Cluster {
    * `subset` keeps to hosts whose `envoy.lb` labels hold every given key/value (no fallback,
    * as Envoy's subset balancer without a fallback policy).
    */
-  pick(hashKey?: bigint, subset?: SubsetSelector): Host | undefined {
+  pick(hashKey?: bigint, subset?: SubsetSelector, destination?: { readonly address: string; readonly port: number }): Host | undefined {
+    if (this.settings.originalDst === true) return destination === undefined ? undefined : this.#originalDstHost(destination);
     if (subset === undefined) return this.#lb.pick(hashKey);
     let lb = this.#subsets.get(subset.key);
     if (lb === undefined) {
@@ -318,12 +336,12 @@ export class Cluster {
 
   /** Closes every host once its requests are answered (the cluster was removed or replaced). */
   closeWhenIdle(drainMs: number): void {
-    for (const h of this.hosts) closeHostWhenIdle(h, drainMs);
+    for (const h of [...this.hosts, ...this.#byDestination.values()]) closeHostWhenIdle(h, drainMs);
   }
 
   close(): void {
     this.#outliers?.close();
-    for (const h of this.hosts) h.close();
+    for (const h of [...this.hosts, ...this.#byDestination.values()]) h.close();
   }
 }
 
