@@ -49,11 +49,12 @@ export type TcpLogFormat = (r: TcpLogRecord) => string;
 /** Compiles a format string; a string describing the problem when it names an unknown command. */
 export function compileTcpFormat(format: string): TcpLogFormat | string {
   const parts: (string | ((r: TcpLogRecord) => string))[] = [];
-  const re = /%([A-Z_]+)%/g;
+  // Envoy's command syntax: %NAME%, %NAME(arg)%, %NAME(arg):len%; `%%` is no command.
+  const re = /%([A-Z][A-Z0-9_]*)(\([^)]*\))?(:\d+)?%/g;
   let last = 0;
   for (let m = re.exec(format); m !== null; m = re.exec(format)) {
-    const cmd = COMMANDS[m[1]!];
-    if (cmd === undefined) return `unknown access log command %${m[1]}% for tcp_proxy (known: ${Object.keys(COMMANDS).join(', ')})`;
+    const cmd = m[2] === undefined && m[3] === undefined ? COMMANDS[m[1]!] : undefined;
+    if (cmd === undefined) return `unknown access log command %${m[1]}${m[2] ?? ''}${m[3] ?? ''}% for tcp_proxy (known: ${Object.keys(COMMANDS).join(', ')})`;
     parts.push(format.slice(last, m.index), cmd);
     last = m.index + m[0].length;
   }
