@@ -6,7 +6,7 @@
  * config compare equal; filter configs inside it are compared as written.
  */
 import type { CompiledChain, CompiledListener } from '../config/compile-listener.js';
-import { parseConfigSource } from '../../xds-client/resources.js';
+import { parseConfigSource } from './resource-types/config-source.js';
 
 function chainContent(c: CompiledChain | undefined): unknown {
   if (c === undefined) return undefined;

@@ -77,7 +77,7 @@ export class TcpProxySession {
     }
     let target: { address: string; port: number } | undefined;
     if (cluster.settings.originalDst === true) target = destination;
-    else target = cluster.pick();
+    else target = cluster.anyHost();
     if (target === undefined) {
       // BlackHoleCluster (STATIC, no endpoints), or an ORIGINAL_DST cluster for a connection that was not intercepted.
       rt.stats.downstream_cx_no_route++;

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { ConfigError } from '../../config/errors.js';
 import { compileBootstrap } from '../../proxy/config/compile.js';
 import { originalDstUnavailable } from '../../proxy/net/original-dst.js';
-import { decodeCluster, decodeListener } from '../../xds-client/resources.js';
+import { decodeCluster } from '../../proxy/dynamic/resource-types/cluster-type.js';
+import { decodeListener } from '../../proxy/dynamic/resource-types/listener-type.js';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
 
 const TCP_PROXY = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -96,7 +97,6 @@ test('MetaProtocol chains of one listener may not subscribe to two MetaRDS table
 });
 
 test("xDS: istiod's virtualInbound keeps its tcp_proxy and MetaProtocol chains, drops HTTP chains and the HTTP inspector; wrapped values are read", () => {
-  const errors: string[] = [];
   const mx = { name: 'istio.metadata_exchange', typed_config: { '@type': 'type.googleapis.com/udpa.type.v1.TypedStruct', type_url: 'type.googleapis.com/envoy.tcp.metadataexchange.config.MetadataExchange', value: { protocol: 'istio-peer-exchange' } } };
   const res = {
     name: 'virtualInbound',
@@ -112,33 +112,30 @@ test("xDS: istiod's virtualInbound keeps its tcp_proxy and MetaProtocol chains, 
       { name: 'virtualInbound-catchall-http', filter_chain_match: { application_protocols: ['http/1.1'] }, filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager' } }] },
     ],
   };
-  const d = decodeListener(res, errors);
+  const r = decodeListener(res);
   const missing = originalDstUnavailable();
   if (missing !== undefined) {
-    assert.equal(d, undefined);
-    assert.ok(errors.some((e) => e.includes(missing)), errors.join('\n'));
+    assert.ok(r.kind === 'invalid' && r.errors.some((e) => e.includes(missing)), JSON.stringify(r));
     return;
   }
-  assert.deepEqual(errors, []);
-  assert.ok(d !== undefined && d !== 'not-ours');
+  assert.equal(r.kind, 'ok', JSON.stringify(r));
+  const d = (r as { value: { listener: import('../../proxy/config/bootstrap-schema.js').ListenerConfig } }).value;
   const chains = d.listener.filter_chains ?? [];
   assert.deepEqual(chains.map((c) => c.name), ['virtualInbound-blackhole', 'virtualInbound']);
   assert.deepEqual(chains[0]!.filter_chain_match, { destination_port: 15006 });
   assert.deepEqual(chains[1]!.filter_chain_match, { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: 0 }] });
   assert.deepEqual(d.listener.listener_filters?.map((f) => f.name), ['envoy.filters.listener.original_dst']);
 
-  const vip = decodeListener({ name: '240.240.0.5_20880', address: { socket_address: { address: '240.240.0.5', port_value: 20880 } }, bind_to_port: {}, filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP_PROXY, stat_prefix: 's', cluster: 'c' } }] }] }, errors);
-  assert.ok(vip !== undefined && vip !== 'not-ours');
-  assert.equal(vip.listener.bind_to_port, false, '`bind_to_port: {}` is a wrapped false');
-  assert.equal(decodeListener({ name: 'plain_tcp', address: { socket_address: { address: '0.0.0.0', port_value: 9000 } }, filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP_PROXY, stat_prefix: 's', cluster: 'c' } }] }] }, errors), 'not-ours');
+  const vip = decodeListener({ name: '240.240.0.5_20880', address: { socket_address: { address: '240.240.0.5', port_value: 20880 } }, bind_to_port: {}, filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP_PROXY, stat_prefix: 's', cluster: 'c' } }] }] });
+  assert.ok(vip.kind === 'ok', JSON.stringify(vip));
+  assert.equal(vip.value.listener.bind_to_port, false, '`bind_to_port: {}` is a wrapped false');
+  assert.equal(decodeListener({ name: 'plain_tcp', address: { socket_address: { address: '0.0.0.0', port_value: 9000 } }, filter_chains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP_PROXY, stat_prefix: 's', cluster: 'c' } }] }] }).kind, 'ignored');
 });
 
 test('xDS: ORIGINAL_DST clusters and upstream_bind_config', () => {
-  const warnings: string[] = [];
-  const errors: string[] = [];
-  const c = decodeCluster({ name: 'inbound|20880||', type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: { seconds: 1 }, upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } } }, errors, warnings);
-  assert.deepEqual(errors, []);
-  assert.deepEqual(warnings, []);
-  assert.equal(c?.cluster.originalDst, true);
-  assert.equal(c?.cluster.sourceAddress, '127.0.0.6');
+  const r = decodeCluster({ name: 'inbound|20880||', type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: { seconds: 1 }, upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } } });
+  assert.ok(r.kind === 'ok', JSON.stringify(r));
+  assert.deepEqual(r.warnings ?? [], []);
+  assert.equal(r.value.cluster.originalDst, true);
+  assert.equal(r.value.cluster.sourceAddress, '127.0.0.6');
 });
