@@ -10,6 +10,8 @@
  *   routed by interface and version to v1 (:20880) or v2 (:20881) of the server pod, whose
  *   iptables send it to virtualInbound (15006), whose chain for the port sends it to the app
  *   through `inbound|<port>||` (ORIGINAL_DST, from 127.0.0.6).
+ * - A Thrift call to a second VIP (240.240.0.6:9090) takes the same path to an npm thrift
+ *   provider.
  * - HTTP and a TCP echo to the server pod pass through untouched: tcp_proxy on
  *   PassthroughCluster, then InboundPassthroughCluster from 127.0.0.6.
  * - No loop: the sidecars' own connections are not captured again (uid 1337; 127.0.0.6).
@@ -32,6 +34,8 @@ const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const CLI = path.join(DIST, 'proxy', 'cli.js');
 const APP = path.join(DIST, 'test', 'mesh', 'pod-app.js');
 const VIP = '240.240.0.5';
+const THRIFT_VIP = '240.240.0.6';
+const THRIFT_HOST = 'thrift.echo.demo';
 const HOST = 'org.apache.dubbo.samples.demoservice';
 const MPP = 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
 const TCP_PROXY = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -53,6 +57,34 @@ function metaFilter(value: Record<string, unknown>): object {
 }
 
 const dubboCodec = { name: 'aeraki.meta_protocol.codec.dubbo' };
+const thriftCodec = { name: 'aeraki.meta_protocol.codec.thrift' };
+
+/** Aeraki's outbound `<vip>_<port>` listener: bind_to_port false, MetaProtocol routes from MetaRDS. */
+function outboundListener(vip: string, port: number, host: string, protocol: string, codec: object): Resource {
+  return {
+    '@type': LISTENER_TYPE,
+    name: `${vip}_${port}`,
+    address: { socket_address: { address: vip, port_value: port } },
+    bind_to_port: { value: false },
+    traffic_direction: 'OUTBOUND',
+    filter_chains: [
+      {
+        filters: [
+          metaFilter({
+            statPrefix: `outbound|${port}||${host}`,
+            applicationProtocol: protocol,
+            codec,
+            rds: {
+              routeConfigName: `${host}_${port}`,
+              configSource: { resourceApiVersion: 'V3', apiConfigSource: { apiType: 'GRPC', transportApiVersion: 'V3', grpcServices: [{ envoyGrpc: { clusterName: 'aeraki-xds' } }] } },
+            },
+            metaProtocolFilters: [router],
+          }),
+        ],
+      },
+    ],
+  };
+}
 const router = { name: 'aeraki.meta_protocol.filters.router' };
 
 function clientResources(serverIp: string): { listeners: Resource[]; clusters: Resource[]; routes: Resource[] } {
@@ -73,54 +105,35 @@ function clientResources(serverIp: string): { listeners: Resource[]; clusters: R
         traffic_direction: 'OUTBOUND',
         filter_chains: [tcpChain('virtualOutbound-blackhole', 'BlackHoleCluster', { destination_port: { value: 15001 } }), tcpChain('virtualOutbound-catchall-tcp', 'PassthroughCluster')],
       },
-      {
-        '@type': LISTENER_TYPE,
-        name: `${VIP}_20880`,
-        address: { socket_address: { address: VIP, port_value: 20880 } },
-        bind_to_port: { value: false },
-        traffic_direction: 'OUTBOUND',
-        filter_chains: [
-          {
-            filters: [
-              metaFilter({
-                statPrefix: `outbound|20880||${HOST}`,
-                applicationProtocol: 'dubbo',
-                codec: dubboCodec,
-                rds: {
-                  routeConfigName: `${HOST}_20880`,
-                  configSource: { resourceApiVersion: 'V3', apiConfigSource: { apiType: 'GRPC', transportApiVersion: 'V3', grpcServices: [{ envoyGrpc: { clusterName: 'aeraki-xds' } }] } },
-                },
-                metaProtocolFilters: [router],
-              }),
-            ],
-          },
-        ],
-      },
+      outboundListener(VIP, 20880, HOST, 'dubbo', dubboCodec),
+      outboundListener(THRIFT_VIP, 9090, THRIFT_HOST, 'thrift', thriftCodec),
     ],
     clusters: [
       { '@type': CLUSTER_TYPE, name: 'PassthroughCluster', type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', connect_timeout: { seconds: 1 } },
       { '@type': CLUSTER_TYPE, name: 'BlackHoleCluster', type: 'STATIC', connect_timeout: { seconds: 1 } },
       staticCluster(`outbound|20880|v1|${HOST}`, serverIp, 20880),
       staticCluster(`outbound|20880|v2|${HOST}`, serverIp, 20881),
+      staticCluster(`outbound|9090||${THRIFT_HOST}`, serverIp, 9090),
     ],
     routes: [
       metaRds(`${HOST}_20880`, [
         { name: 'v2', match: { interface: 'com.example.DemoService', version: '2.0.0' }, cluster: `outbound|20880|v2|${HOST}` },
         { name: 'default', cluster: `outbound|20880|v1|${HOST}` },
       ]),
+      metaRds(`${THRIFT_HOST}_9090`, [{ name: 'default', cluster: `outbound|9090||${THRIFT_HOST}` }]),
     ],
   };
 }
 
 function serverResources(): { listeners: Resource[]; clusters: Resource[] } {
-  const inboundChain = (port: number): object => ({
+  const inboundChain = (port: number, protocol = 'dubbo', codec: object = dubboCodec): object => ({
     name: `0.0.0.0_${port}`,
     filter_chain_match: { destination_port: { value: port } },
     filters: [
       metaFilter({
         statPrefix: `inbound|${port}||`,
-        applicationProtocol: 'dubbo',
-        codec: dubboCodec,
+        applicationProtocol: protocol,
+        codec,
         routeConfig: { name: `inbound|${port}||`, routes: [{ route: { cluster: `inbound|${port}||` } }] },
         metaProtocolFilters: [router],
       }),
@@ -147,6 +160,7 @@ function serverResources(): { listeners: Resource[]; clusters: Resource[] } {
           tcpChain('virtualInbound', 'InboundPassthroughCluster', { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] }),
           inboundChain(20880),
           inboundChain(20881),
+          inboundChain(9090, 'thrift', thriftCodec),
         ],
       },
     ],
@@ -154,6 +168,7 @@ function serverResources(): { listeners: Resource[]; clusters: Resource[] } {
       originalDst('InboundPassthroughCluster'),
       originalDst('inbound|20880||'),
       originalDst('inbound|20881||'),
+      originalDst('inbound|9090||'),
       { '@type': CLUSTER_TYPE, name: 'BlackHoleCluster', type: 'STATIC', connect_timeout: { seconds: 1 } },
     ],
   };
@@ -230,6 +245,7 @@ describe('interception between two pods (iptables REDIRECT)', () => {
     }
     await clientSidecar.waitFor(/"listener":"virtualOutbound".*listener (added|started)/, 20_000);
     await clientSidecar.waitFor(/"listener":"240\.240\.0\.5_20880".*listener (added|started)/, 20_000);
+    await clientSidecar.waitFor(/"listener":"240\.240\.0\.6_9090".*listener (added|started)/, 20_000);
     await serverSidecar.waitFor(/"listener":"virtualInbound".*listener (added|started)/, 20_000);
     app = client.spawnNode(APP_UID, [APP, 'client']);
     await app.waitFor(/^ready$/);
@@ -255,6 +271,13 @@ describe('interception between two pods (iptables REDIRECT)', () => {
     const ss = stats(pods!.server);
     assert.ok((ss.get('meta_protocol.dubbo.inbound|20880||.request') ?? 0) >= 1, 'the inbound chain for 20880 served v1');
     assert.ok((ss.get('meta_protocol.dubbo.inbound|20881||.request') ?? 0) >= 1, 'the inbound chain for 20881 served v2');
+  });
+
+  test('a Thrift call to its VIP passes both sidecars (npm thrift provider)', async () => {
+    const r = await call({ op: 'thrift', host: THRIFT_VIP, port: 9090, text: 'hi' });
+    assert.deepEqual(r, { ok: true, value: 'hi@server-thrift' }, JSON.stringify(r));
+    assert.ok((stats(pods!.client).get(`meta_protocol.thrift.outbound|9090||${THRIFT_HOST}.request`) ?? 0) >= 1);
+    assert.ok((stats(pods!.server).get('meta_protocol.thrift.inbound|9090||.request') ?? 0) >= 1);
   });
 
   test('HTTP and a TCP echo pass through untouched (PassthroughCluster, then InboundPassthroughCluster from 127.0.0.6)', async () => {
