@@ -100,7 +100,8 @@ export function setTransparent(server: net.Server): void {
   const a = addon();
   if ('reason' in a) throw new Error(a.reason);
   const fd = fdOf(server);
-  if (fd === undefined) throw new Error('the listener has no socket yet');
+  // A node:cluster worker shares the primary's listening socket and holds no descriptor of it.
+  if (fd === undefined) throw new Error('the listening socket is not in this process (a worker process shares the primary\'s; run transparent listeners with --concurrency 1) or is not bound yet');
   const bound = server.address();
   const family = typeof bound === 'object' && bound !== null ? familyOf(bound.address) : 4;
   a.addon.setTransparent(fd, family);

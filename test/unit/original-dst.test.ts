@@ -76,5 +76,5 @@ test('IP_TRANSPARENT on a listening socket: set as root, EPERM otherwise, the re
 
 test('IP_TRANSPARENT before listen() is refused with a reason', () => {
   const server = net.createServer();
-  assert.throws(() => setTransparent(server), /no socket yet|not built|only on Linux/);
+  assert.throws(() => setTransparent(server), /not bound yet|not built|only on Linux/);
 });
