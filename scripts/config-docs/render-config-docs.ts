@@ -6,6 +6,7 @@ import type protobuf from 'protobufjs';
 import { faultConfig } from '../../filters/fault/index.js';
 import { localRateLimit } from '../../filters/local-ratelimit/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
+import { httpConnectionManager } from '../../proxy/http/hcm-schema.js';
 import { tcpProxy } from '../../proxy/tcp-proxy/tcp-proxy-config.js';
 import type { Schema, Shape } from '../../config/schema.js';
 import { xdsRoot } from '../../xds-client/proto-root.js';
@@ -15,6 +16,7 @@ type ObjectShape = Extract<Shape, { kind: 'object' }>;
 /** The protos beyond those the xDS client loads that the bootstrap's messages live in. */
 const EXTRA_PROTOS = [
   'envoy/config/bootstrap/v3/bootstrap.proto',
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
   'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
   'envoy/extensions/access_loggers/file/v3/file.proto',
 ];
@@ -131,6 +133,8 @@ export function renderConfigDocs(): Record<string, string> {
   collectSections('', bootstrap.shape, sections, seen);
   const mppSections: Section[] = [];
   collectSections('', metaProtocolProxy.shape, mppSections, seen);
+  const hcmSections: Section[] = [];
+  collectSections('', httpConnectionManager.shape, hcmSections, seen);
   const tcpSections: Section[] = [];
   collectSections('', tcpProxy.shape, tcpSections, seen);
   const filterSections: Section[] = [];
@@ -147,6 +151,12 @@ export function renderConfigDocs(): Record<string, string> {
     'Also the resource of a MetaRDS / RDS route configuration (`route_config`).',
     '',
     ...mppSections.map((s) => sectionMarkdown(s, root)),
+    '## HttpConnectionManager (the `typed_config` of `envoy.filters.network.http_connection_manager`)',
+    '',
+    "Static listeners only: Istio's Prometheus (15090) and readiness (15021) listeners. The",
+    'routes reach static clusters; the router is the only HTTP filter. HTTP/1.1 is served.',
+    '',
+    ...hcmSections.map((s) => sectionMarkdown(s, root)),
     '## TcpProxy (the `typed_config` of `envoy.filters.network.tcp_proxy`)',
     '',
     'Bytes copied both ways as a stream, never parsed; used by the interception listeners (README, Interception).',
@@ -160,7 +170,7 @@ export function renderConfigDocs(): Record<string, string> {
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections, ...tcpSections, ...filterSections]) {
+  for (const s of [...sections, ...mppSections, ...hcmSections, ...tcpSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }

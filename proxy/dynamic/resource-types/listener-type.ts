@@ -154,7 +154,9 @@ export function decodeListener(res: Obj): DecodeResult<ListenerResource> {
     optional['listener_filters'] = listenerFilters.map((f) => (isObj(f) ? { name: f['name'], ...(f['typed_config'] !== undefined ? { typed_config: f['typed_config'] } : {}) } : f));
   }
   if (defaultChain !== undefined) optional['default_filter_chain'] = defaultChain;
-  if (typeof res['traffic_direction'] === 'string') optional['traffic_direction'] = res['traffic_direction'];
+  // traffic_direction decides which listeners an inbound-only drain stops (istio-proxy's shutdown).
+  const direction = res['traffic_direction'];
+  if (direction === 'INBOUND' || direction === 'OUTBOUND') optional['traffic_direction'] = direction;
   const listener = {
     name,
     address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },

@@ -1,0 +1,55 @@
+import type { ClusterStats, ListenerStats } from '../stats.js';
+import { collectSnapshot } from './collect.js';
+import { collectFilterStats } from './filter-stats.js';
+import { addMemoryGauges, processMemory } from './memory.js';
+import type { StatsSnapshot } from './stats-snapshot.js';
+
+/** A MetaProtocol chain's runtime as the stats read it: its current counters and route table. */
+interface MetaStatsView {
+  readonly stats: ListenerStats;
+  readonly routes: { readonly current: { readonly routes: readonly { readonly name: string; readonly stats: object }[] } };
+}
+
+/** A listener as the stats read it: its MetaProtocol and tcp_proxy chains, and connections no chain took. */
+interface ListenerStatsView {
+  readonly compiled: { readonly host: string; readonly port: number };
+  readonly noFilterChainMatch: number;
+  metaRuntimes(): readonly MetaStatsView[];
+  tcpRuntimes(): readonly { readonly stats: { collect(into: StatsSnapshot): void } }[];
+}
+
+/** What one process's stats are read from (the live objects of a MeltemiServer). */
+export interface ServerStatsSources {
+  /** False with `stats_config.stats_matcher.reject_all`: the snapshot is empty. */
+  readonly metricsOn: boolean;
+  readonly listeners: Iterable<ListenerStatsView>;
+  readonly clusters: Iterable<{ readonly name: string; readonly stats: ClusterStats }>;
+  /** Process-wide parts that add their own series (Istio's, overload actions). */
+  readonly parts: readonly { collect(into: StatsSnapshot): void }[];
+  /** Extra `name: value` lines (the xDS client's counters). */
+  readonly extraLines: readonly string[];
+}
+
+/**
+ * Every stat of this process as JSON (what a worker sends to the primary; the admin
+ * renders it): listeners and their routes, clusters, process-wide parts, memory, filters.
+ */
+export function collectServerStats(src: ServerStatsSources): StatsSnapshot {
+  if (!src.metricsOn) return { counters: {}, gauges: {}, histograms: {} };
+  const all = [...src.listeners];
+  const listeners = all.flatMap((l) => l.metaRuntimes().map((rt) => ({ stats: rt.stats, routes: rt.routes.current.routes })));
+  return collectSnapshot({
+    listeners,
+    clusters: src.clusters,
+    collectExtra: (into) => {
+      for (const l of all) {
+        for (const rt of l.tcpRuntimes()) rt.stats.collect(into);
+        if (l.noFilterChainMatch > 0) into.counters[`listener.${l.compiled.host}_${l.compiled.port}.no_filter_chain_match`] = l.noFilterChainMatch;
+      }
+      for (const p of src.parts) p.collect(into);
+      addMemoryGauges(into, processMemory());
+      collectFilterStats(into);
+    },
+    extraLines: src.extraLines,
+  });
+}
