@@ -201,6 +201,8 @@ describe('tcp_proxy', () => {
 
   test("Envoy's stat names and the access log line", async () => {
     await exchange(m.listenerPort('tcp'), '127.0.0.1', 'abc');
+    // The client saw its close; the proxy's side of it may end a moment later (then it logs).
+    for (let i = 0; i < 200 && (m.server.statsSnapshot().gauges['tcp.echo_a.downstream_cx_active'] ?? 0) > 0; i++) await new Promise((r) => setTimeout(r, 10));
     await m.server.flushObservability();
     const snap = m.server.statsSnapshot();
     assert.ok((snap.counters['tcp.echo_a.downstream_cx_total'] ?? 0) >= 2);
