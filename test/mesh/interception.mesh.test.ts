@@ -1,6 +1,7 @@
 /**
  * Transparent interception between two pods (network namespaces joined by a veth pair, each
- * with the nat rules istio-iptables writes). Each pod has a Meltemi sidecar running as uid
+ * with the rules istio-iptables writes), once with REDIRECT everywhere and once with the
+ * server pod's inbound capture in TPROXY mode. Each pod has a Meltemi sidecar running as uid
  * 1337 that takes istiod-shaped listeners and clusters from its own test control plane over
  * a Unix socket (as pilot-agent's XDS socket); the apps run as uid 1000.
  *
@@ -125,7 +126,7 @@ function clientResources(serverIp: string): { listeners: Resource[]; clusters: R
   };
 }
 
-function serverResources(): { listeners: Resource[]; clusters: Resource[] } {
+function serverResources(tproxy: boolean): { listeners: Resource[]; clusters: Resource[] } {
   const inboundChain = (port: number, protocol = 'dubbo', codec: object = dubboCodec): object => ({
     name: `0.0.0.0_${port}`,
     filter_chain_match: { destination_port: { value: port } },
@@ -154,6 +155,8 @@ function serverResources(): { listeners: Resource[]; clusters: Resource[] } {
         name: 'virtualInbound',
         address: { socket_address: { address: '0.0.0.0', port_value: 15006 } },
         traffic_direction: 'INBOUND',
+        // istiod sets it in TPROXY mode: IP_TRANSPARENT, and the local address is the original destination.
+        ...(tproxy ? { transparent: { value: true } } : {}),
         listener_filters: [{ name: 'envoy.filters.listener.original_dst', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst' } }],
         filter_chains: [
           tcpChain('virtualInbound-blackhole', 'BlackHoleCluster', { destination_port: { value: 15006 } }),
@@ -196,114 +199,127 @@ function sidecarBootstrap(pod: Pod, name: string, xdsSocket: string): object {
   };
 }
 
-describe('interception between two pods (iptables REDIRECT)', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'meltemi-mesh-'));
-  chmodSync(dir, 0o755);
-  const tag = `${process.pid % 100000}`;
-  let pods: ReturnType<typeof createPods> | undefined;
-  const planes: TestControlPlane[] = [];
-  let app: PodProcess;
-  let clientSidecar: PodProcess;
-  let serverSidecar: PodProcess;
+/**
+ * REDIRECT: both pods as istio-iptables sets them up by default. TPROXY
+ * (`sidecar.istio.io/interceptionMode: TPROXY`): the server pod's inbound capture is TPROXY
+ * to a transparent virtualInbound, its sidecar runs as uid 0 / gid 1337 with NET_ADMIN.
+ */
+function suite(mode: 'REDIRECT' | 'TPROXY', subnet: string): void {
+  describe(`interception between two pods (server inbound: iptables ${mode})`, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'meltemi-mesh-'));
+    chmodSync(dir, 0o755);
+    const tproxy = mode === 'TPROXY';
+    const tag = `${process.pid % 100000}${tproxy ? 't' : 'r'}`;
+    let pods: ReturnType<typeof createPods> | undefined;
+    const planes: TestControlPlane[] = [];
+    let app: PodProcess;
+    let clientSidecar: PodProcess;
+    let serverSidecar: PodProcess;
 
-  async function call(cmd: object): Promise<{ ok: boolean; value?: unknown; error?: string }> {
-    const line = app.nextLine(/^\{/, 20_000);
-    app.child.stdin!.write(`${JSON.stringify(cmd)}\n`);
-    return JSON.parse(await line) as { ok: boolean; value?: unknown; error?: string };
-  }
-
-  /** Admin /stats of a sidecar, read from inside its pod (admin is on the pod's 127.0.0.1). */
-  function stats(pod: Pod): Map<string, number> {
-    const text = pod.exec([process.execPath, '-e', "fetch('http://127.0.0.1:15000/stats').then(r => r.text()).then(t => process.stdout.write(t))"]);
-    return new Map(text.split('\n').filter((l) => l.includes(': ')).map((l) => [l.slice(0, l.lastIndexOf(': ')), Number(l.slice(l.lastIndexOf(': ') + 2))]));
-  }
-
-  before(async () => {
-    if (unavailable !== undefined) throw new Error(`mesh suite cannot run: ${unavailable}`);
-    pods = createPods(tag, '10.77.0');
-    const { client, server } = pods;
-    const cRes = clientResources(server.ip);
-    const sRes = serverResources();
-    const sockets = [path.join(dir, 'client-xds.sock'), path.join(dir, 'server-xds.sock')];
-    for (const [i, res] of [cRes, sRes].entries()) {
-      const cp = new TestControlPlane('istiod');
-      await cp.start(0, { unixPath: sockets[i]! });
-      cp.set(CLUSTER_TYPE, 'c1', res.clusters);
-      cp.set(LISTENER_TYPE, 'l1', res.listeners);
-      if ('routes' in res) cp.set(ROUTE_TYPE, 'r1', res.routes as Resource[]);
-      planes.push(cp);
+    async function call(cmd: object): Promise<{ ok: boolean; value?: unknown; error?: string }> {
+      const line = app.nextLine(/^\{/, 20_000);
+      app.child.stdin!.write(`${JSON.stringify(cmd)}\n`);
+      return JSON.parse(await line) as { ok: boolean; value?: unknown; error?: string };
     }
-    const servers = server.spawnNode(APP_UID, [APP, 'serve', 'server']);
-    await servers.waitFor(/^ready$/);
-    for (const [pod, name, socket] of [[client, 'client', sockets[0]!], [server, 'server', sockets[1]!]] as const) {
-      const file = path.join(dir, `${name}-bootstrap.json`);
-      writeFileSync(file, JSON.stringify(sidecarBootstrap(pod, name, socket)));
-      chmodSync(file, 0o644);
-      const p = pod.spawnNode(PROXY_UID, [CLI, '-c', file, '--concurrency', '1'], { MELTEMI_LOG_LEVEL: 'info' });
-      if (name === 'client') clientSidecar = p;
-      else serverSidecar = p;
+
+    /** Admin /stats of a sidecar, read from inside its pod (admin is on the pod's 127.0.0.1). */
+    function stats(pod: Pod): Map<string, number> {
+      const text = pod.exec([process.execPath, '-e', "fetch('http://127.0.0.1:15000/stats').then(r => r.text()).then(t => process.stdout.write(t))"]);
+      return new Map(text.split('\n').filter((l) => l.includes(': ')).map((l) => [l.slice(0, l.lastIndexOf(': ')), Number(l.slice(l.lastIndexOf(': ') + 2))]));
     }
-    await clientSidecar.waitFor(/"listener":"virtualOutbound".*listener (added|started)/, 20_000);
-    await clientSidecar.waitFor(/"listener":"240\.240\.0\.5_20880".*listener (added|started)/, 20_000);
-    await clientSidecar.waitFor(/"listener":"240\.240\.0\.6_9090".*listener (added|started)/, 20_000);
-    await serverSidecar.waitFor(/"listener":"virtualInbound".*listener (added|started)/, 20_000);
-    app = client.spawnNode(APP_UID, [APP, 'client']);
-    await app.waitFor(/^ready$/);
-  });
 
-  after(async () => {
-    app?.child.stdin?.end();
-    if (pods !== undefined) {
-      await pods.client.stopAll();
-      await pods.server.stopAll();
-      pods.remove();
-    }
-    for (const cp of planes) cp.stop();
-  });
+    before(async () => {
+      if (unavailable !== undefined) throw new Error(`mesh suite cannot run: ${unavailable}`);
+      pods = createPods(tag, subnet, mode);
+      const { client, server } = pods;
+      const cRes = clientResources(server.ip);
+      const sRes = serverResources(tproxy);
+      const sockets = [path.join(dir, 'client-xds.sock'), path.join(dir, 'server-xds.sock')];
+      for (const [i, res] of [cRes, sRes].entries()) {
+        const cp = new TestControlPlane('istiod');
+        await cp.start(0, { unixPath: sockets[i]! });
+        cp.set(CLUSTER_TYPE, 'c1', res.clusters);
+        cp.set(LISTENER_TYPE, 'l1', res.listeners);
+        if ('routes' in res) cp.set(ROUTE_TYPE, 'r1', res.routes as Resource[]);
+        planes.push(cp);
+      }
+      const servers = server.spawnNode(APP_UID, [APP, 'serve', 'server']);
+      await servers.waitFor(/^ready$/);
+      for (const [pod, name, socket] of [[client, 'client', sockets[0]!], [server, 'server', sockets[1]!]] as const) {
+        const file = path.join(dir, `${name}-bootstrap.json`);
+        writeFileSync(file, JSON.stringify(sidecarBootstrap(pod, name, socket)));
+        chmodSync(file, 0o644);
+        // TPROXY: istio-proxy runs as root (NET_ADMIN for IP_TRANSPARENT) with gid 1337, which iptables exempts.
+        const uid = tproxy && name === 'server' ? 0 : PROXY_UID;
+        const p = pod.spawnNode(uid, [CLI, '-c', file, '--concurrency', '1'], { MELTEMI_LOG_LEVEL: 'info' }, PROXY_UID);
+        if (name === 'client') clientSidecar = p;
+        else serverSidecar = p;
+      }
+      await clientSidecar.waitFor(/"listener":"virtualOutbound".*listener (added|started)/, 20_000);
+      await clientSidecar.waitFor(/"listener":"240\.240\.0\.5_20880".*listener (added|started)/, 20_000);
+      await clientSidecar.waitFor(/"listener":"240\.240\.0\.6_9090".*listener (added|started)/, 20_000);
+      await serverSidecar.waitFor(/"listener":"virtualInbound".*listener (added|started)/, 20_000);
+      app = client.spawnNode(APP_UID, [APP, 'client']);
+      await app.waitFor(/^ready$/);
+    });
 
-  test('the app calls the VIP; routed by interface and version through both sidecars', async () => {
-    const v1 = await call({ op: 'dubbo', address: `${VIP}:20880`, version: '1.0.0', method: 'sayHello', args: ['mesh'] });
-    assert.deepEqual(v1, { ok: true, value: 'hello mesh from server-v1' }, JSON.stringify(v1));
-    const v2 = await call({ op: 'dubbo', address: `${VIP}:20880`, version: '2.0.0', method: 'sayHello', args: ['mesh'] });
-    assert.deepEqual(v2, { ok: true, value: 'hello mesh from server-v2' }, JSON.stringify(v2));
-    const cs = stats(pods!.client);
-    assert.ok((cs.get(`meta_protocol.dubbo.outbound|20880||${HOST}.request`) ?? 0) >= 2, 'the outbound VIP listener served both calls');
-    const ss = stats(pods!.server);
-    assert.ok((ss.get('meta_protocol.dubbo.inbound|20880||.request') ?? 0) >= 1, 'the inbound chain for 20880 served v1');
-    assert.ok((ss.get('meta_protocol.dubbo.inbound|20881||.request') ?? 0) >= 1, 'the inbound chain for 20881 served v2');
-  });
+    after(async () => {
+      app?.child.stdin?.end();
+      if (pods !== undefined) {
+        await pods.client.stopAll();
+        await pods.server.stopAll();
+        pods.remove();
+      }
+      for (const cp of planes) cp.stop();
+    });
 
-  test('a Thrift call to its VIP passes both sidecars (npm thrift provider)', async () => {
-    const r = await call({ op: 'thrift', host: THRIFT_VIP, port: 9090, text: 'hi' });
-    assert.deepEqual(r, { ok: true, value: 'hi@server-thrift' }, JSON.stringify(r));
-    assert.ok((stats(pods!.client).get(`meta_protocol.thrift.outbound|9090||${THRIFT_HOST}.request`) ?? 0) >= 1);
-    assert.ok((stats(pods!.server).get('meta_protocol.thrift.inbound|9090||.request') ?? 0) >= 1);
-  });
+    test('the app calls the VIP; routed by interface and version through both sidecars', async () => {
+      const v1 = await call({ op: 'dubbo', address: `${VIP}:20880`, version: '1.0.0', method: 'sayHello', args: ['mesh'] });
+      assert.deepEqual(v1, { ok: true, value: 'hello mesh from server-v1' }, JSON.stringify(v1));
+      const v2 = await call({ op: 'dubbo', address: `${VIP}:20880`, version: '2.0.0', method: 'sayHello', args: ['mesh'] });
+      assert.deepEqual(v2, { ok: true, value: 'hello mesh from server-v2' }, JSON.stringify(v2));
+      const cs = stats(pods!.client);
+      assert.ok((cs.get(`meta_protocol.dubbo.outbound|20880||${HOST}.request`) ?? 0) >= 2, 'the outbound VIP listener served both calls');
+      const ss = stats(pods!.server);
+      assert.ok((ss.get('meta_protocol.dubbo.inbound|20880||.request') ?? 0) >= 1, 'the inbound chain for 20880 served v1');
+      assert.ok((ss.get('meta_protocol.dubbo.inbound|20881||.request') ?? 0) >= 1, 'the inbound chain for 20881 served v2');
+    });
 
-  test('HTTP and a TCP echo pass through untouched (PassthroughCluster, then InboundPassthroughCluster from 127.0.0.6)', async () => {
-    const web = await call({ op: 'http', url: `http://${pods!.server.ip}:8080/hello?x=1` });
-    assert.deepEqual(web, { ok: true, value: { status: 200, body: 'http ok from server: GET /hello?x=1 from 127.0.0.6' } }, JSON.stringify(web));
-    const payload = 'echo ' + 'x'.repeat(100_000);
-    const echo = await call({ op: 'echo', host: pods!.server.ip, port: 7000, text: payload });
-    assert.equal(echo.ok, true, JSON.stringify(echo).slice(0, 300));
-    assert.equal(echo.value, payload);
-    const cs = stats(pods!.client);
-    assert.ok((cs.get('tcp.PassthroughCluster.downstream_cx_total') ?? 0) >= 2);
-    const ss = stats(pods!.server);
-    assert.ok((ss.get('tcp.InboundPassthroughCluster.downstream_cx_total') ?? 0) >= 2);
-  });
+    test('a Thrift call to its VIP passes both sidecars (npm thrift provider)', async () => {
+      const r = await call({ op: 'thrift', host: THRIFT_VIP, port: 9090, text: 'hi' });
+      assert.deepEqual(r, { ok: true, value: 'hi@server-thrift' }, JSON.stringify(r));
+      assert.ok((stats(pods!.client).get(`meta_protocol.thrift.outbound|9090||${THRIFT_HOST}.request`) ?? 0) >= 1);
+      assert.ok((stats(pods!.server).get('meta_protocol.thrift.inbound|9090||.request') ?? 0) >= 1);
+    });
 
-  test('no loop: every intercepted connection reaches each sidecar once', async () => {
-    const before = stats(pods!.server).get('tcp.InboundPassthroughCluster.downstream_cx_total') ?? 0;
-    for (let i = 0; i < 3; i++) assert.equal((await call({ op: 'echo', host: pods!.server.ip, port: 7000, text: `n${i}` })).value, `n${i}`);
-    const ss = stats(pods!.server);
-    assert.equal((ss.get('tcp.InboundPassthroughCluster.downstream_cx_total') ?? 0) - before, 3, 'a connection from 127.0.0.6 was captured again');
-    assert.equal(ss.get('tcp.BlackHoleCluster.downstream_cx_total') ?? 0, 0);
-  });
+    test('HTTP and a TCP echo pass through untouched (PassthroughCluster, then InboundPassthroughCluster from 127.0.0.6)', async () => {
+      const web = await call({ op: 'http', url: `http://${pods!.server.ip}:8080/hello?x=1` });
+      assert.deepEqual(web, { ok: true, value: { status: 200, body: 'http ok from server: GET /hello?x=1 from 127.0.0.6' } }, JSON.stringify(web));
+      const payload = 'echo ' + 'x'.repeat(100_000);
+      const echo = await call({ op: 'echo', host: pods!.server.ip, port: 7000, text: payload });
+      assert.equal(echo.ok, true, JSON.stringify(echo).slice(0, 300));
+      assert.equal(echo.value, payload);
+      const cs = stats(pods!.client);
+      assert.ok((cs.get('tcp.PassthroughCluster.downstream_cx_total') ?? 0) >= 2);
+      const ss = stats(pods!.server);
+      assert.ok((ss.get('tcp.InboundPassthroughCluster.downstream_cx_total') ?? 0) >= 2);
+    });
 
-  test('a connection to 15001 itself (not redirected) goes to the BlackHole', async () => {
-    const r = await call({ op: 'connect', host: '127.0.0.1', port: 15001 });
-    assert.deepEqual(r, { ok: true, value: '' });
-    assert.equal(stats(pods!.client).get('tcp.BlackHoleCluster.downstream_cx_no_route'), 1);
+    test('no loop: every intercepted connection reaches each sidecar once', async () => {
+      const before = stats(pods!.server).get('tcp.InboundPassthroughCluster.downstream_cx_total') ?? 0;
+      for (let i = 0; i < 3; i++) assert.equal((await call({ op: 'echo', host: pods!.server.ip, port: 7000, text: `n${i}` })).value, `n${i}`);
+      const ss = stats(pods!.server);
+      assert.equal((ss.get('tcp.InboundPassthroughCluster.downstream_cx_total') ?? 0) - before, 3, 'a connection from 127.0.0.6 was captured again');
+      assert.equal(ss.get('tcp.BlackHoleCluster.downstream_cx_total') ?? 0, 0);
+    });
+
+    test('a connection to 15001 itself (not redirected) goes to the BlackHole', async () => {
+      const r = await call({ op: 'connect', host: '127.0.0.1', port: 15001 });
+      assert.deepEqual(r, { ok: true, value: '' });
+      assert.equal(stats(pods!.client).get('tcp.BlackHoleCluster.downstream_cx_no_route'), 1);
+    });
   });
-});
+}
+
+suite('REDIRECT', '10.77.0');
+suite('TPROXY', '10.78.0');

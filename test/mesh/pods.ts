@@ -27,8 +27,11 @@ export function sh(args: string[]): string {
   return r.stdout;
 }
 
-/** The nat rules of istio-iptables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -b '*' -d 15090,15021,15020. */
-export function istioIptablesRules(): string[][] {
+/**
+ * The nat rules of istio-iptables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -b '*' -d 15090,15021,15020;
+ * with `tproxy`, inbound capture leaves the nat table (istioTproxyRules takes it).
+ */
+export function istioIptablesRules(tproxy = false): string[][] {
   const nat = (...a: string[]): string[] => ['-t', 'nat', ...a];
   const owner = (kind: '--uid-owner' | '--gid-owner'): string[][] => [
     nat('-A', 'ISTIO_OUTPUT', '-o', 'lo', '!', '-d', '127.0.0.1/32', '-p', 'tcp', '!', '--dport', '15008', '-m', 'owner', kind, `${PROXY_UID}`, '-j', 'ISTIO_IN_REDIRECT'),
@@ -43,7 +46,7 @@ export function istioIptablesRules(): string[][] {
     nat('-A', 'ISTIO_INBOUND', '-p', 'tcp', '--dport', '15008', '-j', 'RETURN'),
     nat('-A', 'ISTIO_REDIRECT', '-p', 'tcp', '-j', 'REDIRECT', '--to-ports', '15001'),
     nat('-A', 'ISTIO_IN_REDIRECT', '-p', 'tcp', '-j', 'REDIRECT', '--to-ports', '15006'),
-    nat('-A', 'PREROUTING', '-p', 'tcp', '-j', 'ISTIO_INBOUND'),
+    ...(tproxy ? [] : [nat('-A', 'PREROUTING', '-p', 'tcp', '-j', 'ISTIO_INBOUND')]),
     ...['15090', '15021', '15020'].map((p) => nat('-A', 'ISTIO_INBOUND', '-p', 'tcp', '--dport', p, '-j', 'RETURN')),
     nat('-A', 'ISTIO_INBOUND', '-p', 'tcp', '-j', 'ISTIO_IN_REDIRECT'),
     nat('-A', 'OUTPUT', '-j', 'ISTIO_OUTPUT'),
@@ -53,6 +56,35 @@ export function istioIptablesRules(): string[][] {
     nat('-A', 'ISTIO_OUTPUT', '-d', '127.0.0.1/32', '-j', 'RETURN'),
     nat('-A', 'ISTIO_OUTPUT', '-j', 'ISTIO_REDIRECT'),
   ];
+}
+
+/**
+ * Inbound capture in TPROXY mode (spec/istio-sidecar.md §3.2): the mangle table marks and
+ * TPROXYs inbound TCP to 15006, and policy routing delivers the marked packets locally.
+ */
+export function istioTproxyRules(): { iptables: string[][]; ip: string[][] } {
+  const m = (...a: string[]): string[] => ['-t', 'mangle', ...a];
+  return {
+    iptables: [
+      m('-N', 'ISTIO_DIVERT'),
+      m('-N', 'ISTIO_TPROXY'),
+      m('-N', 'ISTIO_INBOUND'),
+      m('-A', 'ISTIO_DIVERT', '-j', 'MARK', '--set-xmark', '0x539/0xffffffff'),
+      m('-A', 'ISTIO_DIVERT', '-j', 'ACCEPT'),
+      m('-A', 'ISTIO_TPROXY', '!', '-d', '127.0.0.1/32', '-p', 'tcp', '-j', 'TPROXY', '--on-port', '15006', '--on-ip', '0.0.0.0', '--tproxy-mark', '0x539/0xffffffff'),
+      m('-A', 'PREROUTING', '-p', 'tcp', '-j', 'ISTIO_INBOUND'),
+      m('-A', 'ISTIO_INBOUND', '-p', 'tcp', '-m', 'mark', '--mark', '0x539', '-j', 'RETURN'),
+      m('-A', 'ISTIO_INBOUND', '-s', '127.0.0.6/32', '-i', 'lo', '-p', 'tcp', '-j', 'RETURN'),
+      m('-A', 'ISTIO_INBOUND', '-i', 'lo', '-p', 'tcp', '-j', 'RETURN'),
+      ...['15008', '15090', '15021', '15020'].map((p) => m('-A', 'ISTIO_INBOUND', '-p', 'tcp', '--dport', p, '-j', 'RETURN')),
+      m('-A', 'ISTIO_INBOUND', '-p', 'tcp', '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ISTIO_DIVERT'),
+      m('-A', 'ISTIO_INBOUND', '-p', 'tcp', '-j', 'ISTIO_TPROXY'),
+    ],
+    ip: [
+      ['ip', 'rule', 'add', 'fwmark', '1337', 'lookup', '133'],
+      ['ip', '-f', 'inet', 'route', 'add', 'local', 'default', 'dev', 'lo', 'table', '133'],
+    ],
+  };
 }
 
 /** A process in a pod, with its output lines. */
@@ -110,9 +142,9 @@ export class Pod {
     return sh(['ip', 'netns', 'exec', this.ns, ...args]);
   }
 
-  /** Starts `node <args>` in the pod as `uid` (and the same gid). */
-  spawnNode(uid: number, args: string[], env: Record<string, string> = {}): PodProcess {
-    const child = spawn('ip', ['netns', 'exec', this.ns, 'setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', process.execPath, ...args], {
+  /** Starts `node <args>` in the pod as `uid` and `gid` (default: the uid). Root keeps its capabilities (TPROXY's sidecar). */
+  spawnNode(uid: number, args: string[], env: Record<string, string> = {}, gid = uid): PodProcess {
+    const child = spawn('ip', ['netns', 'exec', this.ns, 'setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', process.execPath, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
@@ -131,7 +163,7 @@ export class Pod {
  * a default route over the veth, so that a VIP that exists only in config is routed (and
  * then redirected by the nat OUTPUT chain).
  */
-export function createPods(tag: string, subnet: string): { client: Pod; server: Pod; remove(): void } {
+export function createPods(tag: string, subnet: string, serverMode: 'REDIRECT' | 'TPROXY' = 'REDIRECT'): { client: Pod; server: Pod; remove(): void } {
   const nsC = `mc-${tag}`;
   const nsS = `ms-${tag}`;
   const vC = `vc${tag}`.slice(0, 15);
@@ -151,7 +183,13 @@ export function createPods(tag: string, subnet: string): { client: Pod; server: 
     pod.exec(['ip', 'addr', 'add', `${pod.ip}/24`, 'dev', dev]);
     pod.exec(['ip', 'link', 'set', dev, 'up']);
     pod.exec(['ip', 'route', 'add', 'default', 'dev', dev]);
-    for (const rule of istioIptablesRules()) pod.exec(['iptables', ...rule]);
+    const tproxy = pod === server && serverMode === 'TPROXY';
+    for (const rule of istioIptablesRules(tproxy)) pod.exec(['iptables', ...rule]);
+    if (tproxy) {
+      const t = istioTproxyRules();
+      for (const rule of t.iptables) pod.exec(['iptables', ...rule]);
+      for (const cmd of t.ip) pod.exec(cmd);
+    }
   }
   return { client, server, remove };
 }
