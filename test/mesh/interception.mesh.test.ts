@@ -126,11 +126,28 @@ function clientResources(serverIp: string): { listeners: Resource[]; clusters: R
   };
 }
 
+/**
+ * The network RBAC istiod puts in front of an inbound chain for an AuthorizationPolicy that
+ * allows only `to.operation.ports: [port]`: it matches only when the connection's local port
+ * is the original destination's (under REDIRECT the socket's own is 15006).
+ */
+function allowOnlyPort(port: number): object {
+  return {
+    name: 'envoy.filters.network.rbac',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC',
+      stat_prefix: 'tcp.',
+      rules: { policies: { 'ns[demo]-policy[ports]-rule[0]': { permissions: [{ destination_port: port }], principals: [{ any: true }] } } },
+    },
+  };
+}
+
 function serverResources(tproxy: boolean): { listeners: Resource[]; clusters: Resource[] } {
-  const inboundChain = (port: number, protocol = 'dubbo', codec: object = dubboCodec): object => ({
+  const inboundChain = (port: number, protocol = 'dubbo', codec: object = dubboCodec, networkFilters: object[] = []): object => ({
     name: `0.0.0.0_${port}`,
     filter_chain_match: { destination_port: { value: port } },
     filters: [
+      ...networkFilters,
       metaFilter({
         statPrefix: `inbound|${port}||`,
         applicationProtocol: protocol,
@@ -161,7 +178,7 @@ function serverResources(tproxy: boolean): { listeners: Resource[]; clusters: Re
         filter_chains: [
           tcpChain('virtualInbound-blackhole', 'BlackHoleCluster', { destination_port: { value: 15006 } }),
           tcpChain('virtualInbound', 'InboundPassthroughCluster', { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] }),
-          inboundChain(20880),
+          inboundChain(20880, 'dubbo', dubboCodec, [allowOnlyPort(20880)]),
           inboundChain(20881),
           inboundChain(9090, 'thrift', thriftCodec),
         ],
@@ -283,6 +300,9 @@ function suite(mode: 'REDIRECT' | 'TPROXY', subnet: string): void {
       const ss = stats(pods!.server);
       assert.ok((ss.get('meta_protocol.dubbo.inbound|20880||.request') ?? 0) >= 1, 'the inbound chain for 20880 served v1');
       assert.ok((ss.get('meta_protocol.dubbo.inbound|20881||.request') ?? 0) >= 1, 'the inbound chain for 20881 served v2');
+      // The 20880 chain's RBAC allows only port 20880: it read the original destination, and ran on that chain only.
+      assert.ok((ss.get('tcp.rbac.allowed') ?? 0) >= 1, 'the network RBAC of the 20880 chain allowed the v1 connection');
+      assert.equal(ss.get('tcp.rbac.denied') ?? 0, 0, 'no connection was denied');
     });
 
     test('a Thrift call to its VIP passes both sidecars (npm thrift provider)', async () => {
