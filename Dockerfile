@@ -2,18 +2,23 @@
 #
 #   docker run -v $PWD/bootstrap.yaml:/etc/meltemi/bootstrap.yaml meltemi
 #
-# Stage 1 compiles the TypeScript and packs the npm tarball; stage 2 installs only that
+# Stage 1 compiles the TypeScript and the original-destination addon (SO_ORIGINAL_DST,
+# IP_TRANSPARENT) and packs the npm tarball; stage 2 installs only that
 # tarball's production dependencies, the same tree test/e2e/runtime-tree.image.test.ts builds
 # and runs without an image. The process runs as uid 1337, like Istio's istio-proxy.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
+# The original-destination addon (native/original-dst, transparent interception) is compiled
+# here; the runtime stage gets only the .node file inside the packed tarball, no compiler.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # --ignore-scripts: the "prepare" script would compile before the sources are copied.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN npx tsc -p tsconfig.json && mkdir /pack && npm pack --ignore-scripts --pack-destination /pack \
+RUN npx tsc -p tsconfig.json && node scripts/build-native.mjs --strict && mkdir /pack && npm pack --ignore-scripts --pack-destination /pack \
  && mv /pack/meltemi-*.tgz /pack/meltemi.tgz
 
 FROM ${NODE_IMAGE} AS runtime

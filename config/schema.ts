@@ -101,6 +101,19 @@ export const wrappedInt = (opts: { min?: number; max?: number } = {}): Schema<nu
   );
 };
 
+/**
+ * A boolean that may also come wrapped (google.protobuf.BoolValue, as Envoy's
+ * `bind_to_port`): `{ value: b }`, or `{}` for false, which is how a decoded xDS message
+ * without defaults writes a wrapped false.
+ */
+export const wrappedBool = (): Schema<boolean> => {
+  const inner = bool();
+  return schema({ kind: 'bool' }, (v, path, errors) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return inner.parse(v, path, errors);
+    return 'value' in v ? inner.parse((v as { value: unknown }).value, `${path}.value`, errors) : Object.keys(v).length === 0 ? false : inner.parse(v, path, errors);
+  });
+};
+
 export const oneOfValues = <const T extends string>(values: readonly T[]): Schema<T> =>
   schema({ kind: 'enum', values }, (v, path, errors) => {
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {

@@ -96,7 +96,7 @@ export class MeltemiServer {
    * Adds a listener, or updates the one of that name (xDS LDS); see ListenerManager.upsert.
    * `routes` is the table to start with (the RDS table already known, or the inline one).
    */
-  upsertListener(compiled: CompiledListener, routes: RouteTable = compiled.routeTable): Promise<void> {
+  upsertListener(compiled: CompiledListener, routes?: RouteTable): Promise<void> {
     return this.#listeners.upsert(compiled, routes);
   }
 
@@ -167,11 +167,16 @@ export class MeltemiServer {
 
   /** Counters of a listener (for tests and the quickstart summary). */
   listenerStats(name: string): ListenerStats {
-    return this.#listeners.expect(name).runtime.stats;
+    const rt = this.#listeners.expect(name).metaRuntimes()[0];
+    if (rt === undefined) throw new Error(`listener '${name}' has no MetaProtocol chain`);
+    return rt.stats;
   }
 
   routeStats(listener: string): { name: string; requests: number; responses: number; errors: number; local_replies: number }[] {
-    return this.#listeners.expect(listener).runtime.routes.current.routes.map((r) => ({ name: r.name, ...r.stats }));
+    return this.#listeners
+      .expect(listener)
+      .metaRuntimes()
+      .flatMap((rt) => rt.routes.current.routes.map((r) => ({ name: r.name, ...r.stats })));
   }
 
   /** Every host of every cluster with its upstream connections and requests in flight. */

@@ -144,6 +144,11 @@ export class ClusterStats {
   mirror_rq_failed = 0;
   /** Exceptions caught on this cluster's upstream connections (each failed its connection). */
   upstream_cx_internal_error = 0;
+  /** tcp_proxy connections (Envoy's names): opened, failed, timed out, no host to go to. */
+  upstream_cx_total = 0;
+  upstream_cx_connect_fail = 0;
+  upstream_cx_connect_timeout = 0;
+  upstream_cx_none_healthy = 0;
   readonly upstream_rq_time = new LatencyHistogram();
 
   collect(cluster: string, into: StatsSnapshot): void {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm's `prepare` step: compiles dist/ and writes the xDS schema file beside it.
+// npm's `prepare` step: compiles dist/, writes the xDS schema file beside it, and builds the
+// optional original-destination addon (scripts/build-native.mjs; a failed build only warns).
 //
 // It also runs when this repository is a `file:` dependency (examples/custom-codec has
 // "meltemi": "file:../.."): npm then links the folder and runs this script there without
@@ -31,3 +32,4 @@ if (!existsSync(TSC)) {
 }
 run(process.execPath, [TSC, '-p', 'tsconfig.json']);
 run(process.execPath, [path.join(ROOT, 'scripts', 'build-xds-schema.mjs')]);
+run(process.execPath, [path.join(ROOT, 'scripts', 'build-native.mjs')]);

@@ -43,6 +43,17 @@ const SUITES = {
     install: 'apt-get install -y --no-install-recommends redis-server',
     needs: [['redis-server', () => onPath('redis-server')]],
   },
+  mesh: {
+    what: 'root, network namespaces, veth and iptables (two pods with the rules istio-iptables writes), and the original-destination addon (npm run build:native)',
+    install: 'apt-get install -y --no-install-recommends iptables iproute2 util-linux g++ make python3',
+    needs: [
+      ['root', () => process.getuid?.() === 0],
+      ['iptables', () => existsSync('/usr/sbin/iptables')],
+      ['iproute2', () => existsSync('/usr/sbin/ip') || existsSync('/sbin/ip')],
+      ['setpriv (util-linux)', () => existsSync('/usr/bin/setpriv')],
+      ['the original-destination addon (npm run build:native)', () => existsSync(path.join(ROOT, 'native', 'original-dst', 'build', 'Release', 'original_dst.node'))],
+    ],
+  },
   image: {
     what: 'npm pack and an npm install --omit=dev of the tarball (the npm registry or a warm npm cache), about 70 s',
     install: 'nothing beyond Node 20 and npm',

@@ -27,6 +27,10 @@ const ROOT_FILES = [
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
   'envoy/extensions/filters/network/rbac/v3/rbac.proto',
+  // Interception: istiod's tcp_proxy chains, the original_dst listener filter, file access logs.
+  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/filters/listener/original_dst/v3/original_dst.proto',
+  'envoy/extensions/access_loggers/file/v3/file.proto',
   'udpa/type/v1/typed_struct.proto',
   'xds/type/v3/typed_struct.proto',
   'google/rpc/status.proto',

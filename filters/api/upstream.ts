@@ -59,6 +59,11 @@ export interface PickContext<H extends UpstreamHost = UpstreamHost> {
   readonly subset: SubsetSelector | undefined;
   /** A host that just failed this request: another one is preferred when there is one. */
   readonly avoid: H | undefined;
+  /**
+   * Where the client's connection was going before iptables redirected it to the sidecar
+   * (transparent interception); an ORIGINAL_DST cluster connects there. Undefined otherwise.
+   */
+  readonly originalDestination?: { readonly address: string; readonly port: number } | undefined;
 }
 
 /** A host was chosen. Hosts hand out one such object each, so a pick allocates nothing. */

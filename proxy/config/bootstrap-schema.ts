@@ -2,7 +2,7 @@
  * The subset of the Envoy v3 bootstrap (and of Aeraki's MetaProtocolProxy config) that
  * Meltemi reads. Field names and nesting are Envoy's and Aeraki's (spec/metaprotocol.md §5).
  */
-import { bool, duration, int, list, object, oneOfValues, optional, record, str, unknownValue, wrappedInt } from '../../config/schema.js';
+import { bool, duration, int, list, object, oneOfValues, optional, record, str, unknownValue, wrappedBool, wrappedInt } from '../../config/schema.js';
 import type { Infer } from '../../config/schema.js';
 import { routeMatch } from '../../config/matchers.js';
 import { fractionalPercent } from '../../config/percent.js';
@@ -103,16 +103,71 @@ export type MetaProtocolProxyConfig = Infer<typeof metaProtocolProxy>;
 
 const networkFilter = object({ name: str({ minLength: 1 }), typed_config: unknownValue() }, { proto: 'envoy.config.listener.v3.Filter' });
 
+const cidrRange = object(
+  { address_prefix: str({ minLength: 1 }), prefix_len: optional(wrappedInt({ min: 0, max: 128 })) },
+  { proto: 'envoy.config.core.v3.CidrRange' },
+);
+
+/** Envoy's FilterChainMatch; selection in proxy/downstream/filter-chain-match.ts (spec/istio-sidecar.md §4.4). */
+export const filterChainMatch = object(
+  {
+    destination_port: optional(wrappedInt({ min: 1, max: 65535 })),
+    prefix_ranges: optional(list(cidrRange)),
+    server_names: optional(list(str({ minLength: 1 }))),
+    transport_protocol: optional(str()),
+    application_protocols: optional(list(str({ minLength: 1 }))),
+    source_type: optional(oneOfValues(['ANY', 'SAME_IP_OR_LOOPBACK', 'EXTERNAL'])),
+    source_prefix_ranges: optional(list(cidrRange)),
+    source_ports: optional(list(int({ min: 1, max: 65535 }))),
+  },
+  { proto: 'envoy.config.listener.v3.FilterChainMatch' },
+);
+
+const filterChain = object(
+  {
+    name: optional(str()),
+    filter_chain_match: optional(filterChainMatch),
+    filters: list(networkFilter, { minItems: 1 }),
+    /** Opaque to Meltemi; shown in /config_dump as written. */
+    metadata: optional(unknownValue()),
+  },
+  { proto: 'envoy.config.listener.v3.FilterChain' },
+);
+export type FilterChainConfig = Infer<typeof filterChain>;
+
+/** A listener filter; the names Meltemi runs are checked in compile-listener.ts (an unknown one is refused by name). */
+const listenerFilter = object(
+  { name: str({ minLength: 1 }), typed_config: optional(unknownValue()) },
+  { proto: 'envoy.config.listener.v3.ListenerFilter' },
+);
+
 const listener = object(
   {
     name: str({ minLength: 1 }),
     address,
-    filter_chains: list(object({ name: optional(str()), filters: list(networkFilter, { minItems: 1 }) }, { proto: 'envoy.config.listener.v3.FilterChain' }), {
-      minItems: 1,
-    }),
+    filter_chains: optional(list(filterChain)),
+    /** The chain of a connection no `filter_chain_match` takes (Istio's PassthroughFilterChain). */
+    default_filter_chain: optional(filterChain),
     traffic_direction: optional(oneOfValues(['UNSPECIFIED', 'INBOUND', 'OUTBOUND'])),
     /** How long draining connections get on shutdown or removal (Envoy: --drain-time-s). */
     drain_type: optional(oneOfValues(['DEFAULT', 'MODIFY_ONLY'])),
+    /**
+     * false: the listener owns no socket and only takes connections handed off by a
+     * `use_original_dst` listener whose original destination is its address (Istio's
+     * `<vip>_<port>` outbound listeners).
+     */
+    bind_to_port: optional(wrappedBool()),
+    /** Hand each connection to the listener of its original destination (Istio's virtualOutbound). */
+    use_original_dst: optional(wrappedBool()),
+    /** TPROXY: the listening socket gets IP_TRANSPARENT; the local address is the original destination. */
+    transparent: optional(wrappedBool()),
+    listener_filters: optional(list(listenerFilter)),
+    /**
+     * Waits of listener filters that read bytes; the original_dst filter reads none, so
+     * there is nothing to time out.
+     */
+    listener_filters_timeout: optional(duration()),
+    continue_on_listener_filters_timeout: optional(bool()),
     /**
      * Istio's static HTTP listeners (15090, 15021) set these: no connection limit or overload
      * action applies to them. Meltemi's HTTP listeners are always exempt; a MetaProtocol
@@ -122,7 +177,7 @@ const listener = object(
     bypass_overload_manager: optional(bool()),
   },
   {
-    ignored: { per_connection_buffer_limit_bytes: 'Meltemi uses its own watermarks', listener_filters: 'no listener filters yet' },
+    ignored: { per_connection_buffer_limit_bytes: 'Meltemi uses its own watermarks' },
     proto: 'envoy.config.listener.v3.Listener',
   },
 );
@@ -164,8 +219,24 @@ const cluster = object(
     /** Envoy requires it to be above 0 (a 0 ms connect timer fails every connection). */
     connect_timeout: optional(duration({ positive: true })),
     /** STRICT_DNS/LOGICAL_DNS hosts are resolved at connect time; EDS clusters get their hosts over xDS. */
-    type: optional(oneOfValues(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS'])),
-    lb_policy: optional(oneOfValues(['ROUND_ROBIN', 'RANDOM', 'LEAST_REQUEST', 'RING_HASH', 'MAGLEV'])),
+    /**
+     * ORIGINAL_DST: every connection goes to its own original destination (Istio's
+     * PassthroughCluster, InboundPassthroughCluster, inbound|<port>||); only tcp_proxy and
+     * MetaProtocol chains of intercepted connections can use it.
+     */
+    type: optional(oneOfValues(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS', 'EDS', 'ORIGINAL_DST'])),
+    /** CLUSTER_PROVIDED goes with ORIGINAL_DST (the cluster picks the host). */
+    lb_policy: optional(oneOfValues(['ROUND_ROBIN', 'RANDOM', 'LEAST_REQUEST', 'RING_HASH', 'MAGLEV', 'CLUSTER_PROVIDED'])),
+    /** The local address of every upstream connection (Istio binds inbound clusters to 127.0.0.6). */
+    upstream_bind_config: optional(
+      object(
+        { source_address: object({ address: str({ minLength: 1 }), port_value: optional(int({ min: 0, max: 65535 })), protocol: optional(oneOfValues(['TCP'])) }, { proto: 'envoy.config.core.v3.SocketAddress' }) },
+        { proto: 'envoy.config.core.v3.BindConfig' },
+      ),
+    ),
+    /** How long an ORIGINAL_DST host unused is kept; Meltemi keeps no per-destination state for tcp_proxy, so it is read and shown only. */
+    cleanup_interval: optional(duration()),
+    alt_stat_name: optional(str()),
     ring_hash_lb_config: optional(
       object({
         minimum_ring_size: optional(wrappedInt({ min: 1, max: 8388608 })),

@@ -8,18 +8,61 @@ import type { ListenerObservability } from '../observability/compile-observabili
 import { directionOf, ListenerFilterContext } from '../observability/filter-context.js';
 import { RouteTable } from '../route/route-table.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
-import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
+import type { FilterChainConfig, ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
 import { ONEWAY_METHODS_KEY, OnewayMethods } from '../downstream/oneway-methods.js';
 import type { RbacAuthorizer } from '../../filters/rbac/index.js';
 import { compileNetworkRbac } from './network-rbac.js';
+import { compileChainMatch, FilterChainSelector, matchKey } from '../downstream/filter-chain-match.js';
+import { originalDstUnavailable } from '../net/original-dst.js';
+import { compileTcpProxy, TCP_PROXY_NAMES, TCP_PROXY_TYPE, tcpProxy } from '../tcp-proxy/tcp-proxy-config.js';
+import type { CompiledTcpProxy, TcpProxyConfig } from '../tcp-proxy/tcp-proxy-config.js';
 
 export const DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 const ROUTER = 'aeraki.meta_protocol.filters.router';
 const TYPED_STRUCT_TYPES = new Set(['type.googleapis.com/udpa.type.v1.TypedStruct', 'type.googleapis.com/xds.type.v3.TypedStruct']);
 
-/** A listener, compiled: what the runtime needs to serve it. */
+const META_PROTOCOL_NAMES = new Set(['envoy.filters.network.meta_protocol_proxy', 'aeraki.meta_protocol_proxy']);
+const ORIGINAL_DST_FILTER = 'envoy.filters.listener.original_dst';
+const ORIGINAL_DST_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst';
+
+/**
+ * A listener, compiled: its address, how it finds a connection's original destination, and
+ * every filter chain with its match (proxy/downstream/filter-chain-match.ts).
+ */
 export interface CompiledListener {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly source: ListenerConfig;
+  /** false: no socket of its own; reached only by hand-off from a `use_original_dst` listener. */
+  readonly bindToPort: boolean;
+  /** Hands each connection to the listener of its original destination (virtualOutbound). */
+  readonly useOriginalDst: boolean;
+  /** The original destination is recovered (use_original_dst, or the original_dst listener filter). */
+  readonly recoversOriginalDst: boolean;
+  /** TPROXY: IP_TRANSPARENT on the socket; the local address is the original destination. */
+  readonly transparent: boolean;
+  readonly chains: readonly CompiledChain[];
+  readonly defaultChain: CompiledChain | undefined;
+  readonly selector: FilterChainSelector<CompiledChain>;
+  /** The MetaProtocol chains, in order (stats, route warnings, observability). */
+  readonly metaChains: readonly CompiledMetaChain[];
+  /**
+   * The MetaRDS route config its MetaProtocol chains subscribe to (one per listener: Aeraki
+   * gives each outbound listener one chain); undefined when their routes are inline.
+   */
+  readonly rds: { readonly routeConfigName: string; readonly configSource: unknown } | undefined;
+}
+
+/** One filter chain: a MetaProtocol proxy, or a tcp_proxy that copies bytes. */
+export type CompiledChain =
+  | { readonly name: string; readonly index: number; readonly kind: 'meta'; readonly meta: CompiledMetaChain }
+  | { readonly name: string; readonly index: number; readonly kind: 'tcp'; readonly tcp: CompiledTcpProxy; readonly tcpConfig: TcpProxyConfig };
+
+/** A MetaProtocol filter chain, compiled: what a downstream connection on it needs. */
+export interface CompiledMetaChain {
+  /** The listener's name. */
   readonly name: string;
   readonly host: string;
   readonly port: number;
@@ -73,7 +116,7 @@ export function unwrapTypedConfig(value: unknown, wantType: string, path: string
     return v as Record<string, unknown>;
   }
   if (type !== wantType) {
-    errors.push(`${path}.@type: expected ${wantType}, got ${JSON.stringify(type)} (only the MetaProtocol proxy network filter is supported)`);
+    errors.push(`${path}.@type: expected ${wantType}, got ${JSON.stringify(type)}`);
     return undefined;
   }
   const { ['@type']: _drop, ...rest } = obj;
@@ -82,17 +125,117 @@ export function unwrapTypedConfig(value: unknown, wantType: string, path: string
 
 export function compileListener(l: ListenerConfig, path: string, errors: string[]): CompiledListener | undefined {
   const startErrors = errors.length;
-  if (l.filter_chains.length > 1) errors.push(`${path}.filter_chains: only one filter chain per listener is supported (got ${l.filter_chains.length})`);
-  const filters = l.filter_chains[0]?.filters ?? [];
-  // The MetaProtocol proxy is the last (terminal) filter; network RBAC filters may precede it.
+  const useOriginalDst = l.use_original_dst === true;
+  let originalDstFilter = false;
+  (l.listener_filters ?? []).forEach((f, i) => {
+    const type = typeof f.typed_config === 'object' && f.typed_config !== null ? (f.typed_config as Record<string, unknown>)['@type'] : undefined;
+    if (f.name === ORIGINAL_DST_FILTER || type === ORIGINAL_DST_FILTER_TYPE) originalDstFilter = true;
+    else errors.push(`${path}.listener_filters[${i}]: unknown listener filter '${f.name}' (Meltemi runs ${ORIGINAL_DST_FILTER})`);
+  });
+  const recoversOriginalDst = useOriginalDst || originalDstFilter;
+  const transparent = l.transparent === true;
+  // TPROXY reads the local address; REDIRECT needs getsockopt, which only the addon has.
+  const missing = recoversOriginalDst && !transparent ? originalDstUnavailable() : undefined;
+  if (missing !== undefined) errors.push(`${path}: ${useOriginalDst ? 'use_original_dst' : ORIGINAL_DST_FILTER} needs the original destination of each connection, which is not available here: ${missing}`);
+  if (transparent && !(l.bind_to_port ?? true)) errors.push(`${path}.transparent: a listener with bind_to_port false has no socket to make transparent`);
+  const chainCfgs = l.filter_chains ?? [];
+  if (chainCfgs.length === 0 && l.default_filter_chain === undefined) errors.push(`${path}: no filter_chains and no default_filter_chain`);
+  const chains: CompiledChain[] = [];
+  const entries: { match: ReturnType<typeof compileChainMatch>; value: CompiledChain }[] = [];
+  const seen = new Map<string, number>();
+  chainCfgs.forEach((fc, i) => {
+    const cpath = `${path}.filter_chains[${i}]`;
+    const match = compileChainMatch(fc.filter_chain_match, `${cpath}.filter_chain_match`, errors);
+    const key = matchKey(match);
+    const dup = seen.get(key);
+    if (dup !== undefined) errors.push(`${cpath}.filter_chain_match: the same match as filter_chains[${dup}] (Envoy refuses chains that cannot be told apart)`);
+    seen.set(key, i);
+    const chain = compileChain(l, fc, i, cpath, errors);
+    if (chain === undefined) return;
+    chains.push(chain);
+    entries.push({ match, value: chain });
+  });
+  const defaultChain = l.default_filter_chain === undefined ? undefined : compileChain(l, l.default_filter_chain, -1, `${path}.default_filter_chain`, errors);
+  if (errors.length > startErrors) return undefined;
+  const metaChains = [...chains, ...(defaultChain === undefined ? [] : [defaultChain])].flatMap((c) => (c.kind === 'meta' ? [c.meta] : []));
+  const rdsNames = new Set(metaChains.flatMap((m) => (m.rds === undefined ? [] : [m.rds.routeConfigName])));
+  if (rdsNames.size > 1) {
+    errors.push(`${path}: the MetaProtocol chains subscribe to ${rdsNames.size} MetaRDS route configs (${[...rdsNames].join(', ')}); Meltemi takes one per listener`);
+    return undefined;
+  }
+  const sa = l.address.socket_address;
+  return {
+    name: l.name,
+    host: sa.address,
+    port: sa.port_value ?? 0,
+    source: l,
+    bindToPort: l.bind_to_port ?? true,
+    useOriginalDst,
+    recoversOriginalDst,
+    transparent,
+    chains,
+    defaultChain,
+    selector: new FilterChainSelector(entries, defaultChain),
+    metaChains,
+    rds: metaChains.find((m) => m.rds !== undefined)?.rds,
+  };
+}
+
+/**
+ * One filter chain: one terminal network filter, the MetaProtocol proxy or tcp_proxy. The
+ * MetaProtocol proxy may have `envoy.filters.network.rbac` filters in front of it (istiod puts
+ * one per AuthorizationPolicy action on every inbound chain); they run on the chain selected
+ * for a connection.
+ */
+function compileChain(l: ListenerConfig, fc: FilterChainConfig, index: number, path: string, errors: string[]): CompiledChain | undefined {
+  const filters = fc.filters;
+  const name = fc.name ?? (index < 0 ? 'default' : `${index}`);
+  if (filters.length === 0) {
+    errors.push(`${path}.filters: no network filter (the MetaProtocol proxy or tcp_proxy is needed)`);
+    return undefined;
+  }
   const last = filters.length - 1;
-  const networkRbac = compileNetworkRbac(filters.slice(0, Math.max(last, 0)), `${path}.filter_chains[0].filters`, errors);
-  const fpath = `${path}.filter_chains[0].filters[${Math.max(last, 0)}].typed_config`;
-  const raw = unwrapTypedConfig(filters[last]?.typed_config, META_PROTOCOL_PROXY_TYPE, fpath, errors);
+  const f = filters[last]!;
+  const fpath = `${path}.filters[${last}].typed_config`;
+  const type = typedConfigType(f.typed_config);
+  if (TCP_PROXY_NAMES.has(f.name) || type === TCP_PROXY_TYPE) {
+    if (filters.length !== 1) {
+      const names = filters.map((x) => x.name).join(', ');
+      errors.push(`${path}.filters: a tcp_proxy chain has exactly one network filter, got ${filters.length} (${names})`);
+      return undefined;
+    }
+    const raw = unwrapTypedConfig(f.typed_config, TCP_PROXY_TYPE, fpath, errors);
+    if (raw === undefined) return undefined;
+    const startErrors = errors.length;
+    const cfg = tcpProxy.parse(raw, fpath, errors);
+    if (cfg === undefined || errors.length > startErrors) return undefined;
+    const tcp = compileTcpProxy(cfg, fpath, errors);
+    return tcp === undefined ? undefined : { name, index, kind: 'tcp', tcp, tcpConfig: cfg };
+  }
+  if (!META_PROTOCOL_NAMES.has(f.name) && type !== META_PROTOCOL_PROXY_TYPE) {
+    errors.push(`${path}.filters[${last}]: unknown network filter '${f.name}' (Meltemi runs envoy.filters.network.meta_protocol_proxy and envoy.filters.network.tcp_proxy)`);
+    return undefined;
+  }
+  const networkRbac = compileNetworkRbac(filters.slice(0, last), `${path}.filters`, errors);
+  const raw = unwrapTypedConfig(f.typed_config, META_PROTOCOL_PROXY_TYPE, fpath, errors);
   if (raw === undefined || networkRbac === undefined) return undefined;
+  const startErrors = errors.length;
   const cfg = metaProtocolProxy.parse(raw, fpath, errors);
   if (cfg === undefined || errors.length > startErrors) return undefined;
-  return compileProxyConfig(l, cfg, networkRbac, fpath, errors);
+  const meta = compileProxyConfig(l, cfg, networkRbac, fpath, errors);
+  return meta === undefined ? undefined : { name, index, kind: 'meta', meta };
+}
+
+/** The type a typed_config declares, looking inside a TypedStruct. */
+function typedConfigType(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  const t = o['@type'];
+  if (typeof t === 'string' && TYPED_STRUCT_TYPES.has(t)) {
+    const inner = o['type_url'] ?? o['typeUrl'];
+    return typeof inner === 'string' ? inner : undefined;
+  }
+  return typeof t === 'string' ? t : undefined;
 }
 
 function compileProxyConfig(
@@ -101,7 +244,7 @@ function compileProxyConfig(
   networkRbac: readonly RbacAuthorizer[],
   path: string,
   errors: string[],
-): CompiledListener | undefined {
+): CompiledMetaChain | undefined {
   const codecCfg = cfg.protocol?.codec ?? cfg.codec;
   if (codecCfg === undefined) {
     errors.push(`${path}.codec: required field is missing (or protocol.codec)`);

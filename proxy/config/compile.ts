@@ -22,6 +22,10 @@ export interface CompiledCluster {
   readonly lb?: ClusterLbConfig;
   /** Circuit breakers and outlier detection; absent means Envoy's defaults. */
   readonly policy?: ClusterPolicy;
+  /** ORIGINAL_DST: each connection goes to its own original destination; `hosts` is empty. */
+  readonly originalDst?: boolean;
+  /** upstream_bind_config.source_address: the local address of every upstream connection. */
+  readonly sourceAddress?: string;
 }
 
 export interface RuntimeSettings {
@@ -88,14 +92,36 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
     }
   }
   const lb: ClusterLbConfig = {
-    policy: c.lb_policy ?? 'ROUND_ROBIN',
+    policy: c.lb_policy === undefined || c.lb_policy === 'CLUSTER_PROVIDED' ? 'ROUND_ROBIN' : c.lb_policy,
     ...(c.ring_hash_lb_config?.minimum_ring_size !== undefined ? { ringMinSize: c.ring_hash_lb_config.minimum_ring_size } : {}),
     ...(c.ring_hash_lb_config?.maximum_ring_size !== undefined ? { ringMaxSize: c.ring_hash_lb_config.maximum_ring_size } : {}),
     ...(c.maglev_lb_config?.table_size !== undefined ? { maglevTableSize: c.maglev_lb_config.table_size } : {}),
     ...(c.least_request_lb_config?.choice_count !== undefined ? { leastRequestChoices: c.least_request_lb_config.choice_count } : {}),
   };
   const policy = clusterPolicyOf({ circuit_breakers: c.circuit_breakers, outlier_detection: c.outlier_detection });
-  return { name: c.name, connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS, hosts, lb, policy };
+  const source = c.upstream_bind_config?.source_address;
+  return {
+    name: c.name,
+    connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    hosts,
+    lb,
+    policy,
+    ...(c.type === 'ORIGINAL_DST' ? { originalDst: true } : {}),
+    ...(source !== undefined ? { sourceAddress: source.address } : {}),
+  };
+}
+
+/** What a cluster says that cannot be honoured together ("<field>: <problem>" each). */
+export function clusterProblems(c: ClusterConfig): string[] {
+  const out: string[] = [];
+  const od = c.type === 'ORIGINAL_DST';
+  if (od && (c.lb_policy ?? 'CLUSTER_PROVIDED') !== 'CLUSTER_PROVIDED') out.push(`lb_policy: an ORIGINAL_DST cluster needs CLUSTER_PROVIDED, got ${c.lb_policy}`);
+  if (!od && c.lb_policy === 'CLUSTER_PROVIDED') out.push('lb_policy: CLUSTER_PROVIDED goes only with type ORIGINAL_DST');
+  if (od && (c.load_assignment?.endpoints ?? []).some((e) => e.lb_endpoints.length > 0)) out.push('load_assignment: an ORIGINAL_DST cluster has no endpoints of its own');
+  if (c.upstream_bind_config?.source_address.port_value !== undefined && c.upstream_bind_config.source_address.port_value !== 0) {
+    out.push('upstream_bind_config.source_address.port_value: only 0 (any port) is supported');
+  }
+  return out;
 }
 
 export interface CompileOptions {
@@ -140,13 +166,15 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: Compi
   (boot.static_resources?.clusters ?? []).forEach((c, i) => {
     if (clusterNames.has(c.name)) errors.push(`static_resources.clusters[${i}].name: duplicate cluster name '${c.name}'`);
     clusterNames.add(c.name);
+    const cpath = `static_resources.clusters[${i}]`;
+    errors.push(...clusterProblems(c).map((p) => `${cpath}.${p}`));
     clusters.push(compileCluster(c));
   });
   const overload = compileOverload(boot.overload_manager, boot.meltemi?.overload, errors);
   if (errors.length > 0) throw new ConfigError(errors, source);
   const warnings = [...takeWarnings(), ...warningsOfExtensions];
   for (const l of listeners) {
-    for (const r of l.routeTable.routes) {
+    for (const r of l.metaChains.flatMap((m) => m.routeTable.routes)) {
       for (const c of r.clusters) {
         if (!clusterNames.has(c)) warnings.push(`listener ${l.name}, route ${r.name}: cluster '${c}' is not defined (requests get a cluster-not-found error)`);
       }

@@ -86,8 +86,12 @@ function peerOf(socket: Socket, handshake: HandshakeFacts | undefined): PeerIden
   return socket instanceof TLSSocket ? peerIdentityOfTls(socket) : undefined;
 }
 
-/** The ConnectionInfo of `socket`; `handshake` when the TLS accept path already read the peer. */
-export function connectionInfoOf(socket: Socket, handshake?: HandshakeFacts): ConnectionInfo {
+/**
+ * The ConnectionInfo of `socket`; `handshake` when the TLS accept path already read the peer;
+ * `originalDestination` when the connection was intercepted and its original destination
+ * recovered: it is the local address then (what RBAC's destination_ip/destination_port match).
+ */
+export function connectionInfoOf(socket: Socket, handshake?: HandshakeFacts, originalDestination?: { readonly address: string; readonly port: number }): ConnectionInfo {
   const remoteAddress = socket.remoteAddress ?? '';
   const servername =
     handshake !== undefined ? handshake.sni : socket instanceof TLSSocket ? (socket as TLSSocket & { servername?: string | false | null }).servername : undefined;
@@ -95,8 +99,8 @@ export function connectionInfoOf(socket: Socket, handshake?: HandshakeFacts): Co
     remoteAddress,
     remotePort: socket.remotePort ?? 0,
     directRemoteAddress: remoteAddress,
-    localAddress: socket.localAddress ?? '',
-    localPort: socket.localPort ?? 0,
+    localAddress: originalDestination?.address ?? socket.localAddress ?? '',
+    localPort: originalDestination?.port ?? socket.localPort ?? 0,
     peer: peerOf(socket, handshake),
     requestedServerName: typeof servername === 'string' ? servername : '',
   };

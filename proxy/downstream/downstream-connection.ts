@@ -97,8 +97,13 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
   /** Set when the codec pins streams (bRPC option pinStreams): this client's own upstream. */
   readonly #pinned: DedicatedUpstream | undefined;
 
-  constructor(socket: Socket, listener: ListenerRuntime, onClosed: (c: DownstreamConnection) => void) {
+  /**
+   * `originalDestination`: where an intercepted connection was going, as the listener that
+   * accepted (or was handed) it recovered it.
+   */
+  constructor(socket: Socket, listener: ListenerRuntime, onClosed: (c: DownstreamConnection) => void, originalDestination?: { readonly address: string; readonly port: number }) {
     this.#socket = socket;
+    this.originalDestination = originalDestination;
     this.listener = listener;
     this.#onClosed = onClosed;
     this.codec = listener.codecFactory.createServerCodec(listener.codecContext);
@@ -116,6 +121,9 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
     listener.stats.cx_active++;
   }
 
+  /** Where an intercepted connection was going (ORIGINAL_DST clusters connect there); undefined when not recovered. */
+  readonly originalDestination: { readonly address: string; readonly port: number } | undefined;
+
   /** `address:port` of the client. */
   get remoteAddress(): string {
     return (this.#remoteAddress ??= `${this.#socket.remoteAddress ?? ''}:${this.#socket.remotePort ?? 0}`);
@@ -126,9 +134,13 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
     return (this.#localAddress ??= `${this.#socket.localAddress ?? ''}:${this.#socket.localPort ?? 0}`);
   }
 
-  /** Addresses and TLS peer of this connection, read from the socket when first asked for. */
+  /**
+   * Addresses and TLS peer of this connection, read from the socket when first asked for. The
+   * local address is the original destination when one was recovered (as Envoy's
+   * connection's local address after the original_dst listener filter).
+   */
   get connectionInfo(): ConnectionInfo {
-    return (this.#connectionInfo ??= connectionInfoOf(this.#socket));
+    return (this.#connectionInfo ??= connectionInfoOf(this.#socket, undefined, this.originalDestination));
   }
 
   /** True once the connection closed. */

@@ -17,6 +17,8 @@ export interface ExchangeHost {
   readonly localAddress: string;
   /** Addresses and TLS peer, for filters (RBAC). */
   readonly connectionInfo: ConnectionInfo;
+  /** Where an intercepted connection was going (ORIGINAL_DST clusters connect there). */
+  readonly originalDestination?: { readonly address: string; readonly port: number } | undefined;
   restoreId(response: Message, id: RequestId): void;
   write(frame: Buffer): void;
   pause(): void;

@@ -94,6 +94,11 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
     return this.#down.connectionInfo;
   }
 
+  /** Where the intercepted client connection was going (ORIGINAL_DST clusters connect there). */
+  get originalDestination(): { readonly address: string; readonly port: number } | undefined {
+    return this.#down.originalDestination;
+  }
+
   /** Runs the filter chain from filter `from` on; stays synchronous unless a filter is not. */
   start(from = 0): void {
     runRequestFilters(this.#chain.filters, this, from);

@@ -1,15 +1,19 @@
 import type { CompiledConfig } from '../config/compile.js';
-import type { CompiledListener } from '../config/compile-listener.js';
+import type { CompiledChain, CompiledListener, CompiledMetaChain } from '../config/compile-listener.js';
 import { logger } from '../logger.js';
 import type { DeadlineQueue } from '../net/deadline-queue.js';
 import type { ServerObservability } from '../observability/server-observability.js';
 import type { OverloadManager } from '../overload/overload-manager.js';
-import type { RouteTable } from '../route/route-table.js';
+import { RouteTable } from '../route/route-table.js';
 import { ListenerStats } from '../stats.js';
+import type { TcpProxySession } from '../tcp-proxy/tcp-proxy-session.js';
+import { TcpProxyStats } from '../tcp-proxy/tcp-proxy-stats.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { DownstreamConnection } from './downstream-connection.js';
 import { filterChainBuilder } from './filter-chain.js';
 import { Listener } from './listener.js';
+import type { ChainRuntime, ListenerContext } from './listener.js';
+import { ListenerAddressIndex } from './listener-hand-off.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 
 /** Envoy's /drain_listeners query flags: `inboundonly`, `graceful`, `skip_exit`. */
@@ -36,17 +40,50 @@ export interface ListenerManagerDeps {
 export class ListenerManager {
   readonly #listeners = new Map<string, Listener>();
   readonly #deps: ListenerManagerDeps;
+  /** Hand-off targets by address (listener-hand-off.ts); rebuilt when listeners change. */
+  readonly #index = new ListenerAddressIndex<Listener>();
+  readonly #context: ListenerContext;
 
   constructor(deps: ListenerManagerDeps) {
     this.#deps = deps;
-    for (const l of deps.config.listeners) this.#listeners.set(l.name, new Listener(l, this.#runtimeOf(l, l.routeTable, undefined), deps.overload));
+    this.#context = { overload: deps.overload, handOffTarget: (dest, from) => this.#index.find(dest, from) };
+    for (const l of deps.config.listeners) this.#listeners.set(l.name, new Listener(l, this.#chainRuntimes(l, undefined, undefined), this.#context));
+    this.#reindex();
   }
 
-  #runtimeOf(l: CompiledListener, routes: RouteTable, previous: ListenerRuntime | undefined): ListenerRuntime {
+  #reindex(): void {
+    this.#index.rebuild([...this.#listeners.values()].map((l) => ({ host: l.compiled.host, port: l.compiled.port, listener: l })));
+  }
+
+  /**
+   * The runtime of every chain of a listener. `rdsRoutes`: the MetaRDS table of the chains
+   * whose routes come from MetaRDS (the others have theirs inline). Counters survive an update
+   * that keeps a chain's stat prefix.
+   */
+  #chainRuntimes(l: CompiledListener, rdsRoutes: RouteTable | undefined, previous: Listener | undefined): Map<CompiledChain, ChainRuntime> {
+    const out = new Map<CompiledChain, ChainRuntime>();
+    const oldMeta = previous?.metaRuntimes() ?? [];
+    const oldTcp = previous?.tcpRuntimes() ?? [];
+    const obs = this.#deps.observability;
+    for (const c of [...l.chains, ...(l.defaultChain === undefined ? [] : [l.defaultChain])]) {
+      if (c.kind === 'meta') {
+        const routes = c.meta.rds !== undefined ? (rdsRoutes ?? RouteTable.EMPTY) : c.meta.routeTable;
+        out.set(c, { kind: 'meta', runtime: this.#runtimeOf(c.meta, routes, oldMeta) });
+        continue;
+      }
+      const prefix = `tcp.${c.tcp.statPrefix}.`;
+      const stats = oldTcp.find((r) => r.stats.prefix === prefix)?.stats ?? new TcpProxyStats(c.tcp.statPrefix);
+      const accessLogs = c.tcp.accessLogs.map((a) => ({ sink: obs.logSink(a.path), format: a.format }));
+      out.set(c, { kind: 'tcp', runtime: { config: c.tcp, stats, clusters: this.#deps.clusters, accessLogs, highWatermark: this.#deps.config.settings.highWatermark } });
+    }
+    return out;
+  }
+
+  #runtimeOf(l: CompiledMetaChain, routes: RouteTable, previous: readonly ListenerRuntime[]): ListenerRuntime {
     const settings = this.#deps.config.settings;
     const fresh = new ListenerStats(l.protocol, l.statPrefix);
     // Counters survive a listener update that keeps the stat prefix.
-    const stats = previous !== undefined && previous.stats.prefix === fresh.prefix ? previous.stats : fresh;
+    const stats = previous.find((r) => r.stats.prefix === fresh.prefix)?.stats ?? fresh;
     // The filters get this server's stats and node before their first instance is made.
     l.filterContext.bind(this.#deps.observability.filterEnvironment);
     return {
@@ -76,7 +113,8 @@ export class ListenerManager {
   async listenAll(): Promise<void> {
     for (const l of this.#listeners.values()) {
       await l.listen();
-      logger.info({ listener: l.compiled.name, address: l.address, codec: l.compiled.codecFactory.name }, 'listener started');
+      const codecs = l.compiled.metaChains.map((m) => m.codecFactory.name);
+      logger.info({ listener: l.compiled.name, address: l.address, bound: l.compiled.bindToPort, codecs, tcpProxyChains: l.tcpRuntimes().length }, 'listener started');
     }
   }
 
@@ -105,21 +143,30 @@ export class ListenerManager {
    * socket stays bound and only the connections accepted before the update are drained;
    * on a new address the new socket is bound first, then the old listener is drained.
    */
-  async upsert(compiled: CompiledListener, routes: RouteTable): Promise<void> {
+  async upsert(compiled: CompiledListener, routes?: RouteTable): Promise<void> {
     const old = this.#listeners.get(compiled.name);
-    if (old !== undefined && old.compiled.host === compiled.host && old.compiled.port === compiled.port) {
+    const sameSocket =
+      old !== undefined &&
+      old.compiled.host === compiled.host &&
+      old.compiled.port === compiled.port &&
+      old.compiled.bindToPort === compiled.bindToPort &&
+      old.compiled.transparent === compiled.transparent;
+    if (old !== undefined && sameSocket) {
       const before = [...old.connections];
-      old.runtime = this.#runtimeOf(compiled, routes, old.runtime);
+      const tcpBefore = [...old.tcpSessions];
+      old.chains = this.#chainRuntimes(compiled, routes, old);
       old.compiled = compiled;
       old.retime();
       for (const c of before) c.drain();
-      this.#closeAfterDrainTimeout(before);
-      logger.info({ listener: compiled.name, draining: before.length }, 'listener updated');
+      this.#closeAfterDrainTimeout(before, tcpBefore);
+      this.#reindex();
+      logger.info({ listener: compiled.name, draining: before.length + tcpBefore.length }, 'listener updated');
       return;
     }
-    const fresh = new Listener(compiled, this.#runtimeOf(compiled, routes, old?.runtime), this.#deps.overload);
+    const fresh = new Listener(compiled, this.#chainRuntimes(compiled, routes, old), this.#context);
     await fresh.listen();
     this.#listeners.set(compiled.name, fresh);
+    this.#reindex();
     if (old !== undefined) this.#retire(old);
     logger.info({ listener: compiled.name, address: fresh.address }, old === undefined ? 'listener added' : 'listener moved');
   }
@@ -129,32 +176,37 @@ export class ListenerManager {
     const l = this.#listeners.get(name);
     if (l === undefined) return;
     this.#listeners.delete(name);
+    this.#reindex();
     this.#retire(l);
     logger.info({ listener: name }, 'listener removed');
   }
 
-  /** Swaps a listener's route table; applies from the next request on every connection. */
+  /** Swaps the route table of a listener's MetaRDS chains; applies from the next request on every connection. */
   setRoutes(name: string, routes: RouteTable): void {
     const l = this.#listeners.get(name);
-    if (l !== undefined) l.runtime.routes.current = routes;
+    if (l === undefined) return;
+    for (const [chain, rt] of l.chains) if (chain.kind === 'meta' && chain.meta.rds !== undefined && rt.kind === 'meta') rt.runtime.routes.current = routes;
   }
 
   #retire(l: Listener): void {
     const conns = [...l.connections];
+    const tcp = [...l.tcpSessions];
     void l.closeAndDrain();
-    this.#closeAfterDrainTimeout(conns);
+    this.#closeAfterDrainTimeout(conns, tcp);
   }
 
   /**
    * The last resort of a drain: closes the drained connections still open after the drain
    * timeout (a connection closes by itself as soon as it has nothing in flight).
    */
-  #closeAfterDrainTimeout(conns: DownstreamConnection[]): void {
-    if (conns.length === 0) return;
+  #closeAfterDrainTimeout(conns: DownstreamConnection[], tcp: TcpProxySession[] = []): void {
+    if (conns.length === 0 && tcp.length === 0) return;
     setTimeout(() => {
       const left = conns.filter((c) => !c.closed);
       if (left.length > 0) logger.warn({ connections: left.length, requests: left.reduce((n, c) => n + c.inflight, 0) }, 'drain timeout: closing connections with requests in flight');
       for (const c of left) c.close();
+      // A byte stream has no request boundary to drain at: it closes at the drain timeout.
+      for (const t of tcp) if (!t.closed) t.close();
     }, this.#deps.config.settings.drainTimeoutMs).unref();
   }
 

@@ -1,23 +1,46 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { CompiledListener } from '../config/compile-listener.js';
+import type { CompiledChain, CompiledListener } from '../config/compile-listener.js';
+import { logger } from '../logger.js';
+import { reportFault } from '../net/fault.js';
+import { originalDestination, setTransparent } from '../net/original-dst.js';
+import type { OriginalDestination } from '../net/original-dst.js';
 import type { OverloadManager, Refusal } from '../overload/overload-manager.js';
+import { TcpProxySession } from '../tcp-proxy/tcp-proxy-session.js';
+import type { TcpProxyRuntime } from '../tcp-proxy/tcp-proxy-session.js';
 import { ConnectionSweeper, sweepIntervalMs } from './connection-sweeper.js';
 import { DownstreamConnection } from './downstream-connection.js';
+import { connectionFacts } from './listener-hand-off.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 
+/** The runtime of one filter chain: a MetaProtocol proxy, or tcp_proxy. */
+export type ChainRuntime = { readonly kind: 'meta'; readonly runtime: ListenerRuntime } | { readonly kind: 'tcp'; readonly runtime: TcpProxyRuntime };
+
+/** What a listener needs beyond its own config. */
+export interface ListenerContext {
+  readonly overload: OverloadManager;
+  /** The listener of an original destination (the use_original_dst hand-off), or undefined. */
+  handOffTarget(dest: OriginalDestination, from: Listener): Listener | undefined;
+}
+
 /**
- * One listening socket and the connections it accepted. `runtime` and `compiled` are
+ * One listener and the connections it serves, on the filter chain each connection's facts
+ * select (filter-chain-match.ts). It owns a socket unless `bind_to_port` is false: then it
+ * only takes connections handed off by a `use_original_dst` listener (Istio's
+ * virtualOutbound hands `<vip>_<port>` its connections). `compiled` and the chain runtimes are
  * replaced by a listener update on the same address: the socket stays bound (Node has no
- * working reusePort, spec/xds.md §5.2), new connections take the new runtime, and the ones
+ * working reusePort, spec/xds.md §5.2), new connections take the new runtimes, and the ones
  * accepted before keep theirs until they are drained.
  */
 export class Listener {
-  runtime: ListenerRuntime;
   compiled: CompiledListener;
-  readonly server: net.Server;
+  chains: Map<CompiledChain, ChainRuntime>;
+  readonly server: net.Server | undefined;
   readonly connections = new Set<DownstreamConnection>();
-  /** Idle, frame-read and drain timers of every connection: one periodic sweep. */
+  readonly tcpSessions = new Set<TcpProxySession>();
+  /** Connections no filter chain took (Envoy's no_filter_chain_match). */
+  noFilterChainMatch = 0;
+  /** Idle, frame-read and drain timers of every MetaProtocol connection: one periodic sweep. */
   readonly #sweeper = new ConnectionSweeper(this.connections);
   /** The port bound by listen(), kept so that it can be shown after the socket closed. */
   #port: number;
@@ -27,66 +50,153 @@ export class Listener {
   #accepting = false;
   /** Set by a graceful drain: connections accepted from now on are told to drain at once. */
   #drainingNew = false;
+  readonly #ctx: ListenerContext;
+  readonly #forget: (c: DownstreamConnection) => void;
+  readonly #forgetTcp: (s: TcpProxySession) => void;
 
-  constructor(compiled: CompiledListener, runtime: ListenerRuntime, overload: OverloadManager) {
+  constructor(compiled: CompiledListener, chains: Map<CompiledChain, ChainRuntime>, ctx: ListenerContext) {
     this.compiled = compiled;
-    this.runtime = runtime;
+    this.chains = chains;
+    this.#ctx = ctx;
     this.#port = compiled.port;
+    const overload = ctx.overload;
     // One callback for every connection's end, not a closure per connection.
-    const forget = (c: DownstreamConnection): void => {
+    this.#forget = (c: DownstreamConnection): void => {
       if (this.connections.delete(c)) overload.activeConnections--;
-      if (this.connections.size === 0) this.#onEmpty?.();
+      this.#checkEmpty();
     };
-    this.server = net.createServer({ noDelay: true }, (socket) => {
-      const refusal = overload.admit(this.connections.size);
-      if (refusal !== undefined) {
-        this.#refuse(socket, refusal);
-        return;
-      }
-      overload.activeConnections++;
-      const c = new DownstreamConnection(socket, this.runtime, forget);
-      this.connections.add(c);
-      // A gracefully draining listener still accepts (Envoy), but tells each newcomer to go at once.
-      if (this.#drainingNew) c.drain();
-    });
+    this.#forgetTcp = (t: TcpProxySession): void => {
+      if (this.tcpSessions.delete(t)) overload.activeConnections--;
+      this.#checkEmpty();
+    };
+    // allowHalfOpen: tcp_proxy passes a client's FIN on and keeps the other direction open;
+    // MetaProtocol connections switch it off again (serve()).
+    this.server = compiled.bindToPort ? net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.#accept(socket)) : undefined;
+    // A listener without a socket takes hand-offs as soon as it exists.
+    this.#accepting = !compiled.bindToPort;
     this.retime();
+  }
+
+  #checkEmpty(): void {
+    if (this.size === 0) this.#onEmpty?.();
+  }
+
+  /** Connections open now, of both kinds. */
+  get size(): number {
+    return this.connections.size + this.tcpSessions.size;
+  }
+
+  #accept(socket: net.Socket): void {
+    const refusal = this.#ctx.overload.admit(this.size);
+    if (refusal !== undefined) {
+      this.#refuse(socket, refusal);
+      return;
+    }
+    try {
+      let dest: OriginalDestination | undefined;
+      if (this.compiled.recoversOriginalDst) {
+        const d = originalDestination(socket, this.compiled.transparent);
+        // Not intercepted (ENOENT: a direct connection to 15001): the local address stands.
+        if (d instanceof Error) logger.debug({ listener: this.compiled.name, err: d.message }, 'no original destination');
+        else dest = d;
+      }
+      if (dest !== undefined && this.compiled.useOriginalDst) {
+        const target = this.#ctx.handOffTarget(dest, this);
+        if (target !== undefined && target.accepting) {
+          target.serve(socket, dest);
+          return;
+        }
+      }
+      this.serve(socket, dest);
+    } catch (err) {
+      reportFault('accept', err, { listener: this.compiled.name });
+      socket.on('error', ignore);
+      socket.destroy();
+    }
+  }
+
+  /** Serves a connection accepted here or handed off to this listener, on the chain its facts select. */
+  serve(socket: net.Socket, dest: OriginalDestination | undefined): void {
+    const chain = this.compiled.selector.select(connectionFacts(socket, dest));
+    const rt = chain === undefined ? undefined : this.chains.get(chain);
+    if (rt === undefined) {
+      this.noFilterChainMatch++;
+      logger.debug({ listener: this.compiled.name, client: `${socket.remoteAddress}:${socket.remotePort}` }, 'no filter chain matches the connection; closed');
+      socket.on('error', ignore);
+      socket.destroy();
+      return;
+    }
+    this.#ctx.overload.activeConnections++;
+    if (rt.kind === 'tcp') {
+      this.tcpSessions.add(new TcpProxySession(socket, rt.runtime, dest, this.#forgetTcp));
+      return;
+    }
+    // A MetaProtocol connection closes its side when the client ends (Node's default).
+    socket.allowHalfOpen = false;
+    const c = new DownstreamConnection(socket, rt.runtime, this.#forget, dest);
+    this.connections.add(c);
+    // A gracefully draining listener still accepts (Envoy), but tells each newcomer to go at once.
+    if (this.#drainingNew) c.drain();
   }
 
   /** Closes a connection over a limit at once (Envoy accepts, counts and closes it too). */
   #refuse(socket: net.Socket, refusal: Refusal): void {
-    const stats = this.runtime.stats;
-    if (refusal === 'listener_limit') stats.downstream_cx_overflow++;
-    else if (refusal === 'global_limit') stats.downstream_global_cx_overflow++;
-    else stats.downstream_cx_overload_reject++;
+    const stats = this.metaRuntimes()[0]?.stats;
+    if (stats !== undefined) {
+      if (refusal === 'listener_limit') stats.downstream_cx_overflow++;
+      else if (refusal === 'global_limit') stats.downstream_global_cx_overflow++;
+      else stats.downstream_cx_overload_reject++;
+    }
     socket.on('error', ignore);
     socket.destroy();
   }
 
-  /** Sets the sweep interval from the timeouts of the current runtime. */
+  /** The runtimes of the MetaProtocol chains, in chain order. */
+  metaRuntimes(): ListenerRuntime[] {
+    return [...this.chains.values()].flatMap((c) => (c.kind === 'meta' ? [c.runtime] : []));
+  }
+
+  tcpRuntimes(): TcpProxyRuntime[] {
+    return [...this.chains.values()].flatMap((c) => (c.kind === 'tcp' ? [c.runtime] : []));
+  }
+
+  /** Sets the sweep interval from the timeouts of the current runtimes. */
   retime(): void {
-    const r = this.runtime;
-    this.#sweeper.start(sweepIntervalMs([r.idleTimeoutMs, r.frameReadTimeoutMs, r.drainGraceMs]));
+    this.#sweeper.start(sweepIntervalMs(this.metaRuntimes().flatMap((r) => [r.idleTimeoutMs, r.frameReadTimeoutMs, r.drainGraceMs])));
   }
 
   async listen(): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.compiled.port, this.compiled.host, () => {
-        this.server.off('error', reject);
-        this.#port = (this.server.address() as AddressInfo).port;
-        this.#accepting = true;
+      server.once('error', reject);
+      server.listen(this.compiled.port, this.compiled.host, () => {
+        server.off('error', reject);
+        this.#port = (server.address() as AddressInfo).port;
         resolve();
       });
     });
+    if (this.compiled.transparent) {
+      try {
+        setTransparent(server);
+      } catch (err) {
+        server.close();
+        throw new Error(`listener ${this.compiled.name}: transparent: cannot set IP_TRANSPARENT (needs CAP_NET_ADMIN): ${(err as Error).message}`, { cause: err });
+      }
+    }
+    this.#accepting = true;
   }
 
-  /** Stops accepting new connections; those open keep being served. */
+  /** Stops accepting new connections (and hand-offs); those open keep being served. */
   stopAccepting(): void {
     this.#accepting = false;
-    this.server.close();
+    this.server?.close();
   }
 
-  /** Tells every open connection to drain (no new request; close once nothing is in flight). */
+  /**
+   * Tells every open connection to drain (no new request; close once nothing is in flight).
+   * A tcp_proxy connection has no request boundary: it closes at the drain timeout.
+   */
   drainConnections(): void {
     for (const c of [...this.connections]) c.drain();
   }
@@ -114,7 +224,7 @@ export class Listener {
 
   /** Resolves once no connection is open (at once when there is none). */
   whenEmpty(): Promise<void> {
-    if (this.connections.size === 0) return Promise.resolve();
+    if (this.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const previous = this.#onEmpty;
       this.#onEmpty = () => {
@@ -129,6 +239,7 @@ export class Listener {
   close(): void {
     this.stopAccepting();
     for (const c of [...this.connections]) c.close();
+    for (const t of [...this.tcpSessions]) t.close();
     this.#sweeper.stop();
   }
 

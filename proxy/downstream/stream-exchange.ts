@@ -98,6 +98,11 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
     return this.#down.connectionInfo;
   }
 
+  /** Where the intercepted client connection was going (ORIGINAL_DST clusters connect there). */
+  get originalDestination(): { readonly address: string; readonly port: number } | undefined {
+    return this.#down.originalDestination;
+  }
+
   get downstreamLocalAddress(): string {
     return this.#down.localAddress;
   }

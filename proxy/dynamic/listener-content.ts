@@ -7,14 +7,32 @@
  * filters in front of the proxy are compared parsed too: a changed AuthorizationPolicy is a
  * changed listener.
  */
-import type { CompiledListener } from '../config/compile-listener.js';
+import type { CompiledChain, CompiledListener } from '../config/compile-listener.js';
 import { parseConfigSource } from './resource-types/config-source.js';
+
+function chainContent(c: CompiledChain | undefined): unknown {
+  if (c === undefined) return undefined;
+  if (c.kind === 'tcp') return { name: c.name, tcp: c.tcpConfig };
+  const proxy = c.meta.proxyConfig;
+  const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
+  // '@type' is there for a direct Any and not for a TypedStruct's value: not content.
+  const networkRbac = c.meta.networkRbac.map((r) => Object.fromEntries(Object.entries(r.config).filter(([k]) => k !== '@type')));
+  return { name: c.name, proxy: { ...proxy, rds }, networkRbac };
+}
 
 /** A plain value to compare with `sameContent` (xds-client/resource-equality.ts). */
 export function listenerContent(c: CompiledListener): unknown {
-  const proxy = c.proxyConfig;
-  const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
-  // '@type' is there for a direct Any and not for a TypedStruct's value: not content.
-  const networkRbac = c.networkRbac.map((r) => Object.fromEntries(Object.entries(r.config).filter(([k]) => k !== '@type')));
-  return { host: c.host, port: c.port, traffic_direction: c.source.traffic_direction, proxy: { ...proxy, rds }, networkRbac };
+  const s = c.source;
+  return {
+    host: c.host,
+    port: c.port,
+    traffic_direction: s.traffic_direction,
+    bind_to_port: c.bindToPort,
+    use_original_dst: c.useOriginalDst,
+    original_dst: c.recoversOriginalDst,
+    transparent: c.transparent,
+    matches: (s.filter_chains ?? []).map((fc) => fc.filter_chain_match),
+    chains: c.chains.map(chainContent),
+    default_chain: chainContent(c.defaultChain),
+  };
 }

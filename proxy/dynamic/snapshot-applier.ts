@@ -110,7 +110,7 @@ export class SnapshotApplier {
       const rdsTable = l.rds !== undefined ? this.#routes.get(l.rds.routeConfigName)?.table : undefined;
       if (l.rds !== undefined && rdsTable === undefined && prev === undefined && this.#stillWarming(l.name)) continue;
       this.#warming.delete(l.name);
-      const table = l.rds !== undefined ? (rdsTable ?? RouteTable.EMPTY) : l.compiled.routeTable;
+      const table = l.rds !== undefined ? (rdsTable ?? RouteTable.EMPTY) : undefined;
       try {
         await server.upsertListener(l.compiled, table);
         this.listenerUpdates++;

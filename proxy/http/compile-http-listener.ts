@@ -43,7 +43,7 @@ export interface CompiledHttpListener {
 
 /** True when the listener's network filter is an HTTP connection manager (not the MetaProtocol proxy). */
 export function isHttpListener(l: ListenerConfig): boolean {
-  return l.filter_chains.some((c) =>
+  return (l.filter_chains ?? []).some((c) =>
     c.filters.some((f) => f.name === HCM_FILTER_NAME || (typeof f.typed_config === 'object' && f.typed_config !== null && (f.typed_config as Record<string, unknown>)['@type'] === HCM_TYPE)),
   );
 }
@@ -79,8 +79,9 @@ function routeMatcher(m: { prefix?: string; path?: string }): (path: string) => 
  */
 export function compileHttpListener(l: ListenerConfig, path: string, errors: string[], staticClusters: readonly ClusterConfig[]): CompiledHttpListener | undefined {
   const start = errors.length;
-  if (l.filter_chains.length !== 1) errors.push(`${path}.filter_chains: an HTTP listener has exactly one filter chain (got ${l.filter_chains.length})`);
-  const filters = l.filter_chains[0]?.filters ?? [];
+  const chains = l.filter_chains ?? [];
+  if (chains.length !== 1) errors.push(`${path}.filter_chains: an HTTP listener has exactly one filter chain (got ${chains.length})`);
+  const filters = chains[0]?.filters ?? [];
   if (filters.length !== 1) errors.push(`${path}.filter_chains[0].filters: an HTTP listener has exactly one network filter, ${HCM_FILTER_NAME}`);
   const f = filters[0];
   if (f === undefined) return undefined;

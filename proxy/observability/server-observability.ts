@@ -1,5 +1,5 @@
 import { collectRbacStats } from '../../filters/rbac/index.js';
-import type { CompiledListener } from '../config/compile-listener.js';
+import type { CompiledMetaChain } from '../config/compile-listener.js';
 import { logger } from '../logger.js';
 import type { ListenerStats } from '../stats.js';
 import { AccessLogHook } from './access-log/access-log-hook.js';
@@ -54,7 +54,7 @@ export class ServerObservability {
   }
 
   /** The observer of a listener's exchanges; undefined when nothing is on. */
-  observerFor(l: CompiledListener, stats: ListenerStats): ExchangeObserver | undefined {
+  observerFor(l: CompiledMetaChain, stats: ListenerStats): ExchangeObserver | undefined {
     const o = l.observability;
     let tracer: MetaTracer | null = null;
     if (o.tracing !== undefined) {
@@ -65,8 +65,8 @@ export class ServerObservability {
     return buildObserver({ metrics: this.#opts.metricsOn ? stats : null, tracer });
   }
 
-  /** The listener's own end-of-exchange hooks, run after its filters' onComplete: its access logs. */
-  completersFor(l: CompiledListener): RuntimeCompleter[] {
+  /** A MetaProtocol chain's own end-of-exchange hooks, run after its filters' onComplete: its access logs. */
+  completersFor(l: CompiledMetaChain): RuntimeCompleter[] {
     const o = l.observability;
     if (o.accessLogs.length === 0) return [];
     const ctx = { protocol: l.protocol };
@@ -77,6 +77,11 @@ export class ServerObservability {
     const addr = this.#opts.clusterAddress(cluster);
     if (addr === undefined) logger.warn({ cluster }, 'tracing: the collector cluster has no host; spans go to the OTLP default endpoint');
     return addr === undefined ? undefined : `http://${addr}`;
+  }
+
+  /** The shared sink of an access-log path (tcp_proxy logs write to the same ones). */
+  logSink(path: string): LogSink {
+    return this.#sink(path);
   }
 
   #sink(path: string): LogSink {

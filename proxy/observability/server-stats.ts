@@ -3,12 +3,22 @@ import { collectSnapshot } from './collect.js';
 import { addMemoryGauges, processMemory } from './memory.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
 
-/** A listener as the stats read it: its current counters and route table. */
+/** A MetaProtocol chain's runtime as the stats read it: its current counters and route table. */
+interface MetaStatsView {
+  readonly stats: ListenerStats;
+  readonly routes: { readonly current: { readonly routes: readonly { readonly name: string; readonly stats: object }[] } };
+}
+
+/** A listener as the stats read it: its MetaProtocol and tcp_proxy chains, and connections no chain took. */
 interface ListenerStatsView {
-  readonly runtime: { readonly stats: ListenerStats; readonly routes: { readonly current: { readonly routes: readonly { readonly name: string; readonly stats: object }[] } } };
-  readonly compiled: { readonly host: string };
+  readonly compiled: { readonly host: string; readonly port: number };
+  readonly noFilterChainMatch: number;
+  metaRuntimes(): readonly MetaStatsView[];
+  tcpRuntimes(): readonly { readonly stats: { collect(into: StatsSnapshot): void } }[];
+  /** The bound port (the real one when the config said 0). */
   readonly port: number;
   readonly connections: { readonly size: number };
+  readonly tcpSessions: { readonly size: number };
 }
 
 /** What one process's stats are read from (the live objects of a MeltemiServer). */
@@ -31,13 +41,17 @@ export interface ServerStatsSources {
 export function collectServerStats(src: ServerStatsSources): StatsSnapshot {
   if (!src.metricsOn) return { counters: {}, gauges: {}, histograms: {} };
   const all = [...src.listeners];
-  const listeners = all.map((l) => ({ stats: l.runtime.stats, routes: l.runtime.routes.current.routes }));
+  const listeners = all.flatMap((l) => l.metaRuntimes().map((rt) => ({ stats: rt.stats, routes: rt.routes.current.routes })));
   return collectSnapshot({
     listeners,
     clusters: src.clusters,
     collectExtra: (into) => {
-      // Envoy's per-address gauge: pilot-agent sums it to exit at zero connections (EXIT_ON_ZERO_ACTIVE_CONNECTIONS).
-      for (const l of all) into.gauges[`listener.${l.compiled.host}_${l.port}.downstream_cx_active`] = l.connections.size;
+      for (const l of all) {
+        // Envoy's per-address gauge: pilot-agent sums it to exit at zero connections (EXIT_ON_ZERO_ACTIVE_CONNECTIONS).
+        into.gauges[`listener.${l.compiled.host}_${l.port}.downstream_cx_active`] = l.connections.size + l.tcpSessions.size;
+        for (const rt of l.tcpRuntimes()) rt.stats.collect(into);
+        if (l.noFilterChainMatch > 0) into.counters[`listener.${l.compiled.host}_${l.compiled.port}.no_filter_chain_match`] = l.noFilterChainMatch;
+      }
       for (const p of src.parts) p.collect(into);
       addMemoryGauges(into, processMemory());
     },

@@ -32,14 +32,24 @@ export class ClusterManager {
 
   #build(c: CompiledCluster): Cluster {
     const s = this.#settings;
-    return new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs, keepClientOrder: s.keepClientOrder }, c.hosts, c.lb, c.policy);
+    const settings = {
+      connectionsPerHost: s.connectionsPerHost,
+      highWatermark: s.highWatermark,
+      heartbeatMs: s.upstreamHeartbeatMs,
+      keepClientOrder: s.keepClientOrder,
+      sourceAddress: c.sourceAddress,
+      originalDst: c.originalDst,
+    };
+    return new Cluster(c.name, c.connectTimeoutMs, settings, c.hosts, c.lb, c.policy);
   }
 
   /** Adds a cluster, or updates its hosts in place (the pools of surviving hosts stay). */
   upsert(c: CompiledCluster): void {
     const existing = this.#clusters.get(c.name);
     const drainMs = this.#settings.drainTimeoutMs;
-    if (existing !== undefined && existing.connectTimeoutMs === c.connectTimeoutMs) {
+    // A new source address or kind needs new pools: the cluster is rebuilt.
+    const sameKind = existing !== undefined && existing.settings.sourceAddress === c.sourceAddress && existing.settings.originalDst === c.originalDst;
+    if (existing !== undefined && sameKind && existing.connectTimeoutMs === c.connectTimeoutMs) {
       existing.updateHosts(c.hosts, drainMs);
       existing.setLbConfig(c.lb ?? { policy: 'ROUND_ROBIN' });
       existing.setPolicy(c.policy ?? DEFAULT_POLICY);

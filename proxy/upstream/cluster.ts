@@ -125,6 +125,7 @@ export class Host implements UpstreamHost {
         highWatermark: s.highWatermark,
         size: s.connectionsPerHost,
         ...(s.heartbeatMs !== undefined ? { heartbeatMs: s.heartbeatMs } : {}),
+        sourceAddress: s.sourceAddress,
         mayOpen: () => this.#cluster.mayOpenConnection(),
         createCodec: (): ClientCodec => factory.createClientCodec(ctx),
         keepClientOrder: s.keepClientOrder ?? true,
@@ -155,6 +156,10 @@ export interface ClusterSettings {
   heartbeatMs?: number;
   /** A client's requests to a host share one upstream connection, in order (default true). */
   keepClientOrder?: boolean;
+  /** upstream_bind_config.source_address: every upstream connection is made from it. */
+  sourceAddress?: string | undefined;
+  /** ORIGINAL_DST: no hosts of its own; each connection goes to its original destination. */
+  originalDst?: boolean | undefined;
 }
 
 /** A named set of hosts and the policy that picks one of them (CDS `lb_policy`). */
@@ -255,6 +260,23 @@ export class Cluster implements UpstreamCluster<Host> {
     else this.#outliers.failure(host);
   }
 
+  /**
+   * ORIGINAL_DST: a host per original destination, made on first use (with its pools, from
+   * the cluster's source address). A sidecar's inbound destinations are its own ports, so the
+   * map stays small; Envoy's cleanup_interval is not applied.
+   */
+  readonly #byDestination = new Map<string, Host>();
+
+  #originalDstHost(d: { readonly address: string; readonly port: number }): Host {
+    const key = `${d.address}|${d.port}`;
+    let h = this.#byDestination.get(key);
+    if (h === undefined) {
+      h = new Host(this, { address: d.address, port: d.port, healthy: true, weight: 1 });
+      this.#byDestination.set(key, h);
+    }
+    return h;
+  }
+
   /** Balancers over the hosts of each subset asked for (route metadata_match), built on first use. */
   readonly #subsets = new Map<string, LoadBalancer<Host>>();
 
@@ -266,6 +288,10 @@ export class Cluster implements UpstreamCluster<Host> {
    * balancer offers one within three picks (hashing balancers keep their host).
    */
   pick(ctx: PickContext<Host>): PickResult<Host> {
+    if (this.settings.originalDst === true) {
+      const d = ctx.originalDestination;
+      return d === undefined ? NO_HOST : this.#originalDstHost(d).picked;
+    }
     const hashKey = this.usesHash ? hashKeyOf(ctx) : undefined;
     const lb = ctx.subset === undefined ? this.#lb : this.#subsetBalancer(ctx.subset);
     let host = lb.pick(hashKey);
@@ -329,12 +355,12 @@ export class Cluster implements UpstreamCluster<Host> {
 
   /** Closes every host once its requests are answered (the cluster was removed or replaced). */
   closeWhenIdle(drainMs: number): void {
-    for (const h of this.hosts) closeHostWhenIdle(h, drainMs);
+    for (const h of [...this.hosts, ...this.#byDestination.values()]) closeHostWhenIdle(h, drainMs);
   }
 
   close(): void {
     this.#outliers?.close();
-    for (const h of this.hosts) h.close();
+    for (const h of [...this.hosts, ...this.#byDestination.values()]) h.close();
   }
 }
 

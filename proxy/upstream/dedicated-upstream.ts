@@ -44,6 +44,7 @@ export class DedicatedUpstream implements UpstreamStream {
         port: host.port,
         connectTimeoutMs: cluster.connectTimeoutMs,
         highWatermark: cluster.settings.highWatermark,
+        sourceAddress: cluster.settings.sourceAddress,
         codec: this.#factory.createClientCodec(this.#ctx),
         onClosed: () => undefined,
         onGoAway: () => undefined,

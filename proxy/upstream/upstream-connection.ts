@@ -39,6 +39,8 @@ export interface UpstreamConnectionOptions {
   highWatermark: number;
   /** Idle time after which the connection sends the codec's heartbeat (default 60 s). */
   heartbeatMs?: number;
+  /** The local address to connect from (the cluster's upstream_bind_config). */
+  sourceAddress?: string | undefined;
   codec: ClientCodec;
   /** Called once the connection is closed for good (the pool forgets it). */
   onClosed(conn: UpstreamConnection): void;
@@ -84,7 +86,7 @@ export class UpstreamConnection {
 
   constructor(opts: UpstreamConnectionOptions) {
     this.#opts = opts;
-    const socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
+    const socket = net.connect({ host: opts.host, port: opts.port, noDelay: true, ...(opts.sourceAddress !== undefined ? { localAddress: opts.sourceAddress } : {}) });
     this.#socket = socket;
     this.#out = new WriteQueue(socket);
     this.#connectTimer = setTimeout(() => this.#fail(`connection failure '${this.address}' due to timeout`, ErrorType.NoHealthyUpstream), opts.connectTimeoutMs);

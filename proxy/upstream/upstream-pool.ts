@@ -10,6 +10,8 @@ export interface PoolOptions {
   size: number;
   /** Idle time after which a connection sends a heartbeat. */
   heartbeatMs?: number;
+  /** The local address to connect from (upstream_bind_config). */
+  sourceAddress?: string | undefined;
   /** The cluster's connection circuit breaker: false when no more may be opened. */
   mayOpen?(): boolean;
   createCodec(): ClientCodec;
@@ -79,6 +81,7 @@ export class UpstreamPool {
       connectTimeoutMs: o.connectTimeoutMs,
       highWatermark: o.highWatermark,
       ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
+      sourceAddress: o.sourceAddress,
       codec: o.createCodec(),
       onClosed: (c) => this.#remove(c),
       onGoAway: (c) => this.#remove(c),

@@ -8,13 +8,19 @@ import { localRateLimit } from '../../filters/local-ratelimit/index.js';
 import { metaRbacConfig, networkRbacConfig } from '../../filters/rbac/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
 import { httpConnectionManager } from '../../proxy/http/hcm-schema.js';
+import { tcpProxy } from '../../proxy/tcp-proxy/tcp-proxy-config.js';
 import type { Schema, Shape } from '../../config/schema.js';
 import { xdsRoot } from '../../xds-client/proto-root.js';
 
 type ObjectShape = Extract<Shape, { kind: 'object' }>;
 
 /** The protos beyond those the xDS client loads that the bootstrap's messages live in. */
-const EXTRA_PROTOS = ['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto'];
+const EXTRA_PROTOS = [
+  'envoy/config/bootstrap/v3/bootstrap.proto',
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+];
 
 interface Section {
   readonly path: string;
@@ -132,6 +138,8 @@ export function renderConfigDocs(): Record<string, string> {
   collectSections('', httpConnectionManager.shape, hcmSections, seen);
   const networkSections: Section[] = [];
   collectSections('envoy.filters.network.rbac', networkRbacConfig.shape, networkSections, seen);
+  const tcpSections: Section[] = [];
+  collectSections('', tcpProxy.shape, tcpSections, seen);
   const filterSections: Section[] = [];
   collectSections('aeraki.meta_protocol.filters.local_ratelimit', localRateLimit.shape, filterSections, seen);
   collectSections('meltemi.filters.fault', faultConfig.shape, filterSections, seen);
@@ -160,6 +168,11 @@ export function renderConfigDocs(): Record<string, string> {
     'once. See docs/authorization.md.',
     '',
     ...networkSections.map((s) => sectionMarkdown(s, root)),
+    '## TcpProxy (the `typed_config` of `envoy.filters.network.tcp_proxy`)',
+    '',
+    'Bytes copied both ways as a stream, never parsed; used by the interception listeners (README, Interception).',
+    '',
+    ...tcpSections.map((s) => sectionMarkdown(s, root)),
     '## Filter configs (the `config` of a `meta_protocol_filters[]` entry)',
     '',
     'The router (`aeraki.meta_protocol.filters.router`), `.istio_stats` and `.metadata_exchange` take no config.',
@@ -168,7 +181,7 @@ export function renderConfigDocs(): Record<string, string> {
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections, ...hcmSections, ...networkSections, ...filterSections]) {
+  for (const s of [...sections, ...mppSections, ...hcmSections, ...networkSections, ...tcpSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }

@@ -79,9 +79,9 @@ export class ThriftRawClient {
     socket.on('error', () => {});
   }
 
-  static connect(port: number): Promise<ThriftRawClient> {
+  static connect(port: number, host = '127.0.0.1'): Promise<ThriftRawClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new ThriftRawClient(s)));
+      const s = net.connect(port, host, () => resolve(new ThriftRawClient(s)));
       s.once('error', reject);
     });
   }

@@ -22,7 +22,7 @@ describe('bootstrap validation', () => {
   test('a valid bootstrap compiles', () => {
     const c = compileBootstrap(good());
     assert.equal(c.listeners.length, 1);
-    assert.equal(c.listeners[0]!.protocol, 'dubbo');
+    assert.equal(c.listeners[0]!.metaChains[0]!.protocol, 'dubbo');
     assert.equal(c.clusters[0]!.hosts[0]!.port, 20880);
   });
 
@@ -79,16 +79,16 @@ describe('bootstrap validation', () => {
       },
     };
     const c = compileBootstrap(doc);
-    assert.equal(c.listeners[0]!.statPrefix, 'outbound|20880||demo');
+    assert.equal(c.listeners[0]!.metaChains[0]!.statPrefix, 'outbound|20880||demo');
     assert.equal(c.clusters[0]!.connectTimeoutMs, 500);
   });
 
   test('unsupported lb_policy, missing required fields and oneof conflicts are errors', () => {
     const doc = good() as { static_resources: { clusters: Record<string, unknown>[]; listeners: Record<string, unknown>[] } };
-    doc.static_resources.clusters[0]!['lb_policy'] = 'CLUSTER_PROVIDED';
+    doc.static_resources.clusters[0]!['lb_policy'] = 'LOAD_BALANCING_POLICY_CONFIG';
     delete doc.static_resources.listeners[0]!['address'];
     const p = problems(doc);
-    assert.ok(p.includes('static_resources.clusters[0].lb_policy: expected one of ROUND_ROBIN, RANDOM, LEAST_REQUEST, RING_HASH, MAGLEV, got string "CLUSTER_PROVIDED"'), p.join('\n'));
+    assert.ok(p.includes('static_resources.clusters[0].lb_policy: expected one of ROUND_ROBIN, RANDOM, LEAST_REQUEST, RING_HASH, MAGLEV, CLUSTER_PROVIDED, got string "LOAD_BALANCING_POLICY_CONFIG"'), p.join('\n'));
     assert.ok(p.includes('static_resources.listeners[0].address: required field is missing'), p.join('\n'));
   });
 

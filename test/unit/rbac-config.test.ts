@@ -103,7 +103,7 @@ describe('network RBAC as istiod renders it', () => {
   test('ALLOW (allow-both-http-tcp): only rule 1 survives on TCP, namespace ns-1 on port 80', () => {
     const f = fixture('allow-tcp-rbac.yaml');
     const cfg = compileBootstrap(withNetworkFilters([f]));
-    const [rbac] = cfg.listeners[0]!.networkRbac;
+    const [rbac] = cfg.listeners[0]!.metaChains[0]!.networkRbac;
     assert.ok(rbac !== undefined);
     assert.deepEqual(rbac.engine?.policyNames, ['ns[foo]-policy[httpbin-deny]-rule[1]']);
     const ns1 = peer(['spiffe://cluster.local/ns/ns-1/sa/sleep']);
@@ -118,14 +118,14 @@ describe('network RBAC as istiod renders it', () => {
 
   test('DENY (deny-both-http-tcp rules 0-7): the HTTP conditions became any, so everything is denied', () => {
     const cfg = compileBootstrap(withNetworkFilters([fixture('deny-tcp-rbac.yaml')]));
-    const [rbac] = cfg.listeners[0]!.networkRbac;
+    const [rbac] = cfg.listeners[0]!.metaChains[0]!.networkRbac;
     assert.equal(rbac!.engine?.action, 'DENY');
     assert.equal(rbac!.check({ connection: conn({ localPort: 12345 }), metadata: undefined }), false);
   });
 
   test('dry run: shadow rules count under tcp.rbac.istio_dry_run_allow_, the enforced rules decide', () => {
     const cfg = compileBootstrap(withNetworkFilters([fixture('dry-run-rbac.yaml')]));
-    const [rbac] = cfg.listeners[0]!.networkRbac;
+    const [rbac] = cfg.listeners[0]!.metaChains[0]!.networkRbac;
     const before: Record<string, number> = {};
     rbac!.stats.collect(before);
     assert.equal(rbac!.check({ connection: conn({ localPort: 9000 }), metadata: undefined }), true);
@@ -142,7 +142,7 @@ describe('network RBAC as istiod renders it', () => {
   test('one filter per action in chain order (AUDIT, DENY, ALLOW) before the proxy', () => {
     const audit = networkRbac({ stat_prefix: 'tcp.', rules: { action: 'LOG', policies: { a: { permissions: ANY, principals: ANY } } } });
     const cfg = compileBootstrap(withNetworkFilters([audit, fixture('deny-tcp-rbac.yaml'), fixture('allow-tcp-rbac.yaml')]));
-    assert.deepEqual(cfg.listeners[0]!.networkRbac.map((r) => r.engine?.action), ['LOG', 'DENY', 'ALLOW']);
+    assert.deepEqual(cfg.listeners[0]!.metaChains[0]!.networkRbac.map((r) => r.engine?.action), ['LOG', 'DENY', 'ALLOW']);
   });
 
   test('a rule on Envoy dynamic metadata (deny-both-http-tcp rule 8) is refused by path', () => {
@@ -172,11 +172,11 @@ describe('network RBAC from LDS', () => {
     const decoded = decodeListener(wire(l), errors);
     assert.deepEqual(errors, []);
     assert.ok(decoded !== undefined && decoded !== 'not-ours');
-    const filters = decoded.listener.filter_chains[0]!.filters;
+    const filters = decoded.listener.filter_chains![0]!.filters;
     assert.equal(filters.length, 2, 'the RBAC filter and the proxy');
     assert.equal(filters[0]!.name, 'envoy.filters.network.rbac');
     const cfg = compileBootstrap(bootstrapOf([decoded.listener], [staticCluster('v1', [1])]));
-    const [rbac] = cfg.listeners[0]!.networkRbac;
+    const [rbac] = cfg.listeners[0]!.metaChains[0]!.networkRbac;
     assert.equal(rbac!.check({ connection: conn({ remoteAddress: '10.1.1.1', localPort: 20880 }), metadata: undefined }), false);
     assert.equal(rbac!.check({ connection: conn({ remoteAddress: '11.1.1.1', localPort: 20880 }), metadata: undefined }), true);
   });

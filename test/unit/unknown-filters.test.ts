@@ -30,7 +30,7 @@ describe('unknown filters', () => {
 
   test('an unknown filter marked is_optional (or isOptional) is skipped; the listener is accepted', () => {
     const cfg = compileBootstrap(withFilters([{ name: 'acme.filters.auth', is_optional: true }, { name: 'acme.filters.other', isOptional: true }]));
-    assert.equal(cfg.listeners[0]!.filters.length, 1, 'only the router is left');
+    assert.equal(cfg.listeners[0]!.metaChains[0]!.filters.length, 1, 'only the router is left');
   });
 
   test('is_optional does not excuse a bad config of a known filter', () => {
@@ -54,6 +54,6 @@ describe('unknown filters', () => {
         },
       ]),
     );
-    assert.equal(cfg.listeners[0]!.filters.length, 2);
+    assert.equal(cfg.listeners[0]!.metaChains[0]!.filters.length, 2);
   });
 });

@@ -17,6 +17,7 @@
  * It records every request so tests can check ACK/NACK/nonce/version rules.
  */
 import { createHash } from 'node:crypto';
+import { chmodSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { deltaDiscoveryRequest, deltaDiscoveryResponse, discoveryRequest, discoveryResponse } from '../../xds-client/messages.js';
 import { CLUSTER_TYPE, LISTENER_TYPE } from '../../xds-client/type-urls.js';
@@ -45,7 +46,10 @@ export interface StartOptions {
   tls?: ServerTls;
   /** Streams without `authorization: Bearer <token>` are refused (istiod's 15012). */
   token?: string;
-  /** Bind this Unix socket instead of 127.0.0.1 (pilot-agent's ./etc/istio/proxy/XDS). */
+  /**
+   * Also serve on this Unix socket (as pilot-agent's ./etc/istio/proxy/XDS): reachable from
+   * other network namespaces, which 127.0.0.1 is not (test/mesh). Made writable by any uid.
+   */
   unixPath?: string;
 }
 
@@ -206,8 +210,13 @@ export class TestControlPlane {
         opts.tls === undefined
           ? grpc.ServerCredentials.createInsecure()
           : grpc.ServerCredentials.createSsl(opts.tls.clientCa ?? null, [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }], opts.tls.clientCa !== undefined);
-      server.bindAsync(opts.unixPath !== undefined ? `unix:${opts.unixPath}` : `127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
+      server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
     });
+    const unixPath = opts.unixPath;
+    if (unixPath !== undefined) {
+      await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${unixPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+      chmodSync(unixPath, 0o777);
+    }
     this.#server = server;
     return this.port;
   }

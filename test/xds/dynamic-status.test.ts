@@ -122,7 +122,7 @@ test("a worker's snapshot compiler compiles a resource once and keeps the last g
   assert.equal(again.routes[0], first.routes[0], 'and the route table');
   const changed = c.compile(snap(listener('b')));
   assert.notEqual(changed.listeners[0], first.listeners[0]);
-  assert.equal(changed.listeners[0]!.compiled.statPrefix, 'b');
+  assert.equal(changed.listeners[0]!.compiled.metaChains[0]!.statPrefix, 'b');
   const broken = c.compile(snap(listener('c', 'no.such.codec')));
   assert.equal(broken.listeners[0], changed.listeners[0], 'a listener this worker cannot compile keeps the last good one');
 });

@@ -65,7 +65,7 @@ describe('listener and cluster updates', () => {
       const slow = a.invoke('slow', [java.int(400)], 5000);
       await new Promise((r) => setTimeout(r, 100));
       cp.set(LISTENER_TYPE, 'l3', [mppListener('dubbo', { inlineCluster: 'v2', port })]);
-      await waitFor('listener updated', () => m.server.listenerConfig('dubbo')?.routeTable.routes[0]?.clusters[0] === 'v2');
+      await waitFor('listener updated', () => m.server.listenerConfig('dubbo')?.metaChains[0]?.routeTable.routes[0]?.clusters[0] === 'v2');
       assert.equal(await slow, 'slow from v1');
       assert.equal(m.server.listenerPort('dubbo'), port, 'the same socket');
       const b = await createSofaConsumer(`127.0.0.1:${port}`);
@@ -79,7 +79,7 @@ describe('listener and cluster updates', () => {
 
   test('an endpoint update keeps the pool of a host that stays', async () => {
     cp.set(LISTENER_TYPE, 'l4', [mppListener('dubbo', { inlineCluster: 'v1', port })]);
-    await waitFor('back to v1', () => m.server.listenerConfig('dubbo')?.routeTable.routes[0]?.clusters[0] === 'v1');
+    await waitFor('back to v1', () => m.server.listenerConfig('dubbo')?.metaChains[0]?.routeTable.routes[0]?.clusters[0] === 'v1');
     const c = await createSofaConsumer(`127.0.0.1:${port}`);
     try {
       assert.equal(await c.invoke('sayHello', [java.String('c')]), 'hello c from v1');

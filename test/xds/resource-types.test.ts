@@ -36,7 +36,7 @@ test('listener: decoded once into its compiled form; HTTP listeners are ignored,
   const l = ok(listenerType.decode(wire(mppListener('dubbo', { rds: 'demo_20880' }))));
   assert.equal(l.name, 'dubbo');
   assert.equal(l.compiled.name, 'dubbo');
-  assert.equal(l.compiled.protocol.length > 0, true);
+  assert.equal(l.compiled.metaChains[0]!.protocol.length > 0, true);
   assert.equal(l.rds?.routeConfigName, 'demo_20880');
   assert.deepEqual(listenerType.validate(l, { name: 'dubbo', subscribed: '*' }), []);
   assert.equal(listenerType.decode(wire(httpListener('virtualInbound'))).kind, 'ignored');

@@ -43,7 +43,7 @@ test('an inline route table with a zero weight (an empty UInt32Value on the wire
   assert.ok(decoded !== undefined && decoded !== 'not-ours');
 });
 
-test('clusters: EDS service name, static hosts, unsupported kinds kept without hosts', () => {
+test('clusters: EDS service name, static hosts, ORIGINAL_DST (no hosts of its own), unsupported kinds kept without hosts', () => {
   const warnings: string[] = [];
   const errors: string[] = [];
   const eds = decodeCluster(wire({ ...edsCluster('outbound|20880||demo'), eds_cluster_config: { service_name: 'svc-a', eds_config: { ads: {} } } }), errors, warnings);
@@ -52,7 +52,10 @@ test('clusters: EDS service name, static hosts, unsupported kinds kept without h
   assert.equal(eds?.cluster.connectTimeoutMs, 1000);
   const dst = decodeCluster(wire({ '@type': CLUSTER_TYPE, name: 'PassthroughCluster', type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' }), errors, warnings);
   assert.deepEqual(dst?.cluster.hosts, []);
-  assert.match(warnings.join(), /PassthroughCluster: type ORIGINAL_DST is not supported/);
+  assert.equal(dst?.cluster.originalDst, true, 'transparent interception: each connection goes to its original destination');
+  const custom = decodeCluster(wire({ '@type': CLUSTER_TYPE, name: 'custom', cluster_type: { name: 'envoy.clusters.aggregate' } }), errors, warnings);
+  assert.deepEqual(custom?.cluster.hosts, []);
+  assert.match(warnings.join(), /custom: type CUSTOM is not supported/);
   assert.deepEqual(errors, []);
 });
 

@@ -38,8 +38,9 @@ const TYPED_STRUCTS = new Set(['type.googleapis.com/udpa.type.v1.TypedStruct', '
 /** The inline meta route tables of a listener (MetaProtocolProxy.route_config, or inside a TypedStruct). */
 function inlineRouteConfigs(listener: unknown): Json[] {
   const out: Json[] = [];
-  const chains = (listener as { filter_chains?: unknown } | null)?.filter_chains;
-  for (const chain of Array.isArray(chains) ? chains : []) {
+  const l = listener as { filter_chains?: unknown; default_filter_chain?: unknown } | null;
+  const chains = [...(Array.isArray(l?.filter_chains) ? l.filter_chains : []), ...(l?.default_filter_chain !== undefined ? [l.default_filter_chain] : [])];
+  for (const chain of chains) {
     const filters = (chain as { filters?: unknown } | null)?.filters;
     for (const f of Array.isArray(filters) ? filters : []) {
       const tc = (f as { typed_config?: Json } | null)?.typed_config;
@@ -78,10 +79,12 @@ export function configDumpSource(inputs: ConfigDumpInputs): ConfigDumpSource {
     staticClusters: () => staticResources(inputs, 'clusters', CLUSTER),
     // As meta-protocol-proxy: every inline table is static, in a bootstrap listener or an LDS one.
     staticRoutes: () => {
-      const fromBootstrap = inputs.config.listeners.flatMap((l) => {
-        const rc = l.proxyConfig.route_config;
-        return l.rds !== undefined || rc === undefined ? [] : [{ name: rc.name ?? '', typeName: META_ROUTE_CONFIGURATION, resource: rc, lastUpdated: inputs.loadedAt }];
-      });
+      const fromBootstrap = inputs.config.listeners.flatMap((l) =>
+        l.metaChains.flatMap((m) => {
+          const rc = m.proxyConfig.route_config;
+          return m.rds !== undefined || rc === undefined ? [] : [{ name: rc.name ?? '', typeName: META_ROUTE_CONFIGURATION, resource: rc, lastUpdated: inputs.loadedAt }];
+        }),
+      );
       const lds = inputs.xds()?.dumpRecords(LISTENER_TYPE).accepted ?? [];
       const fromLds = lds.flatMap((a) =>
         inlineRouteConfigs(a.raw).map((rc) => ({ name: typeof rc['name'] === 'string' ? rc['name'] : '', typeName: META_ROUTE_CONFIGURATION, resource: rc, lastUpdated: new Date(a.lastUpdated) })),

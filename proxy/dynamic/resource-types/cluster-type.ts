@@ -1,5 +1,7 @@
 /**
- * CDS Clusters. Kinds Meltemi cannot serve (ORIGINAL_DST, a custom cluster_type) are kept
+ * CDS Clusters. ORIGINAL_DST clusters (Istio's PassthroughCluster, InboundPassthroughCluster,
+ * inbound|<port>||) connect each request or connection to its original destination, from
+ * `upstream_bind_config.source_address` when set. Kinds Meltemi cannot serve (a custom cluster_type) are kept
  * with no hosts, as Envoy would accept them: requests to them get a no-healthy-upstream
  * reply. An EDS cluster's hosts come from its service name's ClusterLoadAssignment.
  */
@@ -49,8 +51,14 @@ function decodeClusterInto(res: Obj, errors: string[], warnings: string[]): Clus
     errors.push(`cluster ${name}: connect_timeout ${connectTimeoutMs / 1000}s is longer than the longest timer Node.js supports (${MAX_TIMER_MS} ms)`);
     return undefined;
   }
-  const lb = lbConfigOf(res, name, warnings);
   const policy = clusterPolicyOf(res, warnings);
+  const bind = isObj(res['upstream_bind_config']) && isObj(res['upstream_bind_config']['source_address']) ? res['upstream_bind_config']['source_address'] : undefined;
+  const sourceAddress = typeof bind?.['address'] === 'string' && bind['address'] !== '' ? { sourceAddress: bind['address'] } : {};
+  if (type === 'ORIGINAL_DST') {
+    // lb_policy CLUSTER_PROVIDED: the cluster picks the host (the original destination).
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb: { policy: 'ROUND_ROBIN' }, policy, originalDst: true, ...sourceAddress }, eds: undefined };
+  }
+  const lb = lbConfigOf(res, name, warnings);
   if (!SUPPORTED_CLUSTER_TYPES.has(type)) {
     warnings.push(`cluster ${name}: type ${type} is not supported; it has no hosts`);
     return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy }, eds: undefined };
@@ -64,11 +72,11 @@ function decodeClusterInto(res: Obj, errors: string[], warnings: string[]): Clus
       source = parseConfigSource(ecc['eds_config'], `cluster ${name}: eds_cluster_config.eds_config`, errors);
       if (errors.length > start) return undefined;
     }
-    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy }, eds: { serviceName, configSource: source } };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy, ...sourceAddress }, eds: { serviceName, configSource: source } };
   }
   const hosts = hostsOf(res['load_assignment'], `cluster ${name}: load_assignment`, errors);
   if (hosts === undefined) return undefined;
-  return { cluster: { name, connectTimeoutMs, hosts, lb, policy }, eds: undefined };
+  return { cluster: { name, connectTimeoutMs, hosts, lb, policy, ...sourceAddress }, eds: undefined };
 }
 
 /** The CDS balancing policy; ones Meltemi does not implement fall back to round robin with a warning. */

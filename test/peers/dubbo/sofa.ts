@@ -66,11 +66,13 @@ export interface ProviderOptions {
   name: string;
   /** Milliseconds sayHello waits before answering. */
   delayMs?: number;
+  /** The port to listen on (default: any free one). */
+  port?: number;
 }
 
 /** A sofa-rpc-node Dubbo provider of com.example.DemoService: sayHello, repeat, plus, boom, slow, fire. */
 export async function startSofaProvider(opts: ProviderOptions): Promise<Provider> {
-  const server = new sofa.server.RpcServer({ logger: quiet, port: 0, protocol });
+  const server = new sofa.server.RpcServer({ logger: quiet, port: opts.port ?? 0, protocol });
   server.createContext = (req: SofaRequest) => ({ req });
   const calls: { method: string; args: unknown[]; attachments: Record<string, string> }[] = [];
   let current: Record<string, string> = {};
