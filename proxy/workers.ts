@@ -26,15 +26,22 @@ import type { MemoryReport } from './observability/memory.js';
 import { mergeStatsSnapshots } from './observability/stats-snapshot.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import { MeltemiServer } from './server.js';
+import { LeasedTokenBucket } from './shared-policy/leased-token-bucket.js';
+import type { PolicyToPrimary, PolicyToWorker } from './shared-policy/messages.js';
+import { PrimaryBuckets } from './shared-policy/primary-buckets.js';
+import { installSharedPolicy } from './shared-policy/shared-policy.js';
+import { WorkerChannel } from './shared-policy/worker-channel.js';
 
 /** Primary → worker. */
 type ToWorker =
+  | PolicyToWorker
   | { type: 'meltemi.snapshot'; snapshot: DynamicSnapshot; dump: object[] }
   | { type: 'meltemi.drain' }
   | { type: 'meltemi.drain_listeners'; opts: { graceful: boolean; inboundOnly: boolean } };
 
 /** Worker → primary. */
 type ToPrimary =
+  | PolicyToPrimary
   | { type: 'meltemi.ready' }
   /** The worker could not start (e.g. a listener port in use): the primary exits with it. */
   | { type: 'meltemi.fatal'; error: string }
@@ -81,13 +88,17 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   const send = (w: Worker, msg: ToWorker): void => {
     if (w.isConnected()) w.send(msg);
   };
+  // Sidecar-wide policy state: the workers lease from it (docs/workers.md).
+  const buckets = new PrimaryBuckets(() => workers.size);
   const fork = (): void => {
     const w = cluster.fork();
     workers.set(w, { ready: false, stats: undefined, clusters: [], listeners: [] });
     w.on('message', (msg: ToPrimary) => {
       const st = workers.get(w);
       if (st === undefined) return;
-      if (msg.type === 'meltemi.ready') {
+      if (msg.type === 'meltemi.policy.lease') {
+        send(w, buckets.lease(msg));
+      } else if (msg.type === 'meltemi.ready') {
         st.ready = true;
         // A worker that came up after the stop signal drains at once.
         if (stopping) send(w, { type: 'meltemi.drain' });
@@ -190,6 +201,19 @@ function primaryAdmin(
       for (const w of workers.keys()) send(w, { type: 'meltemi.drain_listeners', opts });
     },
   };
+}
+
+/**
+ * In a worker, makes the listeners compiled from now on (the static config, then every
+ * snapshot) use the primary's sidecar-wide policy state. Call it before compiling the config.
+ */
+export function joinSharedPolicy(): void {
+  if (!cluster.isWorker) return;
+  const channel = new WorkerChannel((msg) => process.send?.(msg) ?? false);
+  process.on('message', (msg: ToWorker) => {
+    if (msg.type === 'meltemi.policy.grant') channel.onMessage(msg);
+  });
+  installSharedPolicy({ tokenBucket: (id, spec) => new LeasedTokenBucket(id, spec, channel) });
 }
 
 /**

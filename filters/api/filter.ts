@@ -1,4 +1,5 @@
 import type { ErrorType, Message, Metadata, RequestId } from '../../codecs/api/index.js';
+import type { SharedTokenBucket, TokenBucketSpec } from './shared-quota.js';
 
 /** What a filter tells the chain after it ran. */
 export enum FilterStatus {
@@ -62,6 +63,12 @@ export interface ClusterHost {
 export interface FilterContext {
   /** The listener's stat prefix, `meta_protocol.<protocol>.<stat_prefix>.`: filter stats go under it. */
   readonly statPrefix: string;
+  /**
+   * A token bucket shared by every worker process of this sidecar, named by `id` (unique
+   * among the filter's buckets; the proxy adds the listener and the filter's place).
+   * Undefined when this process alone serves traffic: the filter keeps a local bucket.
+   */
+  sharedTokenBucket?(id: string, spec: TokenBucketSpec): SharedTokenBucket | undefined;
 }
 
 export interface Filter {

@@ -1,6 +1,7 @@
 /** The public filter API (`meltemi/filter`). */
 export { FILTER_API_VERSION, FilterStatus } from './filter.js';
 export type { ClusterHost, Filter, FilterContext, FilterExchange, FilterFactory, FilterResult, RouteView } from './filter.js';
+export type { SharedTokenBucket, TokenBucketSpec } from './shared-quota.js';
 export { NO_HOST, OVERFLOW } from './upstream.js';
 export type {
   CopySink,

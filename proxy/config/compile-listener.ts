@@ -1,11 +1,12 @@
 import type { CodecContext, CodecFactory } from '../../codecs/api/index.js';
-import type { Filter } from '../../filters/api/index.js';
+import type { Filter, FilterContext } from '../../filters/api/index.js';
 import { findCodec } from '../codec-registry.js';
 import { filterNames, findFilter } from '../filter-registry.js';
 import { logger } from '../logger.js';
 import { compileObservability } from '../observability/compile-observability.js';
 import type { ListenerObservability } from '../observability/compile-observability.js';
 import { RouteTable } from '../route/route-table.js';
+import { sharedPolicy } from '../shared-policy/shared-policy.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
 import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
 import { ONEWAY_METHODS_KEY, OnewayMethods } from '../downstream/oneway-methods.js';
@@ -111,9 +112,14 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     }
   }
   const makers: (() => Filter)[] = [];
-  const filterContext = { statPrefix: `meta_protocol.${listenerProtocol(cfg, codecFactory)}.${cfg.stat_prefix}.` };
+  const statPrefix = `meta_protocol.${listenerProtocol(cfg, codecFactory)}.${cfg.stat_prefix}.`;
   const filterCfgs = cfg.meta_protocol_filters ?? [];
   filterCfgs.forEach((f, i) => {
+    // Buckets are named by listener and filter place, the same in every worker.
+    const filterContext: FilterContext = {
+      statPrefix,
+      sharedTokenBucket: (id, spec) => sharedPolicy()?.tokenBucket(`${l.name}/${i}/${id}`, spec),
+    };
     const fp = `${path}.meta_protocol_filters[${i}]`;
     const factory = findFilter(f.name);
     if (factory === undefined) {

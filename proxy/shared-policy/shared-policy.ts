@@ -1,0 +1,21 @@
+/**
+ * Where the proxy finds sidecar-wide policy state. A worker process installs its lease
+ * client at start; a single process installs nothing and its filters keep local state
+ * (nothing changes on its hot path).
+ */
+import type { SharedTokenBucket, TokenBucketSpec } from '../../filters/api/index.js';
+
+export interface SharedPolicy {
+  tokenBucket(id: string, spec: TokenBucketSpec): SharedTokenBucket;
+}
+
+let current: SharedPolicy | undefined;
+
+export function installSharedPolicy(policy: SharedPolicy | undefined): void {
+  current = policy;
+}
+
+/** The installed policy state, or undefined in a single process. */
+export function sharedPolicy(): SharedPolicy | undefined {
+  return current;
+}
