@@ -29,8 +29,10 @@ import { MeltemiServer } from './server.js';
 import { LeasedTokenBucket } from './shared-policy/leased-token-bucket.js';
 import type { PolicyToPrimary, PolicyToWorker } from './shared-policy/messages.js';
 import { PrimaryBuckets } from './shared-policy/primary-buckets.js';
+import { PrimaryOutliers } from './shared-policy/primary-outliers.js';
 import { installSharedPolicy } from './shared-policy/shared-policy.js';
 import { WorkerChannel } from './shared-policy/worker-channel.js';
+import { WorkerOutliers } from './shared-policy/worker-outliers.js';
 
 /** Primary → worker. */
 type ToWorker =
@@ -90,6 +92,9 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   };
   // Sidecar-wide policy state: the workers lease from it (docs/workers.md).
   const buckets = new PrimaryBuckets(() => workers.size);
+  const outliers = new PrimaryOutliers((msg) => {
+    for (const [w, st] of workers) if (st.ready) send(w, msg);
+  });
   const fork = (): void => {
     const w = cluster.fork();
     workers.set(w, { ready: false, stats: undefined, clusters: [], listeners: [] });
@@ -98,8 +103,11 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
       if (st === undefined) return;
       if (msg.type === 'meltemi.policy.lease') {
         send(w, buckets.lease(msg));
+      } else if (msg.type === 'meltemi.policy.host_result') {
+        outliers.report(msg);
       } else if (msg.type === 'meltemi.ready') {
         st.ready = true;
+        for (const e of outliers.states()) send(w, e);
         // A worker that came up after the stop signal drains at once.
         if (stopping) send(w, { type: 'meltemi.drain' });
         else if (latest !== undefined) send(w, { type: 'meltemi.snapshot', ...latest });
@@ -127,7 +135,7 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   for (let i = 0; i < n; i++) fork();
   xds?.start();
   let http: HttpListener[] = [];
-  const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(config, workers, () => xds, send, () => http));
+  const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(config, workers, () => xds, send, () => http, outliers));
   http = await startHttpListeners(config.httpListeners ?? []);
   logger.info({ workers: n, xds: xds !== undefined }, 'primary started');
   return new Promise<number>((resolve, reject) => {
@@ -165,6 +173,7 @@ function primaryAdmin(
   xds: () => MeltemiXds | undefined,
   send: (w: Worker, msg: ToWorker) => void,
   http: () => readonly HttpListener[],
+  outliers: PrimaryOutliers,
 ): AdminSource {
   const startedAt = Date.now();
   return {
@@ -192,8 +201,13 @@ function primaryAdmin(
       const reports = [...workers.values()].flatMap((w) => (w.memory === undefined ? [] : [w.memory]));
       return { total: addMemory([processMemory(), ...reports]), processes: 1 + reports.length };
     },
-    // Each worker has its own pools: hosts' counters are summed over the workers.
-    clusters: () => mergeClusterStatuses([...workers.values()].map((w) => w.clusters)),
+    // Each worker has its own pools: hosts' counters are summed over the workers. Outlier
+    // state is the sidecar's, as the primary's detector has it now.
+    clusters: () =>
+      mergeClusterStatuses([...workers.values()].map((w) => w.clusters)).map((c) => ({
+        ...c,
+        hosts: c.hosts.map((h) => ({ ...h, ejected: outliers.isEjected(c.name, `${h.address}:${h.port}`) ?? h.ejected })),
+      })),
     serverInfo: () => ({ version: '0.1.0', state: 'LIVE', workers: workers.size, uptime_current_epoch: `${Math.floor((Date.now() - startedAt) / 1000)}s`, node: config.bootstrap.node ?? {} }),
     // Workers report their bound addresses (the real port when the config says 0).
     listeners: () => [...workers.values()].find((w) => w.listeners.length > 0)?.listeners ?? [],
@@ -209,11 +223,18 @@ function primaryAdmin(
  */
 export function joinSharedPolicy(): void {
   if (!cluster.isWorker) return;
-  const channel = new WorkerChannel((msg) => process.send?.(msg) ?? false);
+  // Once the primary is gone a send would fail with an 'error' event: nothing is sent then.
+  const toPrimary = (msg: ToPrimary): boolean => (process.connected && process.send !== undefined ? process.send(msg) : false);
+  const channel = new WorkerChannel(toPrimary);
+  const outliers = new WorkerOutliers(toPrimary);
   process.on('message', (msg: ToWorker) => {
     if (msg.type === 'meltemi.policy.grant') channel.onMessage(msg);
+    else if (msg.type === 'meltemi.policy.ejections') outliers.onEjections(msg);
   });
-  installSharedPolicy({ tokenBucket: (id, spec) => new LeasedTokenBucket(id, spec, channel) });
+  installSharedPolicy({
+    tokenBucket: (id, spec) => new LeasedTokenBucket(id, spec, channel),
+    outliers: (cluster, config, hosts, onChange) => outliers.link(cluster, config, hosts, onChange),
+  });
 }
 
 /**

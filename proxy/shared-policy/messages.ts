@@ -4,6 +4,7 @@
  * Times are durations, never clock readings: each process has its own performance.now().
  */
 import type { TokenBucketSpec } from '../../filters/api/index.js';
+import type { OutlierDetectionConfig } from '../upstream/cluster-policy.js';
 
 /** Worker → primary: a worker's lease on a token bucket is empty; it wants `want` tokens. */
 export interface LeaseRequest {
@@ -25,5 +26,26 @@ export interface LeaseGrant {
   validMs: number;
 }
 
-export type PolicyToPrimary = LeaseRequest;
-export type PolicyToWorker = LeaseGrant;
+/**
+ * Worker → primary: a request to `host` failed, or succeeded after this worker last saw it
+ * fail (successes in a row are not sent: no IPC per successful request).
+ */
+export interface HostResult {
+  type: 'meltemi.policy.host_result';
+  cluster: string;
+  host: string;
+  ok: boolean;
+  /** Every host of the cluster (max_ejection_percent is a share of them). */
+  hosts: string[];
+  config: OutlierDetectionConfig;
+}
+
+/** Primary → every worker: the hosts of `cluster` outlier detection has ejected now (all of them). */
+export interface Ejections {
+  type: 'meltemi.policy.ejections';
+  cluster: string;
+  ejected: string[];
+}
+
+export type PolicyToPrimary = LeaseRequest | HostResult;
+export type PolicyToWorker = LeaseGrant | Ejections;

@@ -4,9 +4,13 @@
  * (nothing changes on its hot path).
  */
 import type { SharedTokenBucket, TokenBucketSpec } from '../../filters/api/index.js';
+import type { OutlierDetectionConfig } from '../upstream/cluster-policy.js';
+import type { HostOutcomes, OutlierHost } from '../upstream/outlier-detector.js';
 
 export interface SharedPolicy {
   tokenBucket(id: string, spec: TokenBucketSpec): SharedTokenBucket;
+  /** Takes the place of a cluster's own outlier detector: the primary detects for the sidecar. */
+  outliers<H extends OutlierHost>(cluster: string, config: OutlierDetectionConfig, hosts: () => readonly H[], onChange: () => void): HostOutcomes<H>;
 }
 
 let current: SharedPolicy | undefined;

@@ -4,7 +4,7 @@
  * stuck) is answered "empty" so that no request waits forever.
  */
 import type { TokenBucketSpec } from '../../filters/api/index.js';
-import type { LeaseGrant, PolicyToPrimary, PolicyToWorker } from './messages.js';
+import type { LeaseGrant, LeaseRequest } from './messages.js';
 
 const REPLY_TIMEOUT_MS = 1000;
 /** After a lost reply the bucket is taken as empty this long, so refusals cost no IPC. */
@@ -13,12 +13,12 @@ const LOST_REPLY_EMPTY_MS = 100;
 type OnGrant = (grant: LeaseGrant) => void;
 
 export class WorkerChannel {
-  readonly #send: (msg: PolicyToPrimary) => boolean;
+  readonly #send: (msg: LeaseRequest) => boolean;
   readonly #pending = new Map<number, { onGrant: OnGrant; timer: NodeJS.Timeout }>();
   #seq = 0;
 
   /** `send` returns false when the message could not be sent (the primary is gone). */
-  constructor(send: (msg: PolicyToPrimary) => boolean) {
+  constructor(send: (msg: LeaseRequest) => boolean) {
     this.#send = send;
   }
 
@@ -43,7 +43,7 @@ export class WorkerChannel {
     }
   }
 
-  onMessage(msg: PolicyToWorker): void {
+  onMessage(msg: LeaseGrant): void {
     const p = this.#pending.get(msg.seq);
     if (p === undefined) return;
     this.#pending.delete(msg.seq);

@@ -7,7 +7,9 @@ import type { ClusterPolicy } from './cluster-policy.js';
 import { createClusterBalancer, usesHash } from './lb/index.js';
 import { hashOfValues } from './lb/xxhash64.js';
 import type { ClusterLbConfig, LoadBalancer } from './lb/index.js';
+import { sharedPolicy } from '../shared-policy/shared-policy.js';
 import { OutlierDetector } from './outlier-detector.js';
+import type { HostOutcomes } from './outlier-detector.js';
 import { UpstreamPool } from './upstream-pool.js';
 
 const ROUND_ROBIN: ClusterLbConfig = { policy: 'ROUND_ROBIN' };
@@ -168,7 +170,7 @@ export class Cluster implements UpstreamCluster<Host> {
   /** True when the policy hashes requests (ring hash, maglev): the route's hash policy applies. */
   usesHash: boolean;
   #policy: ClusterPolicy;
-  #outliers: OutlierDetector<Host> | undefined;
+  #outliers: HostOutcomes<Host> | undefined;
   /** Retries in flight (circuit breaker max_retries). */
   retriesActive = 0;
   /** Envoy's `cluster.<name>.*` stats. */
@@ -193,12 +195,16 @@ export class Cluster implements UpstreamCluster<Host> {
     this.#outliers = this.#detectorFor(policy);
   }
 
-  #detectorFor(policy: ClusterPolicy): OutlierDetector<Host> | undefined {
+  #detectorFor(policy: ClusterPolicy): HostOutcomes<Host> | undefined {
     if (policy.outlierDetection === undefined) return undefined;
-    return new OutlierDetector(policy.outlierDetection, () => this.hosts, () => {
+    const onChange = (): void => {
       this.stats.outlier_detection_ejections_active = this.hosts.filter((h) => h.ejected).length;
       this.refreshBalancer();
-    });
+    };
+    // In a worker the primary detects outliers for the whole sidecar (docs/workers.md).
+    const shared = sharedPolicy();
+    if (shared !== undefined) return shared.outliers(this.name, policy.outlierDetection, () => this.hosts, onChange);
+    return new OutlierDetector(policy.outlierDetection, () => this.hosts, onChange);
   }
 
   get policy(): ClusterPolicy {
@@ -325,6 +331,7 @@ export class Cluster implements UpstreamCluster<Host> {
     }
     this.hosts = next;
     this.refreshBalancer();
+    this.#outliers?.hostsChanged?.();
     for (const gone of byId.values()) closeHostWhenIdle(gone, drainMs);
   }
 
