@@ -92,6 +92,11 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   };
   // Sidecar-wide policy state: the workers lease from it (docs/workers.md).
   const buckets = new PrimaryBuckets(() => workers.size);
+  // Circuit-breaker shares: the ready workers, numbered afresh whenever one comes or goes.
+  const renumber = (): void => {
+    const ready = [...workers].filter(([, st]) => st.ready);
+    ready.forEach(([w], index) => send(w, { type: 'meltemi.policy.slot', index, count: ready.length }));
+  };
   const outliers = new PrimaryOutliers((msg) => {
     for (const [w, st] of workers) if (st.ready) send(w, msg);
   });
@@ -108,6 +113,7 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
       } else if (msg.type === 'meltemi.ready') {
         st.ready = true;
         for (const e of outliers.states()) send(w, e);
+        renumber();
         // A worker that came up after the stop signal drains at once.
         if (stopping) send(w, { type: 'meltemi.drain' });
         else if (latest !== undefined) send(w, { type: 'meltemi.snapshot', ...latest });
@@ -127,6 +133,8 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
     });
     w.on('exit', (code) => {
       workers.delete(w);
+      // The dead worker's breaker shares flow back to the others (its leased tokens count as used).
+      renumber();
       if (stopping) return;
       logger.error({ worker: w.id, code }, 'worker exited; starting another');
       setTimeout(fork, RESTART_DELAY_MS).unref();
@@ -230,8 +238,11 @@ export function joinSharedPolicy(): void {
   process.on('message', (msg: ToWorker) => {
     if (msg.type === 'meltemi.policy.grant') channel.onMessage(msg);
     else if (msg.type === 'meltemi.policy.ejections') outliers.onEjections(msg);
+    else if (msg.type === 'meltemi.policy.slot') Object.assign(breakerSlot, { index: msg.index, count: msg.count });
   });
+  const breakerSlot = { index: 0, count: 1 };
   installSharedPolicy({
+    breakerSlot,
     tokenBucket: (id, spec) => new LeasedTokenBucket(id, spec, channel),
     outliers: (cluster, config, hosts, onChange) => outliers.link(cluster, config, hosts, onChange),
   });

@@ -48,4 +48,11 @@ export interface Ejections {
 }
 
 export type PolicyToPrimary = LeaseRequest | HostResult;
-export type PolicyToWorker = LeaseGrant | Ejections;
+/** Primary → worker: its place among the live workers (circuit-breaker shares). */
+export interface Slot {
+  type: 'meltemi.policy.slot';
+  index: number;
+  count: number;
+}
+
+export type PolicyToWorker = LeaseGrant | Ejections | Slot;

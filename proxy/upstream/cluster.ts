@@ -7,6 +7,7 @@ import type { ClusterPolicy } from './cluster-policy.js';
 import { createClusterBalancer, usesHash } from './lb/index.js';
 import { hashOfValues } from './lb/xxhash64.js';
 import type { ClusterLbConfig, LoadBalancer } from './lb/index.js';
+import { ALONE, shareOf } from '../shared-policy/breaker-share.js';
 import { sharedPolicy } from '../shared-policy/shared-policy.js';
 import { OutlierDetector } from './outlier-detector.js';
 import type { HostOutcomes } from './outlier-detector.js';
@@ -173,6 +174,8 @@ export class Cluster implements UpstreamCluster<Host> {
   #outliers: HostOutcomes<Host> | undefined;
   /** Retries in flight (circuit breaker max_retries). */
   retriesActive = 0;
+  /** This process's share of each threshold: all of it alone, a part of it in a worker. */
+  readonly #slot = sharedPolicy()?.breakerSlot ?? ALONE;
   /** Envoy's `cluster.<name>.*` stats. */
   readonly stats = new ClusterStats();
 
@@ -221,14 +224,14 @@ export class Cluster implements UpstreamCluster<Host> {
 
   /** Circuit breaker max_requests: false when the cluster has as many requests in flight. */
   admitRequest(): boolean {
-    return this.stats.upstream_rq_active < this.#policy.circuitBreakers.maxRequests;
+    return this.stats.upstream_rq_active < shareOf(this.#policy.circuitBreakers.maxRequests, this.#slot);
   }
 
   /** Circuit breaker max_connections, checked before a pool opens another connection. */
   mayOpenConnection(): boolean {
     let n = 0;
     for (const h of this.hosts) n += h.connectionCount();
-    const ok = n < this.#policy.circuitBreakers.maxConnections;
+    const ok = n < shareOf(this.#policy.circuitBreakers.maxConnections, this.#slot);
     if (!ok) this.stats.upstream_cx_overflow++;
     return ok;
   }
@@ -241,7 +244,7 @@ export class Cluster implements UpstreamCluster<Host> {
   }
 
   get maxPendingRequests(): number {
-    return this.#policy.circuitBreakers.maxPendingRequests;
+    return shareOf(this.#policy.circuitBreakers.maxPendingRequests, this.#slot);
   }
 
   /** Circuit breaker max_retries, or the retry budget when one is set. */
@@ -249,8 +252,8 @@ export class Cluster implements UpstreamCluster<Host> {
     const cb = this.#policy.circuitBreakers;
     const limit =
       cb.retryBudget === undefined
-        ? cb.maxRetries
-        : Math.max(cb.retryBudget.minRetryConcurrency, Math.floor((this.stats.upstream_rq_active * cb.retryBudget.budgetPercent) / 100));
+        ? shareOf(cb.maxRetries, this.#slot)
+        : Math.max(shareOf(cb.retryBudget.minRetryConcurrency, this.#slot), Math.floor((this.stats.upstream_rq_active * cb.retryBudget.budgetPercent) / 100));
     return this.retriesActive < limit;
   }
 

@@ -25,6 +25,8 @@ interface Sidecar {
   port: number;
   admin: string;
   workerPids(): number[];
+  /** Stderr so far. */
+  log(): string;
   stop(): Promise<Finished>;
 }
 
@@ -55,6 +57,7 @@ async function startSidecar(workers: number, filters: object[], cluster: object)
     admin,
     // One process serves itself; otherwise the workers are the primary's children.
     workerPids: () => (workers === 1 ? [child.pid!] : descendantsOf(child.pid!)),
+    log: () => out.stderr(),
     stop: async () => {
       child.kill('SIGTERM');
       return out.done;
@@ -63,10 +66,11 @@ async function startSidecar(workers: number, filters: object[], cluster: object)
 }
 
 /**
- * Makes `n` calls, each over a fresh connection, all at once; keeps the connections open
- * until every answer is in, checks that every worker accepted some, and returns the statuses.
+ * Makes `n` calls, each over a fresh connection, all at once (or one after another); keeps
+ * the connections open until every answer is in, checks that each of `workers` accepted
+ * some (undefined: no check), and returns the statuses.
  */
-async function callsOnFreshConnections(sc: Sidecar, n: number, workers: number, opts: { oneAfterAnother?: boolean } = {}): Promise<number[]> {
+async function callsOnFreshConnections(sc: Sidecar, n: number, workers: number | undefined, opts: { oneAfterAnother?: boolean } = {}): Promise<number[]> {
   const clients: RawDubboClient[] = [];
   const answered = (c: RawDubboClient): Promise<void> => c.until(() => c.frames.length > 0 || c.closed, 10_000, 'an answer');
   try {
@@ -79,9 +83,11 @@ async function callsOnFreshConnections(sc: Sidecar, n: number, workers: number, 
     }
     if (opts.oneAfterAnother !== true) clients.forEach((c, i) => c.write(dubboRequest({ id: i + 1 })));
     await Promise.all(clients.map(answered));
-    const pids = sc.workerPids();
-    assert.equal(pids.length, workers, `worker processes: ${pids.join(',')}`);
-    for (const pid of pids) assert.ok(acceptedSockets(pid, sc.port) > 0, `worker ${pid} accepted no connection`);
+    if (workers !== undefined) {
+      const pids = sc.workerPids();
+      assert.equal(pids.length, workers, `worker processes: ${pids.join(',')}`);
+      for (const pid of pids) assert.ok(acceptedSockets(pid, sc.port) > 0, `worker ${pid} accepted no connection`);
+    }
     return clients.map((c) => c.frames[0]?.status ?? -1);
   } finally {
     for (const c of clients) c.close();
@@ -159,4 +165,89 @@ describe('outlier detection holds for the sidecar', () => {
       }
     });
   }
+});
+
+/** 8 calls at once, each on a fresh connection, to a host that holds them; the statuses once it lets them go. */
+async function slowCalls(sc: Sidecar, slow: FaultUpstream, workers: number | undefined): Promise<number[]> {
+  const clients: RawDubboClient[] = [];
+  try {
+    for (let i = 0; i < 8; i++) clients.push(await RawDubboClient.connect(sc.port));
+    clients.forEach((c, i) => c.write(dubboRequest({ id: i + 1 })));
+    // The refused ones are answered at once; the admitted ones wait for the host.
+    for (let end = Date.now() + 5000; clients.filter((c) => c.frames.length > 0).length < 6 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    if (workers !== undefined) {
+      const pids = sc.workerPids();
+      assert.equal(pids.length, workers);
+      for (const pid of pids) assert.ok(acceptedSockets(pid, sc.port) > 0, `worker ${pid} accepted no connection`);
+    }
+    slow.resume();
+    await Promise.all(clients.map((c) => c.until(() => c.frames.length > 0 || c.closed, 10_000, `a slow call's answer (${clients.map((x) => x.frames[0]?.status ?? -1).join(',')})`)));
+    return clients.map((c) => c.frames[0]?.status ?? -1);
+  } finally {
+    for (const c of clients) c.close();
+  }
+}
+
+const maxRequests2 = (port: number): object =>
+  staticCluster('up', [port], { circuit_breakers: { thresholds: [{ max_requests: 2, max_pending_requests: 1024, max_connections: 1024 }] } });
+
+describe('circuit breakers hold for the sidecar', () => {
+  for (const workers of [2, 1]) {
+    test(`max_requests 2, 8 concurrent slow calls, --concurrency ${workers}: 2 admitted (+ at most one per worker when the threshold is below the worker count)`, async () => {
+      const slow = await startFaultUpstream('pause-then-echo');
+      const sc = await startSidecar(workers, [], maxRequests2(slow.port));
+      try {
+        const statuses = await slowCalls(sc, slow, workers);
+        const admitted = statuses.filter((s) => s === OK).length;
+        // Each worker's share is never 0: only a threshold below the worker count is exceeded (docs/workers.md).
+        assert.ok(admitted >= 2 && admitted <= Math.max(2, workers), `admitted ${admitted}: ${statuses.join(',')}`);
+        assert.equal(statuses.filter((s) => s !== OK && s !== -1).length, 8 - admitted, statuses.join(','));
+      } finally {
+        await slow.close();
+        const done = await sc.stop();
+        assert.equal(done.code, 0, done.stderr);
+      }
+    });
+  }
+});
+
+/**
+ * SIGKILLs one worker and waits until the primary has reaped it (node:cluster hands a new
+ * connection to a worker it still believes alive: that one would be lost, a cluster matter
+ * and not this test's), plus a moment for its exit handler to renumber the survivors.
+ */
+async function killWorker(sc: Sidecar): Promise<void> {
+  const victim = sc.workerPids()[0]!;
+  process.kill(victim, 'SIGKILL');
+  for (let end = Date.now() + 5000; sc.workerPids().includes(victim) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+describe('a worker killed mid-load gives its share back and no limit leaks', () => {
+  test('--concurrency 2: kill one worker; the survivor admits the whole max_requests and the rate limit stays 5 per period', async () => {
+    const slow = await startFaultUpstream('pause-then-echo');
+    const echo = await startFaultUpstream('echo');
+    const sc = await startSidecar(2, [localRateLimit], maxRequests2(slow.port));
+    const sc2 = await startSidecar(2, [localRateLimit], staticCluster('up', [echo.port]));
+    try {
+      // Rate limit: half the calls, a worker killed, the other half: still 5 per period in all.
+      const first = await callsOnFreshConnections(sc2, 10, 2);
+      await killWorker(sc2);
+      const second: number[] = [];
+      for (let i = 0; i < 10; i++) second.push(...(await callsOnFreshConnections(sc2, 1, undefined)));
+      const passed = [...first, ...second].filter((s) => s === OK).length;
+      assert.ok(passed >= 1 && passed <= 5 + 2, `passed ${passed}: ${first.join(',')} | ${second.join(',')}`);
+      // Breakers: one worker killed, all calls now reach the survivor, whose share is the whole threshold.
+      await killWorker(sc);
+      assert.equal(sc.workerPids().length, 1, 'the primary restarts a worker only after a second');
+      const statuses = await slowCalls(sc, slow, undefined);
+      assert.equal(statuses.filter((s) => s === OK).length, 2, statuses.join(','));
+    } finally {
+      await Promise.all([slow.close(), echo.close()]);
+      for (const s of [sc, sc2]) {
+        const done = await s.stop();
+        assert.equal(done.code, 0, done.stderr);
+      }
+    }
+  });
 });
