@@ -232,7 +232,12 @@ function primaryAdmin(
 export function joinSharedPolicy(): void {
   if (!cluster.isWorker) return;
   // Once the primary is gone a send would fail with an 'error' event: nothing is sent then.
-  const toPrimary = (msg: ToPrimary): boolean => (process.connected && process.send !== undefined ? process.send(msg) : false);
+  // (process.send's false only means "queued behind others": the message still goes.)
+  const toPrimary = (msg: ToPrimary): boolean => {
+    if (!process.connected || process.send === undefined) return false;
+    process.send(msg);
+    return true;
+  };
   const channel = new WorkerChannel(toPrimary);
   const outliers = new WorkerOutliers(toPrimary);
   process.on('message', (msg: ToWorker) => {
