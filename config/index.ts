@@ -41,5 +41,7 @@ export type { RegexMatcher, RegexOptions } from './regex.js';
 export { headerMatcher, regexMatcher, routeMatch, stringMatcher } from './matchers.js';
 export type { HeaderMatcherConfig } from './matchers.js';
 export { compileHeaderMatcher } from './header-matcher.js';
+export { compileStringMatcher } from './string-matcher.js';
+export type { StringMatcherConfig } from './string-matcher.js';
 export type { MetadataPredicate } from './header-matcher.js';
 export { fractionalPercent } from './percent.js';

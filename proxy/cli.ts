@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { recordCommandLine } from './admin/command-line-options.js';
 import { parseArgs } from 'node:util';
 import { ExtensionLoadError, parseExtensionFlags } from './extension-loader.js';
 import { ConfigError } from '../config/errors.js';
@@ -119,6 +120,21 @@ async function main(): Promise<number> {
     process.stderr.write(`meltemi: --concurrency must be a positive integer, got ${args.concurrency}\n`);
     return 2;
   }
+  recordCommandLine({
+    configPath: path,
+    configYaml: args['config-yaml'],
+    concurrency,
+    allowUnknownStaticFields: args['allow-unknown-static-fields'] === true,
+    logLevel: args['log-level'],
+    componentLogLevel: args['component-log-level'],
+    logFormat: args['log-format'],
+    serviceCluster: args['service-cluster'],
+    serviceNode: args['service-node'],
+    drainTimeS: args['drain-time-s'] === undefined ? undefined : Number(args['drain-time-s']),
+    fileFlushIntervalMs: args['file-flush-interval-msec'] === undefined ? undefined : Number(args['file-flush-interval-msec']),
+    localAddressIpVersion: args['local-address-ip-version'],
+    disableHotRestart: args['disable-hot-restart'] === true,
+  });
   try {
     if (isWorker()) return await runWorker(config);
     if (concurrency > 1) return await runPrimary(config, concurrency);
@@ -136,7 +152,10 @@ async function main(): Promise<number> {
     return 1;
   }
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
       logger.info({ signal }, 'draining before exit');
       dynamic?.close();
       // The drain ends at its timeout, but closing what is left (admin keep-alive sockets, a
@@ -154,6 +173,7 @@ async function main(): Promise<number> {
         },
       );
     };
+    server.setQuitHandler(() => stop('quitquitquit'));
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

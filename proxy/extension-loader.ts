@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CODEC_API_VERSIONS, apiVersionProblem } from '../codecs/api/index.js';
 import type { ApiVersionRange, CodecFactory } from '../codecs/api/index.js';
-import { FILTER_API_VERSION } from '../filters/api/index.js';
+import { FILTER_API_VERSIONS } from '../filters/api/index.js';
 import type { FilterFactory } from '../filters/api/index.js';
 import { findCodec, registerCodec } from './codec-registry.js';
 import { findFilter, registerFilter } from './filter-registry.js';
@@ -138,7 +138,7 @@ const FILTER: ExtensionKind<FilterFactory> = {
   noun: 'filter',
   exportName: 'filterFactory',
   makerName: 'createFilterFactory',
-  versions: { min: 1, max: FILTER_API_VERSION },
+  versions: FILTER_API_VERSIONS,
   shape: 'an object with name, apiVersion and create(config)',
   isFactory: (v): v is FilterFactory => hasMethods(v, ['create']),
 };

@@ -4,11 +4,12 @@ import { istioStatsFilterFactory } from '../filters/istio-stats/index.js';
 import { metadataExchangeFilterFactory } from '../filters/metadata-exchange/index.js';
 import { localRateLimitFilterFactory } from '../filters/local-ratelimit/index.js';
 import { rateLimitFilterFactory } from '../filters/ratelimit/index.js';
+import { rbacFilterFactory } from '../filters/rbac/index.js';
 import { routerFilterFactory } from '../filters/router/index.js';
 
 /** Built-in filters by registry name (Aeraki's names where they exist). */
 const builtins = new Map<string, FilterFactory>(
-  [routerFilterFactory, localRateLimitFilterFactory, rateLimitFilterFactory, faultFilterFactory, istioStatsFilterFactory, metadataExchangeFilterFactory].map((f) => [f.name, f]),
+  [routerFilterFactory, localRateLimitFilterFactory, rateLimitFilterFactory, faultFilterFactory, istioStatsFilterFactory, metadataExchangeFilterFactory, rbacFilterFactory].map((f) => [f.name, f]),
 );
 
 export function registerFilter(factory: FilterFactory): void {

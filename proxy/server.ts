@@ -4,6 +4,7 @@ import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledCluster, CompiledConfig } from './config/compile.js';
 import type { CompiledListener } from './config/compile-listener.js';
 import { ListenerManager } from './downstream/listener-manager.js';
+import type { DrainListenersOptions } from './downstream/listener-manager.js';
 import { startHttpListeners } from './http/http-listener.js';
 import type { HttpListener } from './http/http-listener.js';
 import { logger } from './logger.js';
@@ -13,6 +14,8 @@ import { collectServerStats } from './observability/server-stats.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import type { RouteTable } from './route/route-table.js';
 import { OverloadManager } from './overload/overload-manager.js';
+import type { ServerState } from './server-state.js';
+import { MeltemiXds } from './dynamic/meltemi-xds.js';
 import type { ListenerStats } from './stats.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import type { HostConnectionStatus } from './upstream/cluster-manager.js';
@@ -36,11 +39,20 @@ export class MeltemiServer {
   #http: HttpListener[] = [];
   #draining = false;
   readonly #startedAt = Date.now();
-  #configDumpExtra: () => object[] = () => [];
+  #dumpXds: () => MeltemiXds | undefined = () => undefined;
+  /**
+   * The init state: LIVE once the listeners are bound for a static bootstrap; with xDS,
+   * PRE_INITIALIZING until dynamic/dynamic-config.ts attaches its init manager.
+   */
+  #initState: () => ServerState;
+  /** What POST /quitquitquit does: the CLI's shutdown; a drain and close without it. */
+  #quit: () => void = () => void this.drain();
   #statsExtra: () => string[] = () => [];
 
   private constructor(config: CompiledConfig) {
     this.config = config;
+    const waitsForXds = MeltemiXds.wanted(config.bootstrap, config.listeners);
+    this.#initState = () => (waitsForXds ? 'PRE_INITIALIZING' : 'LIVE');
     this.#overload = new OverloadManager(config.settings.overload);
     this.#observability = new ServerObservability({
       metricsOn: config.bootstrap.stats_config?.stats_matcher?.reject_all !== true,
@@ -113,9 +125,24 @@ export class MeltemiServer {
     return this.#clusters.names();
   }
 
-  /** Adds sections to /config_dump (the xDS client's resources, versions and errors). */
-  setConfigDumpExtra(extra: () => object[]): void {
-    this.#configDumpExtra = extra;
+  /** The xDS client whose resources, versions and rejections /config_dump shows. */
+  setConfigDumpXds(xds: () => MeltemiXds | undefined): void {
+    this.#dumpXds = xds;
+  }
+
+  /** Where the init state comes from (the xDS init manager: INITIALIZING until the first config is applied). */
+  setInitState(state: () => ServerState): void {
+    this.#initState = state;
+  }
+
+  /** What POST /quitquitquit starts (the CLI's own shutdown sequence). */
+  setQuitHandler(quit: () => void): void {
+    this.#quit = quit;
+  }
+
+  /** Envoy's server state: DRAINING during shutdown, else the init state. */
+  serverState(): ServerState {
+    return this.#draining ? 'DRAINING' : this.#initState();
   }
 
   /** Adds lines to /stats (the xDS client's counters). */
@@ -143,7 +170,7 @@ export class MeltemiServer {
     return this.#listeners.expect(name).runtime.stats;
   }
 
-  routeStats(listener: string): { name: string; requests: number; responses: number; errors: number; localReplies: number }[] {
+  routeStats(listener: string): { name: string; requests: number; responses: number; errors: number; local_replies: number }[] {
     return this.#listeners.expect(listener).runtime.routes.current.routes.map((r) => ({ name: r.name, ...r.stats }));
   }
 
@@ -180,14 +207,16 @@ export class MeltemiServer {
    * Admin /drain_listeners: stop accepting on every listener (or only INBOUND ones); with
    * `graceful`, connections close once their requests are answered. The admin stays up.
    */
-  drainListeners(opts: { graceful: boolean; inboundOnly: boolean }): void {
+  drainListeners(opts: DrainListenersOptions): void {
     this.#listeners.drainListeners(opts);
   }
 
   /**
-   * Graceful shutdown: stop accepting, drain every connection (no new request taken, every
-   * request read answered, each connection closed once it has nothing in flight), and close
-   * as soon as the last connection closed; `timeoutMs` is only the last resort.
+   * Graceful shutdown, as istio-proxy's: listeners that are not OUTBOUND stop accepting and
+   * drain every connection (no new request taken, every request read answered, each
+   * connection closed once it has nothing in flight); OUTBOUND listeners keep serving the
+   * application meanwhile. Closes as soon as no connection is open anywhere; `timeoutMs`
+   * (--drain-time-s) is the last resort.
    */
   async drain(timeoutMs = this.config.settings.drainTimeoutMs): Promise<void> {
     if (this.#draining) return;
@@ -213,9 +242,10 @@ export class MeltemiServer {
       listeners: this.#listeners,
       clusters: this.#clusters,
       startedAt: this.#startedAt,
-      draining: () => this.#draining,
+      serverState: () => this.serverState(),
+      quit: () => this.#quit(),
       statsSnapshot: () => this.statsSnapshot(),
-      configDumpExtra: () => this.#configDumpExtra(),
+      dumpXds: () => this.#dumpXds(),
       httpListeners: () => this.#http,
     });
   }

@@ -11,10 +11,15 @@ import type { Worker } from 'node:cluster';
 import { AdminServer } from './admin/admin-server.js';
 import type { AdminSource } from './admin/admin-server.js';
 import { mergeClusterStatuses } from './admin/clusters-view.js';
+import { configDumpSource } from './admin/config-dump/source-from-config.js';
+import { serverInfo } from './admin/server-info.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledConfig } from './config/compile.js';
+import type { DrainListenersOptions } from './downstream/listener-manager.js';
 import { plainSnapshot } from './dynamic/dynamic-snapshot.js';
 import type { DynamicSnapshot } from './dynamic/dynamic-snapshot.js';
+import { envoyXdsStatLines } from './dynamic/envoy-xds-stats.js';
+import { InitManager } from './dynamic/init-manager.js';
 import { MeltemiXds } from './dynamic/meltemi-xds.js';
 import { SnapshotApplier } from './dynamic/snapshot-applier.js';
 import { startHttpListeners } from './http/http-listener.js';
@@ -33,13 +38,14 @@ import { PrimaryOutliers } from './shared-policy/primary-outliers.js';
 import { installSharedPolicy } from './shared-policy/shared-policy.js';
 import { WorkerChannel } from './shared-policy/worker-channel.js';
 import { WorkerOutliers } from './shared-policy/worker-outliers.js';
+import type { ServerState } from './server-state.js';
 
 /** Primary → worker. */
 type ToWorker =
   | PolicyToWorker
-  | { type: 'meltemi.snapshot'; snapshot: DynamicSnapshot; dump: object[] }
+  | { type: 'meltemi.snapshot'; snapshot: DynamicSnapshot }
   | { type: 'meltemi.drain' }
-  | { type: 'meltemi.drain_listeners'; opts: { graceful: boolean; inboundOnly: boolean } };
+  | { type: 'meltemi.drain_listeners'; opts: DrainListenersOptions };
 
 /** Worker → primary. */
 type ToPrimary =
@@ -76,17 +82,21 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   /** Why a worker could not start: the primary stops and fails with it, as one process would. */
   let failed: string | undefined;
   let onFailed: (() => void) | undefined;
-  let latest: { snapshot: DynamicSnapshot; dump: object[] } | undefined;
+  let latest: { snapshot: DynamicSnapshot } | undefined;
   let stopping = false;
   const xds = MeltemiXds.wanted(config.bootstrap, config.listeners)
     ? new MeltemiXds(config.bootstrap, {
         staticListeners: config.listeners,
         onSnapshot: (compiled) => {
-          latest = { snapshot: plainSnapshot(compiled), dump: xds?.configDump() ?? [] };
+          latest = { snapshot: plainSnapshot(compiled) };
           for (const [w, st] of workers) if (st.ready) send(w, { type: 'meltemi.snapshot', ...latest });
+          // Sent is taken as applied: each worker applies it within the same turn of its loop.
+          init?.check();
         },
       })
     : undefined;
+  const init = xds === undefined ? undefined : new InitManager(config.bootstrap, () => xds.typeTotals());
+  let quit = (): void => undefined;
   const send = (w: Worker, msg: ToWorker): void => {
     if (w.isConnected()) w.send(msg);
   };
@@ -142,8 +152,15 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   };
   for (let i = 0; i < n; i++) fork();
   xds?.start();
+  init?.start();
   let http: HttpListener[] = [];
-  const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(config, workers, () => xds, send, () => http, outliers));
+  const state = (): ServerState => {
+    if (stopping) return 'DRAINING';
+    if (workers.size === 0 || ![...workers.values()].every((w) => w.ready)) return 'PRE_INITIALIZING';
+    return init?.state ?? 'LIVE';
+  };
+  const parts: PrimaryParts = { config, workers, xds: () => xds, send, http: () => http, state, quit: () => quit(), outliers };
+  const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(parts));
   http = await startHttpListeners(config.httpListeners ?? []);
   logger.info({ workers: n, xds: xds !== undefined }, 'primary started');
   return new Promise<number>((resolve, reject) => {
@@ -170,25 +187,31 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
         void Promise.all([admin?.close(), ...http.map((h) => h.close())]).then(() => resolve(0));
       }, 50);
     };
+    quit = () => stop('quitquitquit');
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
 }
 
-function primaryAdmin(
-  config: CompiledConfig,
-  workers: Map<Worker, WorkerState>,
-  xds: () => MeltemiXds | undefined,
-  send: (w: Worker, msg: ToWorker) => void,
-  http: () => readonly HttpListener[],
-  outliers: PrimaryOutliers,
-): AdminSource {
+/** What the primary's admin reads. */
+interface PrimaryParts {
+  readonly config: CompiledConfig;
+  readonly workers: Map<Worker, WorkerState>;
+  xds(): MeltemiXds | undefined;
+  send(w: Worker, msg: ToWorker): void;
+  http(): readonly HttpListener[];
+  state(): ServerState;
+  quit(): void;
+  readonly outliers: PrimaryOutliers;
+}
+
+function primaryAdmin(p: PrimaryParts): AdminSource {
+  const { config, workers, xds, send, http, outliers } = p;
   const startedAt = Date.now();
   return {
-    ready: () => workers.size > 0 && [...workers.values()].every((w) => w.ready),
-    configDump: () => ({
-      configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: config.bootstrap }, ...(xds()?.configDump() ?? [])],
-    }),
+    serverState: () => p.state(),
+    quit: () => p.quit(),
+    configDump: () => configDumpSource({ config, loadedAt: new Date(startedAt), xds }),
     statsSnapshot: () => {
       const parts = [...workers.values()].flatMap((w) => (w.stats === undefined ? [] : [w.stats]));
       // The primary's own part: xDS stats, and its memory, which the workers' gauges add to.
@@ -196,7 +219,7 @@ function primaryAdmin(
         collectSnapshot({
           listeners: [],
           clusters: [],
-          extraLines: xds()?.statsLines() ?? [],
+          extraLines: [...(xds()?.statsLines() ?? []), ...envoyXdsStatLines(xds()?.typeTotals())],
           collectExtra: (into) => {
             addMemoryGauges(into, processMemory());
             for (const h of http()) h.collect(into);
@@ -216,7 +239,7 @@ function primaryAdmin(
         ...c,
         hosts: c.hosts.map((h) => ({ ...h, ejected: outliers.isEjected(c.name, `${h.address}:${h.port}`) ?? h.ejected })),
       })),
-    serverInfo: () => ({ version: '0.1.0', state: 'LIVE', workers: workers.size, uptime_current_epoch: `${Math.floor((Date.now() - startedAt) / 1000)}s`, node: config.bootstrap.node ?? {} }),
+    serverInfo: () => serverInfo({ version: '0.1.0', state: p.state(), startedAtMs: startedAt, node: config.bootstrap.node, drainTimeMs: config.settings.drainTimeoutMs }),
     // Workers report their bound addresses (the real port when the config says 0).
     listeners: () => [...workers.values()].find((w) => w.listeners.length > 0)?.listeners ?? [],
     drainListeners: (opts) => {
@@ -272,8 +295,6 @@ export async function runWorker(config: CompiledConfig): Promise<number> {
     throw err;
   }
   const applier = new SnapshotApplier(server);
-  let dump: object[] = [];
-  server.setConfigDumpExtra(() => dump);
   const report = (): void => {
     const msg: ToPrimary = {
       type: 'meltemi.stats',
@@ -289,7 +310,6 @@ export async function runWorker(config: CompiledConfig): Promise<number> {
   return new Promise<number>((resolve) => {
     process.on('message', (msg: ToWorker) => {
       if (msg.type === 'meltemi.snapshot') {
-        dump = msg.dump;
         void applier.apply(msg.snapshot).then(report);
       } else if (msg.type === 'meltemi.drain_listeners') {
         server.drainListeners(msg.opts);

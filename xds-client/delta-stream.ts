@@ -60,6 +60,9 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest, DeltaDisco
     }
     st.stats.update_success++;
     this.accepted(st);
+    // Only for /config_dump (Envoy shows system_version_info as the type's version); a
+    // delta request never sends it back.
+    st.version = resp.system_version_info ?? '';
     for (const [n, v] of versions) {
       st.resourceVersions.set(n, v);
       this.markReceived(st, n);

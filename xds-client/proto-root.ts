@@ -26,6 +26,7 @@ const ROOT_FILES = [
   'envoy/config/route/v3/route.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/filters/network/rbac/v3/rbac.proto',
   'udpa/type/v1/typed_struct.proto',
   'xds/type/v3/typed_struct.proto',
   'google/rpc/status.proto',
@@ -33,6 +34,18 @@ const ROOT_FILES = [
   'aeraki/codecs_and_filters.proto',
   'aeraki/router.proto',
   'aeraki/global_ratelimit.proto',
+  // The admin's shapes: /config_dump (the bootstrap comes with it), /server_info, /certs.
+  'envoy/admin/v3/config_dump.proto',
+  'envoy/admin/v3/server_info.proto',
+  'envoy/admin/v3/certs.proto',
+  'aeraki/admin.proto',
+  // What Istio's rendered bootstrap carries (test/fixtures/istio), so /config_dump prints it
+  // in canonical form: the 15090/15021 HTTP listeners, tracing, access log, overload.
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  'envoy/extensions/filters/http/router/v3/router.proto',
+  'envoy/config/trace/v3/zipkin.proto',
+  'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/extensions/resource_monitors/downstream_connections/v3/downstream_connections.proto',
 ];
 
 /** Where the Aeraki protos live: next to this file in the source tree, or copied beside dist. */

@@ -74,6 +74,11 @@ export class ResourceCache<T> {
     return prev !== undefined && this.#raw.has(name) && sameContent(this.#raw.get(name), raw) ? { value: prev.value } : undefined;
   }
 
+  /** The resource an accepted value was decoded from, as received (for /config_dump). */
+  rawOf(name: string): unknown {
+    return this.#raw.get(name);
+  }
+
   reject(name: string, entry: RejectedResource): void {
     this.#rejected.set(name, entry);
   }

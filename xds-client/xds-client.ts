@@ -22,6 +22,8 @@ import type { XdsStreamBase } from './stream-base.js';
 import { DOES_NOT_EXIST_TIMEOUT_MS } from './stream-base.js';
 import { ADS_DELTA_METHOD, ADS_SOTW_METHOD } from './type-urls.js';
 import type { ResourceUpdate, TypeWatcher } from './type-watcher.js';
+import { newTypeStats } from './xds-stats.js';
+import type { TypeStats } from './xds-stats.js';
 
 export interface XdsClientOptions {
   /** Every kind of resource the owner will subscribe to. */
@@ -47,6 +49,7 @@ export interface NamedSubscription {
   readonly source: XdsConfigSource | undefined;
 }
 
+/** A stream of either flavour: the client only uses what SotW and delta share. */
 type Stream = XdsStreamBase<{ type_url: string }, unknown>;
 
 /** True when a ConfigSource means "over the ADS stream". */
@@ -102,12 +105,31 @@ export class XdsClient {
 
   /** The accepted resources of a type, by name. */
   resources<T>(type: XdsResourceType<T>): ReadonlyMap<string, CachedResource<T>> {
+    // The values were made by the type object given at construction: only it may read them as T.
+    if (this.#types.get(type.typeUrl) !== type) throw new Error(`xDS: ${type.typeUrl} was registered with another resource type object`);
     return (this.#cache(type.typeUrl) as ResourceCache<T>).accepted;
   }
 
   /** The accepted resources of a type with their values untyped (for dumps). */
   accepted(typeUrl: string): ReadonlyMap<string, CachedResource<unknown>> {
     return this.#cache(typeUrl).accepted;
+  }
+
+  /** An accepted resource as received (decoded from its Any), for /config_dump. */
+  acceptedRaw(typeUrl: string, name: string): unknown {
+    return this.#cache(typeUrl).rawOf(name);
+  }
+
+  /**
+   * The version of the last update of a type applied whole (SotW: version_info; delta:
+   * system_version_info), as Envoy's *ConfigDump.version_info; '' before the first.
+   */
+  typeVersion(typeUrl: string): string {
+    for (const s of this.#streams.values()) {
+      const st = s.typeStates().get(typeUrl);
+      if (st !== undefined) return st.version;
+    }
+    return '';
   }
 
   /** The last rejected update of each resource of a type that has one, by name. */
@@ -118,6 +140,15 @@ export class XdsClient {
   /** Names of a type a subscription asked for and the server never sent. */
   missing(typeUrl: string): ReadonlySet<string> {
     return this.#cache(typeUrl).missing;
+  }
+
+  /** Whether some stream subscribes to the type now (wildcard, or at least one name). */
+  isSubscribed(typeUrl: string): boolean {
+    for (const s of this.#streams.values()) {
+      const st = s.typeStates().get(typeUrl);
+      if (st !== undefined && (st.watcher.wildcard || st.names.size > 0)) return true;
+    }
+    return false;
   }
 
   /**
@@ -155,6 +186,26 @@ export class XdsClient {
         stats: st.stats,
       })),
     }));
+  }
+
+  /**
+   * The counters of each watched type (`lds`, `cds`, `eds`, `rds`), summed over the streams
+   * that carry it. A type is in the map once something watches it: the readiness check
+   * (proxy/dynamic/init-manager.ts) waits for the first response of each.
+   */
+  typeTotals(): Map<string, TypeStats> {
+    const out = new Map<string, TypeStats>();
+    for (const s of this.#streams.values()) {
+      for (const [type, st] of s.stats.types) {
+        const t = out.get(type) ?? newTypeStats();
+        t.update_attempt += st.update_attempt;
+        t.update_success += st.update_success;
+        t.update_rejected += st.update_rejected;
+        t.does_not_exist += st.does_not_exist;
+        out.set(type, t);
+      }
+    }
+    return out;
   }
 
   /** Stats lines in Envoy's style: `xds.<stream>.<type>.update_success: 3`. */
@@ -206,7 +257,7 @@ export class XdsClient {
         logger: this.#log,
         ...(this.#opts.doesNotExistTimeoutMs !== undefined ? { doesNotExistTimeoutMs: this.#opts.doesNotExistTimeoutMs } : {}),
       };
-      stream = (delta ? new DeltaStream(streamOpts, method) : new SotwStream(streamOpts, method)) as unknown as Stream;
+      stream = delta ? new DeltaStream(streamOpts, method) : new SotwStream(streamOpts, method);
       this.#streams.set(key, stream);
       stream.start();
       this.#log.info({ xds: key, method, cluster: api.grpc_services[0]!.envoy_grpc.cluster_name }, 'xDS stream opened');
@@ -278,7 +329,8 @@ export class XdsClient {
     }
     if (errors.length > 0 && type.acceptance === 'all-or-nothing') return errors;
     for (const w of warnings) this.#log.warn({ xds: type.shortName }, w);
-    if (u.full) for (const n of [...cache.accepted.keys()]) if (!next.has(n) && !rejected.has(n)) cache.delete(n);
+    // The whole state: what it does not carry is gone, a past rejection of it included.
+    if (u.full) for (const n of cache.names()) if (!next.has(n) && !rejected.has(n)) cache.delete(n);
     if (type.ignoresRemovals !== true) for (const n of u.removed) cache.delete(n);
     for (const [n, v] of next) cache.accept(n, v, u.versions.get(n) ?? '', (a, b) => type.equal(a, b), now, u.resources.get(n));
     this.#changed();

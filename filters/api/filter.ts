@@ -1,4 +1,7 @@
-import type { ErrorType, Message, Metadata, RequestId } from '../../codecs/api/index.js';
+import type { ApiVersionRange, ErrorType, Message, Metadata, RequestId } from '../../codecs/api/index.js';
+import type { ExchangeCompletion } from './completion.js';
+import type { StatsScope } from './stats.js';
+import type { ConnectionInfo } from './connection.js';
 import type { SharedTokenBucket, TokenBucketSpec } from './shared-quota.js';
 
 /** What a filter tells the chain after it ran. */
@@ -26,15 +29,28 @@ export interface RouteView {
   readonly timeoutMs: number | undefined;
 }
 
+/**
+ * A request or response as filters see it: what kind of message it is, its call name and
+ * metadata, never its bytes. (The frame stays with the proxy; its id is rewritten in place
+ * on the way upstream, so the client's id is `FilterExchange.downstreamRequestId`.)
+ */
+export type MessageView = Readonly<Pick<Message, 'type' | 'streamId' | 'status' | 'operationName' | 'metadata' | 'headerSize' | 'bodySize'>>;
+
 /** One request/response exchange, as filters see it. Filters never touch wire bytes. */
 export interface FilterExchange {
-  readonly request: Message;
+  readonly request: MessageView;
+  /** The request's metadata (the same as `request.metadata`). */
   readonly metadata: Metadata;
   /** The client's own request id. */
   readonly downstreamRequestId: RequestId;
   /** Set once the upstream answered (in onResponse). */
-  readonly response: Message | undefined;
+  readonly response: MessageView | undefined;
   readonly downstreamRemoteAddress: string;
+  /**
+   * The downstream connection (addresses, TLS peer identity). Meltemi's exchanges have it;
+   * a test double may leave it out.
+   */
+  readonly connection?: ConnectionInfo;
   /** Matches the listener's current route table (once; later calls return the same). */
   route(): RouteView | undefined;
   /** Adds or overwrites a header/attachment key on the forwarded request. */
@@ -59,13 +75,33 @@ export interface ClusterHost {
   readonly port: number;
 }
 
+/** Envoy's traffic_direction of the listener; `unspecified` when the config gives none. */
+export type TrafficDirection = 'inbound' | 'outbound' | 'unspecified';
+
+/** The proxy's own identity: the bootstrap's `node.id` and `node.metadata` (Istio's workload attributes). */
+export interface NodeInfo {
+  readonly id: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
 /** What a filter factory knows of the listener it builds for. */
 export interface FilterContext {
   /** The listener's stat prefix, `meta_protocol.<protocol>.<stat_prefix>.`: filter stats go under it. */
   readonly statPrefix: string;
+  /** Stats under `statPrefix` (a filter usually takes a `scope('<filter>')` of it). */
+  readonly stats: StatsScope;
+  /** Stats with names of their own, outside the listener's prefix (Istio's `istio_requests_total`). */
+  readonly rootStats: StatsScope;
+  readonly direction: TrafficDirection;
+  /**
+   * This proxy's node. The proxy knows it once the listener serves: read it when the filter
+   * makes its first instance (the function `create` returns), not in `create` itself.
+   */
+  readonly node: NodeInfo;
   /**
    * A token bucket shared by every worker process of this sidecar, named by `id` (unique
-   * among the filter's buckets; the proxy adds the listener and the filter's place).
+   * among the listener's buckets, e.g. the filter's stat prefix and the bucket's name; the
+   * proxy adds the listener's name; a different spec makes a different bucket).
    * Undefined when this process alone serves traffic: the filter keeps a local bucket.
    */
   sharedTokenBucket?(id: string, spec: TokenBucketSpec): SharedTokenBucket | undefined;
@@ -73,12 +109,40 @@ export interface FilterContext {
 
 export interface Filter {
   onRequest(exchange: FilterExchange): FilterResult;
-  /** Runs before the response is written to the client. */
+  /**
+   * Runs when the upstream's response arrives, before it is written to the client. Filters
+   * run in reverse order here (Envoy's encoder order): the router first, the first filter of
+   * the chain last, so the filter nearest the client has the last word on response headers.
+   */
   onResponse?(exchange: FilterExchange): void;
+  /**
+   * Runs exactly once per exchange, after it ended, whatever the end: a response, a local
+   * reply (this filter's, another's, the router's), an upstream failure, a timeout, a
+   * one-way forward, a client that went away. Every filter of the chain is called, also
+   * those the request never reached, in reverse order. It must not throw (a throw is logged
+   * and counted as internal_error; the exchange is over) and must not keep `info` after
+   * it returns. A chain whose filters define no onComplete pays nothing for it.
+   */
+  onComplete?(info: ExchangeCompletion): void;
 }
 
-/** The version of this SPI. A filter package declares the one it was written for. */
-export const FILTER_API_VERSION = 1;
+/**
+ * The version of this SPI. A filter package declares the one it was written for.
+ * 2: FilterExchange.request/response are MessageView (no frame bytes), onResponse runs in
+ * reverse order, onComplete, and FilterContext carries stats, direction and node.
+ */
+export const FILTER_API_VERSION = 2;
+
+/** The oldest filter API version this Meltemi still loads (see docs/filters.md). */
+export const MIN_FILTER_API_VERSION = 1;
+
+/**
+ * Filter API versions this build loads. Version 1 filters keep working: what they could use
+ * in version 1 (metadata, the mutation and reply calls, route(), onRequest, onResponse) is
+ * unchanged except that onResponse now runs in reverse order; a version 1 filter never had a
+ * sanctioned way to the bytes ("filters never touch wire bytes").
+ */
+export const FILTER_API_VERSIONS: ApiVersionRange = { min: MIN_FILTER_API_VERSION, max: FILTER_API_VERSION };
 
 /** Built once per listener config; creates a filter per exchange (or shares one). */
 export interface FilterFactory {
@@ -92,8 +156,10 @@ export interface FilterFactory {
   /**
    * Validates `config` (the `config` Any of a `meta_protocol_filters` entry, or undefined)
    * and returns a maker of filters, or throws an Error whose message names the problem.
+   * The maker is called when the listener starts serving (once, when it hands out one
+   * shared instance) and, for a filter with per-exchange state, once per exchange.
    */
-  create(config: unknown, context?: FilterContext): () => Filter;
+  create(config: unknown, context: FilterContext): () => Filter;
   /** True for the terminal filter (the router). */
   readonly terminal?: boolean;
 }

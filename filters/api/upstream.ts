@@ -149,7 +149,7 @@ export interface RouteCounters {
   requests: number;
   responses: number;
   errors: number;
-  localReplies: number;
+  local_replies: number;
 }
 
 /** The route as the router uses it: the filters' view plus what forwarding needs. */

@@ -62,10 +62,10 @@ export class LocalRateLimiter implements Filter {
       return { local, shared: context?.sharedTokenBucket?.(id, { maxTokens: local.maxTokens, tokensPerFill: local.tokensPerFill, fillIntervalMs: local.fillIntervalMs }) };
     };
     this.statPrefix = cfg.stat_prefix;
-    this.#default = cfg.token_bucket === undefined ? undefined : bucketOf(cfg.token_bucket, 'default');
+    this.#default = cfg.token_bucket === undefined ? undefined : bucketOf(cfg.token_bucket, `${cfg.stat_prefix}/default`);
     this.#conditions = (cfg.conditions ?? []).map((c, i) => {
       const matchers = (c.match.metadata ?? []).map(compileHeaderMatcher);
-      return { matches: (md: Metadata) => matchers.every((m) => m(md)), bucket: bucketOf(c.token_bucket, `condition.${i}`) };
+      return { matches: (md: Metadata) => matchers.every((m) => m(md)), bucket: bucketOf(c.token_bucket, `${cfg.stat_prefix}/condition.${i}`) };
     });
     this.#buckets = [...(this.#default ? [this.#default] : []), ...this.#conditions.map((c) => c.bucket)];
     if (this.#buckets.length === 0) throw new ConfigError(['config: needs token_bucket or at least one condition'], 'local_ratelimit config');

@@ -131,7 +131,7 @@ export class GlobalRateLimiter implements Filter {
     }
     const key = values.length === 1 ? values[0]! : values.join('\u0000');
     const stats = this.#shared.stats;
-    stats.total++;
+    stats.total.inc();
     let state = this.#states.get(key);
     if (state === undefined) {
       if (this.#states.size >= MAX_KEYS) this.#forgetIdle();
@@ -150,8 +150,8 @@ export class GlobalRateLimiter implements Filter {
   #admitOnLease(key: string, state: KeyState, values: readonly string[]): FilterStatus {
     const stats = this.#shared.stats;
     state.lease--;
-    stats.ok++;
-    stats.preadmitted++;
+    stats.ok.inc();
+    stats.preadmitted.inc();
     if (state.unreported++ === 0) state.reportTimer = setTimeout(() => this.#report(key, state, values), REPORT_MS);
     else if (state.unreported >= reportAt(state.lease)) this.#report(key, state, values);
     return FilterStatus.Continue;
@@ -219,7 +219,7 @@ export class GlobalRateLimiter implements Filter {
     state.channel = channel;
     state.inFlight++;
     const shared = this.#shared;
-    shared.stats.rls_calls++;
+    shared.stats.rls_calls.inc();
     batch.reported = state.unreported;
     state.unreported = 0;
     clearTimeout(state.reportTimer);
@@ -274,7 +274,7 @@ export class GlobalRateLimiter implements Filter {
     const stats = this.#shared.stats;
     const n = batch.waiters.length;
     if (answer.code === RlsCode.OverLimit) {
-      stats.over_limit += n;
+      stats.over_limit.inc(n);
       for (const w of batch.waiters) {
         w.ex.sendLocalReply(ErrorType.OverLimit, `meta protocol global ratelimit: request '${w.ex.downstreamRequestId}' has been rate limited`);
         w.resolve(FilterStatus.Stop);
@@ -282,14 +282,14 @@ export class GlobalRateLimiter implements Filter {
       return;
     }
     // Envoy's reading: anything but OVER_LIMIT lets the request through.
-    stats.ok += n;
+    stats.ok.inc(n);
     for (const w of batch.waiters) w.resolve(FilterStatus.Continue);
   }
 
   #onFailure(batch: Batch, err: unknown): void {
     if (!this.#settle(batch)) return;
     const stats = this.#shared.stats;
-    if (isBreakerOpen(err)) stats.circuit_breaker_rejected += batch.waiters.length;
+    if (isBreakerOpen(err)) stats.circuit_breaker_rejected.inc(batch.waiters.length);
     this.#fail(batch, isBreakerOpen(err) ? 'circuit breaker open' : ((err as ServiceError).details ?? String(err)));
   }
 
@@ -305,7 +305,7 @@ export class GlobalRateLimiter implements Filter {
   #fail(batch: Batch, why: string): void {
     const stats = this.#shared.stats;
     const n = batch.waiters.length;
-    stats.error += n;
+    stats.error.inc(n);
     if (this.#cfg.failureModeDeny) {
       for (const w of batch.waiters) {
         w.ex.sendLocalReply(ErrorType.OverLimit, `meta protocol global ratelimit: request '${w.ex.downstreamRequestId}' has been rate limited (rate limit service failed: ${why}; failure_mode_deny)`);
@@ -313,7 +313,7 @@ export class GlobalRateLimiter implements Filter {
       }
       return;
     }
-    stats.failure_mode_allowed += n;
+    stats.failure_mode_allowed.inc(n);
     for (const w of batch.waiters) w.resolve(FilterStatus.Continue);
   }
 }

@@ -1,7 +1,6 @@
 import CircuitBreaker from 'opossum';
 import type { ClientUnaryCall } from '@grpc/grpc-js';
-import type { FilterStatsGroup } from '../../proxy/observability/filter-stats.js';
-import type { StatsSnapshot } from '../../proxy/observability/stats-snapshot.js';
+import type { StatsScope } from '../api/index.js';
 import type { RlsChannel } from './rls-channel.js';
 import type { RlsAnswer } from './rls-wire.js';
 import { BreakerState, RateLimitStats } from './stats.js';
@@ -43,29 +42,26 @@ function callService(channel: RlsChannel, request: Buffer, holder: CallHolder): 
  * service errs or misses the deadline (the filter cancels such calls); while it is open,
  * calls fail at once, and after `resetTimeout` one probe call decides.
  */
-export class RateLimitShared implements FilterStatsGroup {
+export class RateLimitShared {
   readonly stats: RateLimitStats;
   readonly breaker: CircuitBreaker<[RlsChannel, Buffer, CallHolder], RlsAnswer>;
 
-  constructor(listenerPrefix: string, options: BreakerOptions) {
-    const stats = new RateLimitStats(listenerPrefix);
+  /** `scope`: the filter's stats, `<listener prefix>ratelimit.`. */
+  constructor(scope: StatsScope, options: BreakerOptions) {
+    const stats = new RateLimitStats(scope);
     this.stats = stats;
     // The deadline is the filter's (per batch), not opossum's (one per breaker).
     this.breaker = new CircuitBreaker(callService, { ...options, timeout: false, name: stats.prefix });
     this.breaker.on('open', () => {
-      stats.circuit_breaker_state = BreakerState.Open;
-      stats.circuit_breaker_opened++;
+      stats.circuit_breaker_state.set(BreakerState.Open);
+      stats.circuit_breaker_opened.inc();
     });
     this.breaker.on('halfOpen', () => {
-      stats.circuit_breaker_state = BreakerState.HalfOpen;
+      stats.circuit_breaker_state.set(BreakerState.HalfOpen);
     });
     this.breaker.on('close', () => {
-      stats.circuit_breaker_state = BreakerState.Closed;
+      stats.circuit_breaker_state.set(BreakerState.Closed);
     });
-  }
-
-  collect(into: StatsSnapshot): void {
-    this.stats.collect(into);
   }
 }
 

@@ -1,5 +1,4 @@
-import { LatencyHistogram } from '../../proxy/observability/histogram.js';
-import type { StatsSnapshot } from '../../proxy/observability/stats-snapshot.js';
+import type { Counter, Gauge, Histogram, StatsScope } from '../api/index.js';
 
 /** Breaker state as a gauge value. */
 export const enum BreakerState {
@@ -9,40 +8,44 @@ export const enum BreakerState {
 }
 
 /**
- * Counters of one global rate-limit filter, under `<listener prefix>ratelimit.`. The first
- * five are Envoy's names (ratelimit filter stats): per request that asked the service.
- * The rest are Meltemi's: service calls (several requests can share one), and the breaker.
+ * Stats of one global rate-limit filter, under `<listener prefix>ratelimit.`, kept through
+ * the filter stats API (the proxy shows them in /stats). The first five are Envoy's names
+ * (ratelimit filter stats): per request that asked the service. The rest are Meltemi's:
+ * service calls (several requests can share one), and the breaker.
  */
 export class RateLimitStats {
   readonly prefix: string;
-  total = 0;
-  ok = 0;
-  over_limit = 0;
-  error = 0;
-  failure_mode_allowed = 0;
+  readonly total: Counter;
+  readonly ok: Counter;
+  readonly over_limit: Counter;
+  readonly error: Counter;
+  readonly failure_mode_allowed: Counter;
   /** Of `ok`: requests let through on a lease, without waiting for the service (told to it after). */
-  preadmitted = 0;
+  readonly preadmitted: Counter;
   /** ShouldRateLimit calls made (one call can carry the hits of several requests). */
-  rls_calls = 0;
+  readonly rls_calls: Counter;
   /** Requests answered at once because the breaker was open. */
-  circuit_breaker_rejected = 0;
+  readonly circuit_breaker_rejected: Counter;
   /** Times the breaker opened. */
-  circuit_breaker_opened = 0;
-  /** Gauge: 0 closed, 1 open, 2 half-open. */
-  circuit_breaker_state: BreakerState = BreakerState.Closed;
+  readonly circuit_breaker_opened: Counter;
+  /** 0 closed, 1 open, 2 half-open. */
+  readonly circuit_breaker_state: Gauge;
   /** How long the first (longest-waiting) request of each call waited for the decision. */
-  readonly wait_ms = new LatencyHistogram();
+  readonly wait_ms: Histogram;
 
-  constructor(listenerPrefix: string) {
-    this.prefix = `${listenerPrefix}ratelimit.`;
-  }
-
-  collect(into: StatsSnapshot): void {
-    for (const [k, v] of Object.entries(this)) {
-      if (typeof v !== 'number') continue;
-      if (k === 'circuit_breaker_state') into.gauges[this.prefix + k] = v;
-      else into.counters[this.prefix + k] = v;
-    }
-    into.histograms[`${this.prefix}wait_ms`] = this.wait_ms.snapshot();
+  /** `scope` is the filter's: `<listener prefix>ratelimit.`. */
+  constructor(scope: StatsScope) {
+    this.prefix = scope.prefix;
+    this.total = scope.counter('total');
+    this.ok = scope.counter('ok');
+    this.over_limit = scope.counter('over_limit');
+    this.error = scope.counter('error');
+    this.failure_mode_allowed = scope.counter('failure_mode_allowed');
+    this.preadmitted = scope.counter('preadmitted');
+    this.rls_calls = scope.counter('rls_calls');
+    this.circuit_breaker_rejected = scope.counter('circuit_breaker_rejected');
+    this.circuit_breaker_opened = scope.counter('circuit_breaker_opened');
+    this.circuit_breaker_state = scope.gauge('circuit_breaker_state');
+    this.wait_ms = scope.histogram('wait_ms');
   }
 }

@@ -8,8 +8,15 @@ import { renderPrometheus } from '../observability/prometheus.js';
 import type { StatsSnapshot } from '../observability/stats-snapshot.js';
 import { renderStatsJson, renderStatsText } from '../observability/stats-text.js';
 import type { StatsQuery } from '../observability/stats-text.js';
+import { certificates } from './certs.js';
+import type { DrainListenersOptions } from '../downstream/listener-manager.js';
+import type { ServerState } from '../server-state.js';
 import { renderClustersJson, renderClustersText } from './clusters-view.js';
+import { SERVER_GAUGES, addServerGauges } from './server-gauges.js';
 import type { ClusterStatus } from './clusters-view.js';
+import { renderConfigDump } from './config-dump/render.js';
+import type { ConfigDumpSource } from './config-dump/source.js';
+import { CounterReset } from './counter-reset.js';
 
 /**
  * What the admin server reads from the running proxy. In multi-worker mode the primary
@@ -17,35 +24,49 @@ import type { ClusterStatus } from './clusters-view.js';
  * snapshots (observability/stats-snapshot.ts), and the drain goes to every worker.
  */
 export interface AdminSource {
-  /** False while starting or draining. */
-  ready(): boolean;
-  configDump(): unknown;
+  /** PRE_INITIALIZING/INITIALIZING until the first xDS config is applied, DRAINING on shutdown, else LIVE. */
+  serverState(): ServerState;
+  /** What /config_dump shows (config-dump/source-from-config.ts builds it). */
+  configDump(): ConfigDumpSource;
   statsSnapshot(): StatsSnapshot;
   clusters(): ClusterStatus[];
   serverInfo(): Record<string, unknown>;
   listeners(): { name: string; address: string }[];
   /** Memory of every Meltemi process (the primary and its workers), and how many there are. */
   memory(): { total: MemoryReport; processes: number };
-  /** Stops accepting on every listener (or only inbound ones); `graceful`: drain first. */
-  drainListeners(opts: { graceful: boolean; inboundOnly: boolean }): void;
+  /** Envoy's /drain_listeners (downstream/listener-manager.ts says what each option does). */
+  drainListeners(opts: DrainListenersOptions): void;
+  /** POST /quitquitquit: the shutdown a SIGTERM starts (inbound drain, exit at zero connections). */
+  quit(): void;
 }
 
-const PATHS = [
-  '/ready',
-  '/server_info',
-  '/config_dump',
-  '/stats',
-  '/stats/prometheus',
-  '/clusters',
-  '/listeners',
-  '/memory',
-  '/healthcheck/fail',
-  '/healthcheck/ok',
-  '/drain_listeners',
-  '/logging',
+/** Every path, with what /help says of it. */
+const ENDPOINTS: readonly { readonly path: string; readonly help: string }[] = [
+  { path: '/certs', help: 'print the certificates in use (empty until TLS is configured)' },
+  { path: '/clusters', help: 'upstream clusters and their hosts (?format=json)' },
+  { path: '/config_dump', help: 'dump the current config as envoy.admin.v3.ConfigDump (?resource=, ?mask=, ?name_regex=, ?include_eds)' },
+  { path: '/drain_listeners', help: 'drain listeners (?graceful, ?inboundonly, ?skip_exit)' },
+  { path: '/healthcheck/fail', help: 'make /ready fail' },
+  { path: '/healthcheck/ok', help: 'make /ready pass again' },
+  { path: '/help', help: 'print this list' },
+  { path: '/listeners', help: 'listener names and addresses (?format=json)' },
+  { path: '/logging', help: 'show or set the log level (?level=)' },
+  { path: '/memory', help: 'memory of every Meltemi process' },
+  { path: '/quitquitquit', help: 'shut down as on SIGTERM: drain inbound listeners, exit once no connection is open' },
+  { path: '/ready', help: 'LIVE (200) when serving, else the state (503)' },
+  { path: '/reset_counters', help: 'reset every counter to zero' },
+  { path: '/server_info', help: 'version, state, uptime, command line and node as envoy.admin.v3.ServerInfo' },
+  { path: '/stats', help: 'counters, gauges and histograms (?format=json|prometheus, ?filter=, ?usedonly)' },
+  { path: '/stats/prometheus', help: 'stats in Prometheus text format' },
 ];
+const PATHS = ENDPOINTS.map((e) => e.path);
 /** Paths that change state: POST only, as Envoy requires (a stray GET must not drain a proxy). */
-const MUTATING = new Set(['/healthcheck/fail', '/healthcheck/ok', '/drain_listeners', '/logging']);
+const MUTATING = new Set(['/healthcheck/fail', '/healthcheck/ok', '/drain_listeners', '/quitquitquit', '/logging', '/reset_counters']);
+
+/** Envoy's /help text: one `  <path>: <what it does>` line per endpoint. */
+function helpText(): string {
+  return 'admin commands are:\n' + ENDPOINTS.map((e) => `  ${e.path}: ${e.help}\n`).join('');
+}
 
 function statsQuery(url: URL): StatsQuery | string {
   const q: StatsQuery = { usedOnly: url.searchParams.has('usedonly') };
@@ -65,7 +86,7 @@ function statsQuery(url: URL): StatsQuery | string {
  * The admin endpoint, on Envoy's paths: /ready, /server_info, /config_dump, /stats
  * (text, `?format=json`, `?filter=`, `?usedonly`), /stats/prometheus, /clusters
  * (`?format=json`), /listeners, /memory, and the POST-only /healthcheck/fail, /healthcheck/ok,
- * /drain_listeners, /logging?level=. Bind it to loopback unless it must be reached from elsewhere.
+ * /drain_listeners, /quitquitquit, /reset_counters, /logging?level=; /help lists them all. Bind it to loopback unless it must be reached from elsewhere.
  */
 export class AdminServer {
   readonly #server: http.Server;
@@ -76,7 +97,22 @@ export class AdminServer {
 
   static async start(host: string, port: number, source: AdminSource): Promise<AdminServer> {
     let healthCheckFailed = false;
-    const state = (): string => (healthCheckFailed || !source.ready() ? 'DRAINING' : 'LIVE');
+    const counterReset = new CounterReset();
+    /** Envoy starts its workers once init is done; the gauge stays 1 from then on. */
+    let workersStarted = false;
+    const state = (): ServerState => {
+      const s = healthCheckFailed ? 'DRAINING' : source.serverState();
+      if (s === 'LIVE') workersStarted = true;
+      return s;
+    };
+    const stats = (): StatsSnapshot => {
+      const s = state();
+      const snap = counterReset.apply(source.statsSnapshot());
+      // An empty snapshot is stats_config.stats_matcher.reject_all (memory gauges are always
+      // there otherwise): Envoy rejects the server gauges too.
+      const rejectAll = Object.keys(snap.counters).length === 0 && Object.keys(snap.gauges).length === 0 && Object.keys(snap.histograms).length === 0;
+      return rejectAll ? snap : addServerGauges(snap, s, workersStarted);
+    };
     const server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://admin');
       const send = (code: number, body: string, type = 'text/plain; charset=utf-8'): void => {
@@ -86,6 +122,16 @@ export class AdminServer {
       const json = (body: unknown): void => send(200, JSON.stringify(body, null, 2) + '\n', 'application/json');
       const path = url.pathname;
       if (MUTATING.has(path) && req.method !== 'POST') return send(405, `${path} changes the proxy: use POST\n`);
+      // A bug in one endpoint answers 500 and leaves the proxy (and this server) running.
+      try {
+        route(path, url, send, json, res);
+      } catch (err) {
+        logger.error({ path, err: (err as Error).stack }, 'admin: exception while answering');
+        if (!res.headersSent) send(500, `${path}: internal error: ${(err as Error).message}\n`);
+        else res.destroy();
+      }
+    });
+    const route = (path: string, url: URL, send: (code: number, body: string, type?: string) => void, json: (body: unknown) => void, res: http.ServerResponse): void => {
       switch (path) {
         case '/ready': {
           const s = state();
@@ -93,18 +139,28 @@ export class AdminServer {
         }
         case '/server_info':
           return json({ ...source.serverInfo(), state: state() });
-        case '/config_dump':
-          return json(source.configDump());
+        case '/config_dump': {
+          const answer = renderConfigDump(source.configDump(), url.searchParams);
+          return answer.json ? send(answer.status, answer.body, 'application/json') : send(answer.status, answer.body);
+        }
+        case '/certs':
+          return json(certificates());
+        case '/help':
+          return send(200, helpText());
+        case '/reset_counters':
+          counterReset.reset(source.statsSnapshot());
+          return send(200, 'OK\n');
         case '/stats': {
           const q = statsQuery(url);
           if (typeof q === 'string') return send(400, `${q}\n`);
-          const snap = source.statsSnapshot();
+          q.written = SERVER_GAUGES;
+          const snap = stats();
           if (url.searchParams.get('format') === 'json') return json(renderStatsJson(snap, q));
           if (url.searchParams.get('format') === 'prometheus') return send(200, renderPrometheus(snap), 'text/plain; version=0.0.4; charset=utf-8');
           return send(200, renderStatsText(snap, q));
         }
         case '/stats/prometheus':
-          return send(200, renderPrometheus(source.statsSnapshot()), 'text/plain; version=0.0.4; charset=utf-8');
+          return send(200, renderPrometheus(stats()), 'text/plain; version=0.0.4; charset=utf-8');
         case '/clusters':
           return url.searchParams.get('format') === 'json' ? json(renderClustersJson(source.clusters())) : send(200, renderClustersText(source.clusters()));
         case '/listeners':
@@ -123,8 +179,14 @@ export class AdminServer {
           healthCheckFailed = false;
           logger.info('admin: health checks now pass');
           return send(200, 'OK\n');
-        case '/drain_listeners':
-          source.drainListeners({ graceful: url.searchParams.has('graceful'), inboundOnly: url.searchParams.has('inboundonly') });
+        case '/drain_listeners': {
+          const opts = { graceful: url.searchParams.has('graceful'), inboundOnly: url.searchParams.has('inboundonly'), skipExit: url.searchParams.has('skip_exit') };
+          if (opts.skipExit && !opts.graceful) return send(400, 'skip_exit requires graceful\n');
+          source.drainListeners(opts);
+          return send(200, 'OK\n');
+        }
+        case '/quitquitquit':
+          res.once('finish', () => source.quit());
           return send(200, 'OK\n');
         case '/logging': {
           const level = url.searchParams.get('level');
@@ -134,7 +196,7 @@ export class AdminServer {
         default:
           return send(404, `unknown admin path ${path}; try ${PATHS.join(' ')}\n`);
       }
-    });
+    };
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {

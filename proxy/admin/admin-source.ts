@@ -3,8 +3,12 @@ import type { ListenerManager } from '../downstream/listener-manager.js';
 import type { HttpListener } from '../http/http-listener.js';
 import { processMemory } from '../observability/memory.js';
 import type { StatsSnapshot } from '../observability/stats-snapshot.js';
+import type { ServerState } from '../server-state.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
+import type { MeltemiXds } from '../dynamic/meltemi-xds.js';
 import type { AdminSource } from './admin-server.js';
+import { configDumpSource } from './config-dump/source-from-config.js';
+import { serverInfo } from './server-info.js';
 
 const VERSION = '0.1.0';
 
@@ -14,10 +18,11 @@ export interface ServerAdminParts {
   readonly listeners: ListenerManager;
   readonly clusters: ClusterManager;
   readonly startedAt: number;
-  draining(): boolean;
+  serverState(): ServerState;
+  quit(): void;
   statsSnapshot(): StatsSnapshot;
-  /** Sections other parts add to /config_dump (the xDS client's resources, versions and errors). */
-  configDumpExtra(): object[];
+  /** The xDS client whose resources, versions and rejections /config_dump shows, if any. */
+  dumpXds(): MeltemiXds | undefined;
   /** The static HTTP listeners, listed after the MetaProtocol ones in /listeners. */
   httpListeners(): readonly HttpListener[];
 }
@@ -30,29 +35,21 @@ export function listenerAddresses(listeners: ListenerManager): { name: string; a
 /** The admin's view of one process (the primary of several workers has its own, workers.ts). */
 export function serverAdminSource(p: ServerAdminParts): AdminSource {
   return {
-    ready: () => !p.draining(),
-    configDump: () => ({
-      configs: [
-        { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: p.config.bootstrap },
-        {
-          '@type': 'type.googleapis.com/aeraki.meta_protocol_proxy.admin.v1alpha.RoutesConfigDump',
-          static_route_configs: [...p.listeners.all()].map((l) => ({
-            route_config: { '@type': 'type.googleapis.com/aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration', ...l.runtime.routes.current.source },
-          })),
-        },
-        ...p.configDumpExtra(),
-      ],
-    }),
+    serverState: () => p.serverState(),
+    quit: () => p.quit(),
+    configDump: () => configDumpSource({ config: p.config, loadedAt: new Date(p.startedAt), xds: () => p.dumpXds() }),
     statsSnapshot: () => p.statsSnapshot(),
     memory: () => ({ total: processMemory(), processes: 1 }),
     clusters: () => p.clusters.status(),
     drainListeners: (opts) => p.listeners.drainListeners(opts),
     listeners: () => [...listenerAddresses(p.listeners), ...p.httpListeners().map((h) => ({ name: h.compiled.name, address: h.address }))],
-    serverInfo: () => ({
-      version: VERSION,
-      state: p.draining() ? 'DRAINING' : 'LIVE',
-      uptime_current_epoch: `${Math.floor((Date.now() - p.startedAt) / 1000)}s`,
-      node: p.config.bootstrap.node ?? {},
-    }),
+    serverInfo: () =>
+      serverInfo({
+        version: VERSION,
+        state: p.serverState(),
+        startedAtMs: p.startedAt,
+        node: p.config.bootstrap.node,
+        drainTimeMs: p.config.settings.drainTimeoutMs,
+      }),
   };
 }

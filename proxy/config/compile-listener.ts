@@ -1,15 +1,18 @@
 import type { CodecContext, CodecFactory } from '../../codecs/api/index.js';
-import type { Filter, FilterContext } from '../../filters/api/index.js';
+import type { Filter } from '../../filters/api/index.js';
 import { findCodec } from '../codec-registry.js';
 import { filterNames, findFilter } from '../filter-registry.js';
 import { logger } from '../logger.js';
 import { compileObservability } from '../observability/compile-observability.js';
 import type { ListenerObservability } from '../observability/compile-observability.js';
+import { directionOf, ListenerFilterContext } from '../observability/filter-context.js';
 import { RouteTable } from '../route/route-table.js';
 import { sharedPolicy } from '../shared-policy/shared-policy.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
 import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
 import { ONEWAY_METHODS_KEY, OnewayMethods } from '../downstream/oneway-methods.js';
+import type { RbacAuthorizer } from '../../filters/rbac/index.js';
+import { compileNetworkRbac } from './network-rbac.js';
 
 export const DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -27,6 +30,10 @@ export interface CompiledListener {
   readonly codecContext: CodecContext;
   readonly routeTable: RouteTable;
   readonly filters: readonly (() => Filter)[];
+  /** What the filters were created with; the server that adopts the listener binds it (stats, node). */
+  readonly filterContext: ListenerFilterContext;
+  /** `envoy.filters.network.rbac` filters in front of the proxy, in chain order (often none). */
+  readonly networkRbac: readonly RbacAuthorizer[];
   readonly idleTimeoutMs: number | undefined;
   readonly requestTimeoutMs: number;
   readonly source: ListenerConfig;
@@ -78,16 +85,24 @@ export function compileListener(l: ListenerConfig, path: string, errors: string[
   const startErrors = errors.length;
   if (l.filter_chains.length > 1) errors.push(`${path}.filter_chains: only one filter chain per listener is supported (got ${l.filter_chains.length})`);
   const filters = l.filter_chains[0]?.filters ?? [];
-  if (filters.length !== 1) errors.push(`${path}.filter_chains[0].filters: exactly one network filter (the MetaProtocol proxy) is supported`);
-  const fpath = `${path}.filter_chains[0].filters[0].typed_config`;
-  const raw = unwrapTypedConfig(filters[0]?.typed_config, META_PROTOCOL_PROXY_TYPE, fpath, errors);
-  if (raw === undefined) return undefined;
+  // The MetaProtocol proxy is the last (terminal) filter; network RBAC filters may precede it.
+  const last = filters.length - 1;
+  const networkRbac = compileNetworkRbac(filters.slice(0, Math.max(last, 0)), `${path}.filter_chains[0].filters`, errors);
+  const fpath = `${path}.filter_chains[0].filters[${Math.max(last, 0)}].typed_config`;
+  const raw = unwrapTypedConfig(filters[last]?.typed_config, META_PROTOCOL_PROXY_TYPE, fpath, errors);
+  if (raw === undefined || networkRbac === undefined) return undefined;
   const cfg = metaProtocolProxy.parse(raw, fpath, errors);
   if (cfg === undefined || errors.length > startErrors) return undefined;
-  return compileProxyConfig(l, cfg, fpath, errors);
+  return compileProxyConfig(l, cfg, networkRbac, fpath, errors);
 }
 
-function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, path: string, errors: string[]): CompiledListener | undefined {
+function compileProxyConfig(
+  l: ListenerConfig,
+  cfg: MetaProtocolProxyConfig,
+  networkRbac: readonly RbacAuthorizer[],
+  path: string,
+  errors: string[],
+): CompiledListener | undefined {
   const codecCfg = cfg.protocol?.codec ?? cfg.codec;
   if (codecCfg === undefined) {
     errors.push(`${path}.codec: required field is missing (or protocol.codec)`);
@@ -112,14 +127,12 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     }
   }
   const makers: (() => Filter)[] = [];
-  const statPrefix = `meta_protocol.${listenerProtocol(cfg, codecFactory)}.${cfg.stat_prefix}.`;
+  // Shared buckets are named by listener, the same in every worker.
+  const filterContext = new ListenerFilterContext(`meta_protocol.${listenerProtocol(cfg, codecFactory)}.${cfg.stat_prefix}.`, directionOf(l.traffic_direction), (id, spec) =>
+    sharedPolicy()?.tokenBucket(`${l.name}/${id}`, spec),
+  );
   const filterCfgs = cfg.meta_protocol_filters ?? [];
   filterCfgs.forEach((f, i) => {
-    // Buckets are named by listener and filter place, the same in every worker.
-    const filterContext: FilterContext = {
-      statPrefix,
-      sharedTokenBucket: (id, spec) => sharedPolicy()?.tokenBucket(`${l.name}/${i}/${id}`, spec),
-    };
     const fp = `${path}.meta_protocol_filters[${i}]`;
     const factory = findFilter(f.name);
     if (factory === undefined) {
@@ -137,9 +150,9 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
   });
   if (!filterCfgs.some((f) => f.name === ROUTER)) {
     const router = findFilter(ROUTER);
-    if (router !== undefined) makers.push(router.create(undefined));
+    if (router !== undefined) makers.push(router.create(undefined, filterContext));
   }
-  const observability = compileObservability(cfg, l.traffic_direction, cfg.stat_prefix, path, errors);
+  const observability = compileObservability(cfg, cfg.stat_prefix, path, errors);
   const sa = l.address.socket_address;
   const options = codecCfg.config !== undefined && typeof codecCfg.config === 'object' && codecCfg.config !== null ? (codecCfg.config as Record<string, unknown>) : {};
   const onewayMethods = OnewayMethods.fromCodecOptions(options, `${path}.codec.config.${ONEWAY_METHODS_KEY}`, errors);
@@ -153,6 +166,8 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     codecContext: { maxFrameSize: cfg.max_frame_size ?? DEFAULT_MAX_FRAME_SIZE, options, wantedKeys: routeTable.keys },
     routeTable,
     filters: makers,
+    filterContext,
+    networkRbac,
     onewayMethods,
     idleTimeoutMs: cfg.idle_timeout,
     requestTimeoutMs: cfg.request_timeout ?? DEFAULT_REQUEST_TIMEOUT_MS,

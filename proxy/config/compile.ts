@@ -48,6 +48,11 @@ export interface CompiledConfig {
   readonly settings: RuntimeSettings;
   readonly warnings: string[];
   readonly bootstrap: BootstrapConfig;
+  /**
+   * The document as given (the file with --config-yaml merged in), before validation turned
+   * durations into milliseconds: /config_dump prints it in Envoy's form.
+   */
+  readonly document?: unknown;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -166,5 +171,6 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: Compi
     },
     warnings,
     bootstrap: boot,
+    document: doc,
   };
 }

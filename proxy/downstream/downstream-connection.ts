@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
 import type { CodecError, Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
+import type { ConnectionInfo } from '../../filters/api/index.js';
 import { logger } from '../logger.js';
 import { reportFault } from '../net/fault.js';
 import { coarseClock } from '../net/coarse-clock.js';
@@ -10,6 +11,7 @@ import { DedicatedUpstream } from '../upstream/dedicated-upstream.js';
 import type { PinnedClient } from '../upstream/dedicated-upstream.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import type { UpstreamPool } from '../upstream/upstream-pool.js';
+import { connectionInfoOf } from './connection-info.js';
 import { Exchange } from './exchange.js';
 import { InflightList } from './inflight-list.js';
 import type { ExchangeHost } from './exchange-host.js';
@@ -69,6 +71,9 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
   readonly codec: ServerCodec;
   #remoteAddress: string | undefined;
   #localAddress: string | undefined;
+  #connectionInfo: ConnectionInfo | undefined;
+  /** False until the listener's network RBAC filters let this connection through. */
+  #authorized: boolean;
   readonly #socket: Socket;
   readonly #reader = new FrameReader();
   readonly #out: WriteQueue;
@@ -97,6 +102,7 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
     this.listener = listener;
     this.#onClosed = onClosed;
     this.codec = listener.codecFactory.createServerCodec(listener.codecContext);
+    this.#authorized = listener.networkRbac === undefined;
     this.#pinned =
       listener.codecContext.options['pinStreams'] === true ? new DedicatedUpstream(this, listener.codecFactory, listener.codecContext) : undefined;
     this.#out = new WriteQueue(socket);
@@ -118,6 +124,11 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
   /** `address:port` the client connected to. */
   get localAddress(): string {
     return (this.#localAddress ??= `${this.#socket.localAddress ?? ''}:${this.#socket.localPort ?? 0}`);
+  }
+
+  /** Addresses and TLS peer of this connection, read from the socket when first asked for. */
+  get connectionInfo(): ConnectionInfo {
+    return (this.#connectionInfo ??= connectionInfoOf(this.#socket));
   }
 
   /** True once the connection closed. */
@@ -159,10 +170,29 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
   onData(chunk: Buffer): void {
     // A connection that stopped taking requests (drain) reads nothing more.
     if (this.#drain.readStopped) return;
+    // Envoy's network RBAC (ONE_TIME_ON_FIRST_BYTE): decided once, on the first bytes.
+    if (!this.#authorized && !this.#authorize()) return;
     this.listener.stats.downstream_cx_rx_bytes_total += chunk.length;
     this.lastReadAt = coarseClock.now;
     this.#reader.push(chunk);
     this.decodeBuffered();
+  }
+
+  /**
+   * Runs the listener's network RBAC filters in order; the first that denies closes the
+   * connection at once, before a byte is decoded (Envoy closes with NoFlush too).
+   */
+  #authorize(): boolean {
+    const request = { connection: this.connectionInfo, metadata: undefined };
+    for (const rbac of this.listener.networkRbac ?? []) {
+      if (!rbac.check(request)) {
+        logger.debug({ listener: this.listener.name, client: this.remoteAddress }, 'closing downstream connection: denied by network RBAC');
+        this.close();
+        return false;
+      }
+    }
+    this.#authorized = true;
+    return true;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { ErrorType, MessageType } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import type { CopySink, Deadline, Filter, RequestSnapshot, SendResult } from '../../filters/api/index.js';
+import type { ConnectionInfo, CopySink, Deadline, RequestSnapshot, SendResult } from '../../filters/api/index.js';
 import { UpstreamRequest } from '../../filters/router/index.js';
 import type { Outcome } from '../../filters/router/index.js';
 import { faultText, reportFault } from '../net/fault.js';
@@ -11,8 +11,8 @@ import type { ClusterStats } from '../stats.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
-import { runRequestFilters } from './filter-chain.js';
-import type { ChainSubject } from './filter-chain.js';
+import { runCompletion, runRequestFilters, runResponseFilters } from './filter-chain.js';
+import type { ChainSubject, FilterChain } from './filter-chain.js';
 import type { InflightLinks } from './inflight-list.js';
 import { MirrorCopy } from './mirror-request.js';
 
@@ -26,7 +26,7 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
   readonly request: Message;
   readonly downstreamRequestId: RequestId;
   readonly #down: ExchangeHost;
-  readonly #filters: readonly Filter[];
+  readonly #chain: FilterChain;
   response: Message | undefined = undefined;
   requestMutation: Map<string, string> | null = null;
   #responseMutation: Map<string, string> | null = null;
@@ -37,6 +37,8 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
   #upstreamId = 0;
   done = false;
   readonly startTime = performance.now();
+  /** When the first try went upstream; kept only for a chain with onComplete hooks. */
+  upstreamStartTime: number | undefined = undefined;
   /** Set when the exchange ended with a local error reply (access log, metrics). */
   localError: ErrorType | undefined = undefined;
   /** True when the client went away before its answer. */
@@ -50,12 +52,12 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
   inflightNext: InflightLinks | null = null;
   inflightList: object | null = null;
 
-  constructor(down: ExchangeHost, request: Message, filters: readonly Filter[]) {
+  constructor(down: ExchangeHost, request: Message, chain: FilterChain) {
     super();
     this.#down = down;
     this.request = request;
     this.downstreamRequestId = request.requestId;
-    this.#filters = filters;
+    this.#chain = chain;
     const obs = down.listener.observer;
     if (obs !== undefined && obs.wantsStart) obs.onStart(this);
   }
@@ -88,9 +90,13 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
     return this.#down.remoteAddress;
   }
 
+  get connection(): ConnectionInfo {
+    return this.#down.connectionInfo;
+  }
+
   /** Runs the filter chain from filter `from` on; stays synchronous unless a filter is not. */
   start(from = 0): void {
-    runRequestFilters(this.#filters, this, from);
+    runRequestFilters(this.#chain.filters, this, from);
   }
 
   filterChainOpen(): boolean {
@@ -173,6 +179,7 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
   protected onFirstTry(): void {
     const obs = this.#down.listener.observer;
     if (obs !== undefined && obs.wantsStart) obs.onUpstream(this);
+    if (this.#chain.completion !== undefined) this.upstreamStartTime = performance.now();
   }
 
   protected countTimeout(): void {
@@ -186,7 +193,7 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
   protected deliver(response: Message): void {
     this.response = response;
     const route = this.#route ?? undefined;
-    for (const f of this.#filters) f.onResponse?.(this);
+    runResponseFilters(this.#chain, this);
     const listener = this.#down.listener;
     const stats = listener.stats;
     stats.response++;
@@ -238,7 +245,7 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
     listener.stats.local_response_business_exception++;
     countLocalError(listener.stats, error, this.upstreamPick !== undefined);
     this.localError = error;
-    if (this.#route) this.#route.stats.localReplies++;
+    if (this.#route) this.#route.stats.local_replies++;
     if (this.#upstream !== undefined && this.request.type !== MessageType.Oneway) this.#upstream.forget(this.#upstreamId);
     if (this.request.type !== MessageType.Oneway) {
       // errorReply reads the id from the message: give it back the client's.
@@ -265,6 +272,8 @@ export class Exchange extends UpstreamRequest<Host, Cluster> implements ChainSub
     // One check when every observability feature is off: nothing else is paid.
     const obs = this.#down.listener.observer;
     if (obs !== undefined) obs.onEnd(this);
+    const completion = this.#chain.completion;
+    if (completion !== undefined) runCompletion(completion, this);
     this.#down.onExchangeDone(this);
   }
 }

@@ -12,6 +12,13 @@ import { filterChainBuilder } from './filter-chain.js';
 import { Listener } from './listener.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 
+/** Envoy's /drain_listeners query flags: `inboundonly`, `graceful`, `skip_exit`. */
+export interface DrainListenersOptions {
+  readonly graceful: boolean;
+  readonly inboundOnly: boolean;
+  readonly skipExit?: boolean;
+}
+
 /** What every listener's runtime shares: process-wide parts owned by the server. */
 export interface ListenerManagerDeps {
   readonly config: CompiledConfig;
@@ -40,13 +47,16 @@ export class ListenerManager {
     const fresh = new ListenerStats(l.protocol, l.statPrefix);
     // Counters survive a listener update that keeps the stat prefix.
     const stats = previous !== undefined && previous.stats.prefix === fresh.prefix ? previous.stats : fresh;
+    // The filters get this server's stats and node before their first instance is made.
+    l.filterContext.bind(this.#deps.observability.filterEnvironment);
     return {
       name: l.name,
       codecFactory: l.codecFactory,
       codecContext: l.codecContext,
       routes: { current: routes },
       filters: l.filters,
-      newFilterChain: filterChainBuilder(l.filters),
+      networkRbac: l.networkRbac.length > 0 ? l.networkRbac : undefined,
+      newFilterChain: filterChainBuilder(l.filters, this.#deps.observability.completersFor(l)),
       stats,
       observer: this.#deps.observability.observerFor(l, stats),
       idleTimeoutMs: l.idleTimeoutMs,
@@ -149,28 +159,56 @@ export class ListenerManager {
   }
 
   /**
-   * Admin /drain_listeners: stop accepting on every listener (or only INBOUND ones); with
-   * `graceful`, connections close once their requests are answered.
+   * Admin /drain_listeners, as Envoy's (envoy source/server/admin/listeners_handler.cc), on
+   * every listener or, with `inboundOnly`, on those with traffic_direction INBOUND:
+   * - `graceful`: every connection is told to drain (now, and as it is accepted); the
+   *   listeners keep accepting for the drain time (--drain-time-s), then stop, unless
+   *   `skipExit`. A second graceful call changes nothing.
+   * - otherwise: the listeners stop accepting at once and their connections drain.
    */
-  drainListeners(opts: { graceful: boolean; inboundOnly: boolean }): void {
-    for (const l of this.#listeners.values()) {
-      if (opts.inboundOnly && l.compiled.source.traffic_direction !== 'INBOUND') continue;
-      l.stopAccepting();
-      if (opts.graceful) l.drainConnections();
+  drainListeners(opts: DrainListenersOptions): void {
+    const chosen = [...this.#listeners.values()].filter((l) => !opts.inboundOnly || l.direction === 'INBOUND');
+    for (const l of chosen) {
+      if (!opts.graceful) {
+        l.stopAccepting();
+        l.drainConnections();
+        continue;
+      }
+      l.drainGracefully();
+      if (!opts.skipExit) setTimeout(() => l.stopAccepting(), this.#deps.config.settings.drainTimeoutMs).unref();
     }
-    logger.info(opts, 'admin: listeners drained');
+    logger.info({ ...opts, listeners: chosen.map((l) => l.compiled.name) }, 'admin: listeners drained');
+  }
+
+  /** Open downstream connections over every listener (the drain ends when it reaches 0). */
+  get activeConnections(): number {
+    let n = 0;
+    for (const l of this.#listeners.values()) n += l.connections.size;
+    return n;
   }
 
   /**
-   * Stops accepting on every listener and drains every connection; resolves true once the
-   * last one closed, false when `timeoutMs` passed first (those left are then reported).
+   * The shutdown drain, as istio-proxy's: listeners that are not OUTBOUND stop accepting and
+   * drain their connections, while OUTBOUND listeners keep serving the application, which
+   * is shutting down too. Resolves true as soon as no connection is open on any listener
+   * (Istio's EXIT_ON_ZERO_ACTIVE_CONNECTIONS), false when `timeoutMs` passed first (those
+   * left are then reported).
    */
   async drainAll(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const drained = Promise.all([...this.#listeners.values()].map((l) => l.closeAndDrain())).then(() => true);
-    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const clean = await Promise.race([drained, timedOut]);
-    clearTimeout(timer);
+    for (const l of this.#listeners.values()) {
+      if (l.direction === 'OUTBOUND') continue;
+      l.stopAccepting();
+      l.drainConnections();
+    }
+    const clean = await new Promise<boolean>((resolve) => {
+      const deadline = Date.now() + timeoutMs;
+      const poll = (): void => {
+        if (this.activeConnections === 0) resolve(true);
+        else if (Date.now() >= deadline) resolve(false);
+        else setTimeout(poll, Math.min(50, Math.max(1, deadline - Date.now()))).unref();
+      };
+      poll();
+    });
     if (!clean) {
       const conns = [...this.#listeners.values()].flatMap((l) => [...l.connections]);
       logger.warn({ connections: conns.length, requests: conns.reduce((n, c) => n + c.inflight, 0) }, 'drain timeout: closing connections with requests in flight');

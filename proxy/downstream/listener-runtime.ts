@@ -1,5 +1,7 @@
 import type { CodecContext, CodecFactory } from '../../codecs/api/index.js';
 import type { Filter } from '../../filters/api/index.js';
+import type { FilterChain } from './filter-chain.js';
+import type { RbacAuthorizer } from '../../filters/rbac/index.js';
 import type { DeadlineQueue } from '../net/deadline-queue.js';
 import type { OverloadState } from '../overload/overload-manager.js';
 import type { ExchangeObserver } from '../observability/observed-exchange.js';
@@ -19,8 +21,10 @@ export interface ListenerRuntime {
   readonly codecContext: CodecContext;
   readonly routes: { current: RouteTable };
   readonly filters: readonly (() => Filter)[];
+  /** `envoy.filters.network.rbac` filters before the MetaProtocol proxy; undefined when none. */
+  readonly networkRbac?: readonly RbacAuthorizer[] | undefined;
   /** The filter chain of a new exchange (shared when the filters are; see filterChainBuilder). */
-  readonly newFilterChain: () => readonly Filter[];
+  readonly newFilterChain: () => FilterChain;
   readonly stats: ListenerStats;
   /** Aeraki's idle_timeout: no byte read for this long closes the connection. */
   readonly idleTimeoutMs: number | undefined;

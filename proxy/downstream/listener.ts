@@ -25,6 +25,8 @@ export class Listener {
   #onEmpty: (() => void) | undefined;
   /** False once the socket stopped accepting (drain, removal, close). */
   #accepting = false;
+  /** Set by a graceful drain: connections accepted from now on are told to drain at once. */
+  #drainingNew = false;
 
   constructor(compiled: CompiledListener, runtime: ListenerRuntime, overload: OverloadManager) {
     this.compiled = compiled;
@@ -42,7 +44,10 @@ export class Listener {
         return;
       }
       overload.activeConnections++;
-      this.connections.add(new DownstreamConnection(socket, this.runtime, forget));
+      const c = new DownstreamConnection(socket, this.runtime, forget);
+      this.connections.add(c);
+      // A gracefully draining listener still accepts (Envoy), but tells each newcomer to go at once.
+      if (this.#drainingNew) c.drain();
     });
     this.retime();
   }
@@ -87,6 +92,15 @@ export class Listener {
   }
 
   /**
+   * Envoy's graceful listener drain with the immediate strategy: every connection, open or
+   * accepted later, is told to drain; the socket keeps accepting until stopAccepting().
+   */
+  drainGracefully(): void {
+    this.#drainingNew = true;
+    this.drainConnections();
+  }
+
+  /**
    * Stops accepting and drains every connection (drain-state.ts); resolves once the last one
    * closed, and stops the sweep then. Connections accepted under an older runtime drain the
    * same way.
@@ -124,6 +138,11 @@ export class Listener {
 
   get accepting(): boolean {
     return this.#accepting;
+  }
+
+  /** Envoy's traffic_direction; UNSPECIFIED when the config says nothing. */
+  get direction(): 'INBOUND' | 'OUTBOUND' | 'UNSPECIFIED' {
+    return this.compiled.source.traffic_direction ?? 'UNSPECIFIED';
   }
 
   /** `host:port` as bound (the real port when the config said 0). */

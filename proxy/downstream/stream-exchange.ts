@@ -1,16 +1,17 @@
 import { EMPTY_METADATA, ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import type { Filter, SubsetSelector } from '../../filters/api/index.js';
+import type { ConnectionInfo, SubsetSelector } from '../../filters/api/index.js';
 import { admitTo, pickAndBind } from '../../filters/router/index.js';
 import type { Bindable } from '../../filters/router/index.js';
 import { faultText, reportFault } from '../net/fault.js';
 import type { RouteEntry } from '../route/route-table.js';
 import { countLocalError } from '../stats.js';
+import type { ClusterStats } from '../stats.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamStream } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
-import { runRequestFilters } from './filter-chain.js';
-import type { ChainSubject } from './filter-chain.js';
+import { runCompletion, runRequestFilters, runResponseFilters } from './filter-chain.js';
+import type { ChainSubject, FilterChain } from './filter-chain.js';
 
 const NO_KEYS: readonly string[] = [];
 
@@ -44,13 +45,23 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
   /** The upstream's INIT answer, once it came. */
   response: Message | undefined = undefined;
   requestMutation: Map<string, string> | null = null;
+  /** What the filters' onComplete reads when the stream ends (see ObservedExchange). */
+  readonly startTime = performance.now();
+  upstreamStartTime: number | undefined = undefined;
+  /** The error the stream was reset or refused with, by the proxy or after an upstream failure. */
+  localError: ErrorType | undefined = undefined;
+  /** True when the client went away first. */
+  abandoned = false;
+  /** A stream's frames are not counted one by one: 0. */
+  readonly responseBytes = 0;
+  trace: undefined = undefined;
   /** Set by every frame either way; the owner's idle sweep clears it. */
   active = true;
   /** When the owner's sweep last found the stream active. */
   idleSince = 0;
   readonly #owner: StreamOwner;
   readonly #down: ExchangeHost;
-  readonly #filters: readonly Filter[];
+  readonly #chain: FilterChain;
   #responseMutation: Map<string, string> | null = null;
   #route: RouteEntry | null | undefined = undefined;
   #state = StreamState.Routing;
@@ -66,13 +77,13 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
   #clientClosed = false;
   #serverClosed = false;
 
-  constructor(owner: StreamOwner, init: Message, filters: readonly Filter[]) {
+  constructor(owner: StreamOwner, init: Message, chain: FilterChain) {
     this.#owner = owner;
     this.#down = owner.host;
     this.request = init;
     this.clientStreamId = init.streamId;
     this.downstreamRequestId = init.streamId;
-    this.#filters = filters;
+    this.#chain = chain;
   }
 
   get metadata(): Metadata {
@@ -83,13 +94,37 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
     return this.#down.remoteAddress;
   }
 
+  get connection(): ConnectionInfo {
+    return this.#down.connectionInfo;
+  }
+
+  get downstreamLocalAddress(): string {
+    return this.#down.localAddress;
+  }
+
+  get routeName(): string | undefined {
+    return this.#route?.name;
+  }
+
+  get upstreamCluster(): string | undefined {
+    return this.#cluster?.name;
+  }
+
+  get upstreamHost(): string | undefined {
+    return this.#host?.id;
+  }
+
+  get upstreamClusterStats(): ClusterStats | undefined {
+    return this.#cluster?.stats;
+  }
+
   get ended(): boolean {
     return this.#state === StreamState.Ended;
   }
 
   /** Runs the filter chain on the INIT from filter `from` on, as an Exchange does. */
   start(from = 0): void {
-    runRequestFilters(this.#filters, this, from);
+    runRequestFilters(this.#chain.filters, this, from);
   }
 
   filterChainOpen(): boolean {
@@ -144,6 +179,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
     host.stats.rq_active++;
     const conn = this.#upstream!;
     this.#upstreamId = conn.openStream(this);
+    if (this.#chain.completion !== undefined) this.upstreamStartTime = performance.now();
     this.#state = StreamState.Open;
     conn.sendStreamFrame(this, this.request, this.#upstreamId, this.requestMutation);
     const waiting = this.#waiting;
@@ -201,7 +237,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
       case MessageType.StreamInit: {
         this.#initAnswered = true;
         this.response = msg;
-        for (const f of this.#filters) f.onResponse?.(this);
+        runResponseFilters(this.#chain, this);
         const out = down.codec.encode(msg, this.#responseMutation);
         // No built-in codec fails on an INIT answer; another codec's failure sends it unmutated.
         down.write(out instanceof Error ? msg.frame : out);
@@ -230,6 +266,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
     const stats = this.#down.listener.stats;
     stats.upstream_reset++;
     stats.stream_reset++;
+    this.localError = error;
     this.#upstream = undefined;
     this.#replyError(error, text);
     this.#end();
@@ -258,7 +295,8 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
     const stats = this.#down.listener.stats;
     stats.local_response_business_exception++;
     countLocalError(stats, error, this.#host !== undefined);
-    if (this.#route) this.#route.stats.localReplies++;
+    this.localError = error;
+    if (this.#route) this.#route.stats.local_replies++;
     this.#resetUpstream(error, text);
     this.#replyError(error, text);
     this.#end();
@@ -271,6 +309,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
     stats.stream_idle_timeout++;
     stats.stream_reset++;
     const text = `meta protocol stream: idle for ${idleMs} ms`;
+    this.localError = ErrorType.Timeout;
     this.#resetUpstream(ErrorType.Timeout, text);
     this.#replyError(ErrorType.Timeout, text);
     this.#end();
@@ -279,6 +318,7 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
   /** The client went away: the upstream stream is reset, nothing goes to the client. */
   abandon(): void {
     if (this.#state === StreamState.Ended) return;
+    this.abandoned = true;
     this.#down.listener.stats.stream_reset++;
     this.#resetUpstream(ErrorType.UpstreamReset, 'meta protocol stream: client connection closed');
     this.#end();
@@ -323,6 +363,9 @@ export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<
     this.#upstream?.closeStream(this.#upstreamId);
     if (this.#cluster !== undefined) this.#cluster.stats.upstream_rq_active--;
     if (this.#host !== undefined) this.#host.stats.rq_active--;
+    // The filters' onComplete, once; the access log stays per request (streams were never logged).
+    const completion = this.#chain.completion;
+    if (completion !== undefined && completion.filters.length > 0) runCompletion(completion, this, false);
     this.#owner.onStreamEnd(this);
   }
 }

@@ -5,6 +5,9 @@
 import type { InitialFetchOutcome } from '../../xds-client/initial-fetch.js';
 import type { CompiledConfig } from '../config/compile.js';
 import type { MeltemiServer } from '../server.js';
+import { logger } from '../logger.js';
+import { envoyXdsStatLines } from './envoy-xds-stats.js';
+import { InitManager } from './init-manager.js';
 import { MeltemiXds } from './meltemi-xds.js';
 import type { MeltemiXdsOptions } from './meltemi-xds.js';
 import { SnapshotApplier } from './snapshot-applier.js';
@@ -12,6 +15,8 @@ import { SnapshotApplier } from './snapshot-applier.js';
 export interface DynamicConfig {
   readonly xds: MeltemiXds;
   readonly applier: SnapshotApplier;
+  /** Readiness: INITIALIZING until the first response of each type is applied (or timed out). */
+  readonly init: InitManager;
   /**
    * For an init manager: settles once the first response of the type (a type URL, e.g.
    * LISTENER_TYPE) was answered and what it brought is applied to the server, or once its
@@ -33,15 +38,20 @@ export function startDynamicConfig(server: MeltemiServer, config: CompiledConfig
     ...xdsOpts,
     staticListeners: config.listeners,
     onSnapshot: (snap) => {
-      void applier.applyCompiled(snap);
+      // Readiness counts a response once what it carried is applied, not when it arrived.
+      void applier.applyCompiled(snap).then(() => init.check());
     },
   });
-  server.setConfigDumpExtra(() => xds.configDump());
-  server.setStatsExtra(() => xds.statsLines());
+  const init = new InitManager(config.bootstrap, () => xds.typeTotals(), () => logger.info('init done: every first xDS response applied (or timed out); LIVE'));
+  server.setInitState(() => init.state);
+  server.setConfigDumpXds(() => xds);
+  server.setStatsExtra(() => [...xds.statsLines(), ...envoyXdsStatLines(xds.typeTotals())]);
   xds.start();
+  init.start();
   return {
     xds,
     applier,
+    init,
     // The snapshot of an accepted response is queued in a microtask after the ACK: wait a
     // turn, then for the applier's queue.
     initialized: async (typeUrl) => {
@@ -50,6 +60,9 @@ export function startDynamicConfig(server: MeltemiServer, config: CompiledConfig
       await applier.settled();
       return outcome;
     },
-    close: () => xds.close(),
+    close: () => {
+      init.close();
+      xds.close();
+    },
   };
 }

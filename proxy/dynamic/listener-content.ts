@@ -3,7 +3,9 @@
  * listener from a changed one (spec/xds.md §5.2: only a real change drains connections).
  * The MetaProtocolProxy config is taken after parsing, so a TypedStruct (lowerCamel keys,
  * "5s" durations) and a direct Any (snake_case keys, { seconds } durations) of the same
- * config compare equal; filter configs inside it are compared as written.
+ * config compare equal; filter configs inside it are compared as written. The network RBAC
+ * filters in front of the proxy are compared parsed too: a changed AuthorizationPolicy is a
+ * changed listener.
  */
 import type { CompiledListener } from '../config/compile-listener.js';
 import { parseConfigSource } from './resource-types/config-source.js';
@@ -12,5 +14,7 @@ import { parseConfigSource } from './resource-types/config-source.js';
 export function listenerContent(c: CompiledListener): unknown {
   const proxy = c.proxyConfig;
   const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
-  return { host: c.host, port: c.port, traffic_direction: c.source.traffic_direction, proxy: { ...proxy, rds } };
+  // '@type' is there for a direct Any and not for a TypedStruct's value: not content.
+  const networkRbac = c.networkRbac.map((r) => Object.fromEntries(Object.entries(r.config).filter(([k]) => k !== '@type')));
+  return { host: c.host, port: c.port, traffic_direction: c.source.traffic_direction, proxy: { ...proxy, rds }, networkRbac };
 }

@@ -7,6 +7,8 @@
 import { ConfigError } from '../../config/errors.js';
 import { XdsClient } from '../../xds-client/xds-client.js';
 import type { InitialFetchOutcome } from '../../xds-client/initial-fetch.js';
+import type { RejectedResource } from '../../xds-client/resource-cache.js';
+import type { TypeStats } from '../../xds-client/xds-stats.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
 import type { BootstrapConfig, ConfigSourceConfig } from '../config/bootstrap-schema.js';
 import type { CompiledCluster } from '../config/compile.js';
@@ -32,6 +34,14 @@ export interface MeltemiXdsOptions {
 
 /** The resource types Meltemi subscribes to, by their short names (as in stats). */
 export const DYNAMIC_TYPES = { lds: LISTENER_TYPE, cds: CLUSTER_TYPE, eds: ENDPOINT_TYPE, rds: ROUTE_TYPE } as const;
+
+/** What /config_dump reads of one resource type (proxy/admin/config-dump/source-from-config.ts). */
+export interface XdsDumpRecords {
+  /** The type's version: the last update applied whole. */
+  readonly version: string;
+  readonly accepted: readonly { readonly name: string; readonly version: string; readonly lastUpdated: string; readonly raw: unknown }[];
+  readonly rejected: readonly ({ readonly name: string } & RejectedResource)[];
+}
 
 export class MeltemiXds {
   readonly #boot: BootstrapConfig;
@@ -106,6 +116,18 @@ export class MeltemiXds {
   }
 
   /**
+   * One type's resources for /config_dump: each accepted one as received (with the version
+   * it came with and when it last changed), each rejected one, and the type's version.
+   */
+  dumpRecords(typeUrl: string): XdsDumpRecords {
+    return {
+      version: this.#client.typeVersion(typeUrl),
+      accepted: [...this.#client.accepted(typeUrl).values()].map((a) => ({ name: a.name, version: a.version, lastUpdated: a.lastUpdated, raw: this.#client.acceptedRaw(typeUrl, a.name) })),
+      rejected: [...this.#client.rejected(typeUrl).entries()].map(([name, r]) => ({ name, ...r })),
+    };
+  }
+
+  /**
    * Settles when the first response of a type was answered (accepted or rejected) or its
    * initial_fetch_timeout passed; pending while nothing subscribes to the type.
    */
@@ -113,7 +135,18 @@ export class MeltemiXds {
     return this.#client.initialFetch(typeUrl);
   }
 
-  /** /config_dump sections: streams with versions and the last NACK per type, resources, their states. */
+  /**
+   * Whether the type is subscribed now: an init manager waits for initialFetch() only of
+   * the types that are (EDS and RDS are, once a cluster or listener names them).
+   */
+  isSubscribed(typeUrl: string): boolean {
+    return this.#client.isSubscribed(typeUrl);
+  }
+
+  /**
+   * The streams' protocol state (versions, nonces, last NACK per type) and every resource's
+   * status, for debugging and tests. /config_dump shows `dumpRecords()` in Envoy's shape.
+   */
   configDump(): object[] {
     const snap = this.snapshot();
     return [
@@ -131,6 +164,11 @@ export class MeltemiXds {
   /** Stats lines in Envoy's style: `xds.<stream>.<type>.update_success: 3`. */
   statsLines(): string[] {
     return this.#client.statsLines();
+  }
+
+  /** Counters of each watched type summed over its streams (readiness, Envoy's CDS/LDS stats). */
+  typeTotals(): Map<string, TypeStats> {
+    return this.#client.typeTotals();
   }
 
   #onChange(): void {

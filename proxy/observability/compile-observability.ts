@@ -1,6 +1,3 @@
-import { ISTIO_STATS_FILTER, parseIstioStatsConfig } from '../../filters/istio-stats/index.js';
-import { METADATA_EXCHANGE_FILTER } from '../../filters/metadata-exchange/index.js';
-import type { IstioStatsConfig } from '../../filters/istio-stats/index.js';
 import type { AccessLogSpec } from './access-log/access-logger.js';
 import { compileAccessLogs } from './access-log/compile.js';
 import { percentValue } from './config-schema.js';
@@ -11,11 +8,6 @@ import type { TracingSettings } from './tracing/tracer.js';
 export interface ListenerObservability {
   readonly accessLogs: readonly AccessLogSpec[];
   readonly tracing: TracingSettings | undefined;
-  readonly istioStats: IstioStatsConfig | undefined;
-  /** The metadata_exchange filter is configured. */
-  readonly metadataExchange: boolean;
-  /** Envoy's traffic_direction: inbound proxies report as destination. */
-  readonly inbound: boolean;
 }
 
 const DEFAULT_MAX_TAG_LENGTH = 256;
@@ -41,30 +33,18 @@ function compileTracing(t: TracingConfig, path: string, errors: string[], servic
 }
 
 /**
- * Compiles `access_log`, `tracing` and the istio_stats filter's config of one
- * MetaProtocolProxy. Errors are reported with their field paths.
+ * Compiles `access_log` and `tracing` of one MetaProtocolProxy. Errors are reported with
+ * their field paths. (istio_stats and metadata_exchange are filters: they read their own config and the
+ * listener's direction through FilterContext.)
  */
 export function compileObservability(
-  cfg: { access_log?: AccessLogConfig[]; tracing?: TracingConfig; meta_protocol_filters?: { name: string; config?: unknown }[] },
-  trafficDirection: string | undefined,
+  cfg: { access_log?: AccessLogConfig[]; tracing?: TracingConfig },
   statPrefix: string,
   path: string,
   errors: string[],
 ): ListenerObservability {
-  let istioStats: IstioStatsConfig | undefined;
-  (cfg.meta_protocol_filters ?? []).forEach((f, i) => {
-    if (f.name !== ISTIO_STATS_FILTER) return;
-    try {
-      istioStats = parseIstioStatsConfig(f.config);
-    } catch (err) {
-      errors.push(`${path}.meta_protocol_filters[${i}].config: ${(err as Error).message}`);
-    }
-  });
   return {
     accessLogs: cfg.access_log === undefined ? [] : compileAccessLogs(cfg.access_log, `${path}.access_log`, errors),
     tracing: cfg.tracing === undefined ? undefined : compileTracing(cfg.tracing, `${path}.tracing`, errors, statPrefix),
-    istioStats,
-    metadataExchange: (cfg.meta_protocol_filters ?? []).some((f) => f.name === METADATA_EXCHANGE_FILTER),
-    inbound: trafficDirection !== 'OUTBOUND',
   };
 }

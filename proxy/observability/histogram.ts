@@ -103,6 +103,19 @@ export class LatencyHistogram {
     return this.#count;
   }
 
+  /** Adds everything `other` recorded to this histogram (a stat handle moving to its shared series). */
+  absorb(other: LatencyHistogram): void {
+    const theirs = other.#counts;
+    if (theirs !== null) {
+      let counts = this.#counts;
+      if (counts === null || counts.length < theirs.length) counts = this.#grow(theirs.length - 1);
+      for (let i = 0; i < theirs.length; i++) counts[i]! += theirs[i]!;
+    }
+    for (let k = 0; k < this.#buckets.length; k++) this.#buckets[k]! += other.#buckets[k]!;
+    this.#count += other.#count;
+    this.#sum += other.#sum;
+  }
+
   /** The value (ms) at percentile `p` (0..100), or NaN when nothing was recorded. */
   percentile(p: number): number {
     return this.#count === 0 ? Number.NaN : this.#toHdr().getValueAtPercentile(p) / MICROS_PER_MS;

@@ -2,54 +2,34 @@ import { logger } from '../logger.js';
 import type { ListenerStats } from '../stats.js';
 import type { ExchangeObserver, ObservedExchange } from './observed-exchange.js';
 
-/** Writes one access-log entry per exchange (see access-log/). */
-export interface ExchangeLogger {
-  log(ex: ObservedExchange, durationMs: number): void;
-}
-
 /** Starts and propagates spans (see tracing/). */
 export interface ExchangeTracer {
   onStart(ex: ObservedExchange): void;
   onUpstream(ex: ObservedExchange): void;
 }
 
-/** Runs at the start of each exchange (adds metadata to the request or response). */
-export interface ExchangeStarter {
-  onStart(ex: ObservedExchange): void;
-}
-
-/** Records per-exchange metrics with labels (Istio's stats, see filters/istio-stats). */
-export interface ExchangeRecorder {
-  record(ex: ObservedExchange, durationMs: number): void;
-}
-
 /** What a listener has switched on; each part is null/empty when off. */
 export interface ObserverParts {
   /** The listener's stats when latency histograms are on. */
   readonly metrics: ListenerStats | null;
-  readonly accessLogs: readonly ExchangeLogger[];
   readonly tracer: ExchangeTracer | null;
-  readonly recorders: readonly ExchangeRecorder[];
-  readonly starters: readonly ExchangeStarter[];
 }
 
 /**
  * The one observer of a listener's exchanges, combining what is on. Returns undefined when
- * nothing is, so that the data path pays a single `undefined` check.
+ * nothing is, so that the data path pays a single `undefined` check. Istio's stats and the
+ * access log are not here: they are end-of-exchange hooks of the filter chain (a filter's
+ * onComplete; the access log as the runtime's own hook, see ServerObservability).
  */
 export function buildObserver(parts: ObserverParts): ExchangeObserver | undefined {
   const { metrics, tracer } = parts;
-  const logs = parts.accessLogs;
-  const recorders = parts.recorders;
-  const starters = parts.starters;
-  if (metrics === null && tracer === null && logs.length === 0 && recorders.length === 0 && starters.length === 0) return undefined;
+  if (metrics === null && tracer === null) return undefined;
   return {
-    wantsStart: tracer !== null || starters.length > 0,
+    wantsStart: tracer !== null,
     // Observers read metadata, which a codec may parse lazily and fail on: a failure here
     // is logged and must never break the exchange it observes.
     onStart(ex) {
       try {
-        for (let i = 0; i < starters.length; i++) starters[i]!.onStart(ex);
         tracer?.onStart(ex);
       } catch (err) {
         observerFailed('start', err);
@@ -80,11 +60,10 @@ export function buildObserver(parts: ObserverParts): ExchangeObserver | undefine
     }
     const trace = ex.trace;
     if (trace !== undefined) trace.end(ex);
-    for (let i = 0; i < recorders.length; i++) recorders[i]!.record(ex, ms);
-    for (let i = 0; i < logs.length; i++) logs[i]!.log(ex, ms);
   }
 }
 
-function observerFailed(stage: string, err: unknown): void {
+/** Logs a failed observability hook; the exchange it observes goes on. */
+export function observerFailed(stage: string, err: unknown): void {
   logger.warn({ stage, err: err instanceof Error ? err.message : String(err) }, 'observability hook failed; the request goes on');
 }

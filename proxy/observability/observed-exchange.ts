@@ -18,6 +18,8 @@ export interface ObservedExchange {
   readonly response: Message | undefined;
   /** performance.now() when the request was decoded. */
   readonly startTime: number;
+  /** performance.now() when the first try was written upstream (kept only when an onComplete hook wants it). */
+  readonly upstreamStartTime?: number | undefined;
   /** Set when the exchange ended with a local error reply. */
   readonly localError: ErrorType | undefined;
   /** True when the client went away before its answer. */

@@ -1,14 +1,16 @@
-import { PEER_METADATA_ID_KEY, PEER_METADATA_KEY, peerMetadataValues } from '../../filters/metadata-exchange/index.js';
+import { collectRbacStats } from '../../filters/rbac/index.js';
 import type { CompiledListener } from '../config/compile-listener.js';
 import { logger } from '../logger.js';
 import type { ListenerStats } from '../stats.js';
+import { AccessLogHook } from './access-log/access-log-hook.js';
 import { AccessLogger } from './access-log/access-logger.js';
 import { openLogSink } from './access-log/sink.js';
 import type { LogSink } from './access-log/sink.js';
-import { IstioSeriesStore, IstioStatsRecorder } from './istio-recorder.js';
+import type { RuntimeCompleter } from './completion.js';
+import type { FilterEnvironment } from './filter-context.js';
 import { buildObserver } from './listener-observer.js';
-import type { ExchangeLogger, ExchangeRecorder, ExchangeStarter } from './listener-observer.js';
 import type { ExchangeObserver } from './observed-exchange.js';
+import { StatsRegistry } from './stats-registry.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
 import { createTracer } from './tracing/provider.js';
 import type { TracerHandle } from './tracing/provider.js';
@@ -28,16 +30,23 @@ export interface ObservabilityOptions {
 
 /**
  * The process-wide side of metrics, access logs and tracing: shared log files, tracer
- * providers per collector, the Istio series. Builds each listener's observer.
+ * providers per collector, the stats filters keep (Istio's series, the rate limit's).
+ * Builds each listener's observer and end-of-exchange hooks.
  */
 export class ServerObservability {
   readonly #opts: ObservabilityOptions;
   readonly #sinks = new Map<string, LogSink>();
   readonly #tracers = new Map<string, TracerHandle>();
-  readonly istio = new IstioSeriesStore();
+  /** What the filters of this server's listeners get (FilterContext: stats, node). */
+  readonly filterEnvironment: FilterEnvironment;
 
   constructor(opts: ObservabilityOptions) {
     this.#opts = opts;
+    this.filterEnvironment = {
+      stats: new StatsRegistry(),
+      statsEnabled: opts.metricsOn,
+      node: { id: opts.nodeId ?? '', metadata: opts.nodeMetadata ?? {} },
+    };
   }
 
   get metricsOn(): boolean {
@@ -47,29 +56,21 @@ export class ServerObservability {
   /** The observer of a listener's exchanges; undefined when nothing is on. */
   observerFor(l: CompiledListener, stats: ListenerStats): ExchangeObserver | undefined {
     const o = l.observability;
-    const ctx = { protocol: l.protocol };
-    const accessLogs: ExchangeLogger[] = o.accessLogs.map((spec) => new AccessLogger(spec, this.#sink(spec.path), ctx));
-    const recorders: ExchangeRecorder[] = [];
-    if (o.istioStats !== undefined && this.#opts.metricsOn) {
-      recorders.push(new IstioStatsRecorder(o.inbound ? 'destination' : 'source', this.#opts.nodeMetadata, o.istioStats, this.istio));
-    }
     let tracer: MetaTracer | null = null;
     if (o.tracing !== undefined) {
       const t = o.tracing;
       const url = t.collectorUrl ?? (t.collectorCluster === undefined ? undefined : this.#collectorOf(t.collectorCluster));
       tracer = new MetaTracer(this.#tracer(url, t.serviceName).tracer, t, l.protocol, l.name);
     }
-    const starters: ExchangeStarter[] = [];
-    if (o.metadataExchange) {
-      const { metadata, id } = peerMetadataValues(this.#opts.nodeId, this.#opts.nodeMetadata);
-      // OUTBOUND: the server's proxy learns who calls; INBOUND: the client's proxy learns who answered.
-      starters.push(
-        o.inbound
-          ? { onStart: (ex) => (ex.setResponseHeader(PEER_METADATA_KEY, metadata), ex.setResponseHeader(PEER_METADATA_ID_KEY, id)) }
-          : { onStart: (ex) => (ex.setRequestHeader(PEER_METADATA_KEY, metadata), ex.setRequestHeader(PEER_METADATA_ID_KEY, id)) },
-      );
-    }
-    return buildObserver({ metrics: this.#opts.metricsOn ? stats : null, accessLogs, tracer, recorders, starters });
+    return buildObserver({ metrics: this.#opts.metricsOn ? stats : null, tracer });
+  }
+
+  /** The listener's own end-of-exchange hooks, run after its filters' onComplete: its access logs. */
+  completersFor(l: CompiledListener): RuntimeCompleter[] {
+    const o = l.observability;
+    if (o.accessLogs.length === 0) return [];
+    const ctx = { protocol: l.protocol };
+    return [new AccessLogHook(o.accessLogs.map((spec) => new AccessLogger(spec, this.#sink(spec.path), ctx)))];
   }
 
   #collectorOf(cluster: string): string | undefined {
@@ -98,9 +99,12 @@ export class ServerObservability {
     return t;
   }
 
-  /** Adds the process-wide series (Istio's) to a snapshot. */
+  /** Adds the stats filters keep (Istio's series, the rate limit's, RBAC's) to a snapshot. */
   collect(into: StatsSnapshot): void {
-    if (this.#opts.metricsOn) this.istio.collect(into);
+    if (this.#opts.metricsOn) this.filterEnvironment.stats.collect(into);
+    // RBAC counters are kept per process by filters/rbac (the network filter has no filter
+    // context): Envoy's rbac.* stats, reported whether or not Istio's metrics are on.
+    collectRbacStats(into.counters);
   }
 
   /** Writes out buffered access-log lines and spans. */

@@ -1,12 +1,14 @@
 import type { ClusterStats, ListenerStats } from '../stats.js';
 import { collectSnapshot } from './collect.js';
-import { collectFilterStats } from './filter-stats.js';
 import { addMemoryGauges, processMemory } from './memory.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
 
 /** A listener as the stats read it: its current counters and route table. */
 interface ListenerStatsView {
   readonly runtime: { readonly stats: ListenerStats; readonly routes: { readonly current: { readonly routes: readonly { readonly name: string; readonly stats: object }[] } } };
+  readonly compiled: { readonly host: string };
+  readonly port: number;
+  readonly connections: { readonly size: number };
 }
 
 /** What one process's stats are read from (the live objects of a MeltemiServer). */
@@ -23,18 +25,21 @@ export interface ServerStatsSources {
 
 /**
  * Every stat of this process as JSON (what a worker sends to the primary; the admin
- * renders it): listeners and their routes, clusters, process-wide parts, memory, filters.
+ * renders it): listeners and their routes, clusters, process-wide parts (filter stats among
+ * them, see ServerObservability.collect), memory.
  */
 export function collectServerStats(src: ServerStatsSources): StatsSnapshot {
   if (!src.metricsOn) return { counters: {}, gauges: {}, histograms: {} };
-  const listeners = [...src.listeners].map((l) => ({ stats: l.runtime.stats, routes: l.runtime.routes.current.routes }));
+  const all = [...src.listeners];
+  const listeners = all.map((l) => ({ stats: l.runtime.stats, routes: l.runtime.routes.current.routes }));
   return collectSnapshot({
     listeners,
     clusters: src.clusters,
     collectExtra: (into) => {
+      // Envoy's per-address gauge: pilot-agent sums it to exit at zero connections (EXIT_ON_ZERO_ACTIVE_CONNECTIONS).
+      for (const l of all) into.gauges[`listener.${l.compiled.host}_${l.port}.downstream_cx_active`] = l.connections.size;
       for (const p of src.parts) p.collect(into);
       addMemoryGauges(into, processMemory());
-      collectFilterStats(into);
     },
     extraLines: src.extraLines,
   });

@@ -8,10 +8,12 @@ export interface StatsQuery {
   filter?: { test(name: string): boolean };
   /** `usedonly`: only stats that were ever written (non-zero or recorded). */
   usedOnly?: boolean;
+  /** Gauges that were set even when now 0 (`server.state` is 0 when LIVE and must show). */
+  written?: ReadonlySet<string>;
 }
 
 function keep(name: string, used: boolean, q: StatsQuery): boolean {
-  if (q.usedOnly === true && !used) return false;
+  if (q.usedOnly === true && !used && q.written?.has(name) !== true) return false;
   return q.filter === undefined || q.filter.test(name);
 }
 

@@ -31,7 +31,7 @@ export class RouteEntry implements RouterRoute {
   readonly retryPolicy: RetryPolicy | undefined;
   /** The subset of the cluster's hosts to use (metadata_match on `envoy.lb` labels). */
   readonly subset: SubsetSelector | undefined;
-  readonly stats: RouteStats = { requests: 0, responses: 0, errors: 0, localReplies: 0 };
+  readonly stats: RouteStats = { requests: 0, responses: 0, errors: 0, local_replies: 0 };
 
   constructor(config: MetaRouteConfig, index: number) {
     this.name = config.name ?? `route-${index}`;

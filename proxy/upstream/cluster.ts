@@ -275,8 +275,7 @@ export class Cluster implements UpstreamCluster<Host> {
    * balancer offers one within three picks (hashing balancers keep their host).
    */
   pick(ctx: PickContext<Host>): PickResult<Host> {
-    const keys = ctx.hashKeys;
-    const hashKey = this.usesHash && keys.length > 0 ? hashOfValues(keys.map((k) => ctx.metadata.get(k) ?? '')) : undefined;
+    const hashKey = this.usesHash ? hashKeyOf(ctx) : undefined;
     const lb = ctx.subset === undefined ? this.#lb : this.#subsetBalancer(ctx.subset);
     let host = lb.pick(hashKey);
     const avoid = ctx.avoid;
@@ -347,6 +346,14 @@ export class Cluster implements UpstreamCluster<Host> {
     this.#outliers?.close();
     for (const h of this.hosts) h.close();
   }
+}
+
+/** The route's hash policy over the request's metadata (Aeraki: chained XXH64 of the values); undefined without one. */
+function hashKeyOf(ctx: PickContext<Host>): bigint | undefined {
+  const keys = ctx.hashKeys;
+  if (keys.length === 0) return undefined;
+  const md = ctx.metadata;
+  return hashOfValues(keys.map((k) => md.get(k) ?? ''));
 }
 
 const IDLE_POLL_MS = 50;

@@ -5,6 +5,7 @@
 import type protobuf from 'protobufjs';
 import { faultConfig } from '../../filters/fault/index.js';
 import { localRateLimit } from '../../filters/local-ratelimit/index.js';
+import { metaRbacConfig, networkRbacConfig } from '../../filters/rbac/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
 import { httpConnectionManager } from '../../proxy/http/hcm-schema.js';
 import type { Schema, Shape } from '../../config/schema.js';
@@ -129,9 +130,12 @@ export function renderConfigDocs(): Record<string, string> {
   collectSections('', metaProtocolProxy.shape, mppSections, seen);
   const hcmSections: Section[] = [];
   collectSections('', httpConnectionManager.shape, hcmSections, seen);
+  const networkSections: Section[] = [];
+  collectSections('envoy.filters.network.rbac', networkRbacConfig.shape, networkSections, seen);
   const filterSections: Section[] = [];
   collectSections('aeraki.meta_protocol.filters.local_ratelimit', localRateLimit.shape, filterSections, seen);
   collectSections('meltemi.filters.fault', faultConfig.shape, filterSections, seen);
+  collectSections('meltemi.filters.rbac', metaRbacConfig.shape, filterSections, seen);
 
   const doc = [
     INTRO,
@@ -149,6 +153,13 @@ export function renderConfigDocs(): Record<string, string> {
     'routes reach static clusters; the router is the only HTTP filter. HTTP/1.1 is served.',
     '',
     ...hcmSections.map((s) => sectionMarkdown(s, root)),
+    '## Network filters before the MetaProtocol proxy (a filter chain\'s `filters[]`)',
+    '',
+    'The MetaProtocol proxy is the last filter of a chain. Only `envoy.filters.network.rbac` may precede it; it is',
+    'evaluated on the first bytes of each connection (ONE_TIME_ON_FIRST_BYTE) and a denied connection is closed at',
+    'once. See docs/authorization.md.',
+    '',
+    ...networkSections.map((s) => sectionMarkdown(s, root)),
     '## Filter configs (the `config` of a `meta_protocol_filters[]` entry)',
     '',
     'The router (`aeraki.meta_protocol.filters.router`), `.istio_stats` and `.metadata_exchange` take no config.',
@@ -157,7 +168,7 @@ export function renderConfigDocs(): Record<string, string> {
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections, ...hcmSections, ...filterSections]) {
+  for (const s of [...sections, ...mppSections, ...hcmSections, ...networkSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }

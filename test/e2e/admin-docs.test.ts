@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AdminServer } from '../../proxy/admin/admin-server.js';
 import type { AdminSource } from '../../proxy/admin/admin-server.js';
+import { emptyConfigDumpSource } from '../../proxy/admin/config-dump/source.js';
 import { emptySnapshot } from '../../proxy/observability/stats-snapshot.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -17,14 +18,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..', here.includes(`${path.sep}dist${path.sep}`) ? '..' : '');
 
 const idle: AdminSource = {
-  ready: () => true,
-  configDump: () => ({ configs: [] }),
+  serverState: () => 'LIVE',
+  configDump: () => emptyConfigDumpSource(),
   statsSnapshot: () => emptySnapshot(),
   clusters: () => [],
   serverInfo: () => ({}),
   listeners: () => [],
   memory: () => ({ total: { allocated: 0, heapSize: 0, physical: 0 }, processes: 1 }),
   drainListeners: () => {},
+  quit: () => {},
 };
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -1,7 +1,7 @@
 /**
  * The admin server of the real `meltemi` command, driven with undici: readiness and
  * health-check failing, server info, POST-only mutations, runtime log levels, Prometheus
- * stats, listener drain; and an access log on stdout, written out on SIGTERM.
+ * stats, a graceful listener drain (Envoy's: still accepting for the drain time); and an access log on stdout, written out on SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -31,6 +31,26 @@ after(async () => {
 async function http(method: 'GET' | 'POST', url: string): Promise<{ status: number; body: string }> {
   const r = await request(url, { method });
   return { status: r.statusCode, body: await r.body.text() };
+}
+
+/** True when the proxy accepts a connection and then closes it by itself within 5 s. */
+function closedByProxy(address: string): Promise<boolean> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, 5000);
+    let connected = false;
+    s.once('connect', () => (connected = true));
+    s.on('data', () => undefined);
+    s.once('error', () => undefined);
+    s.once('close', () => {
+      clearTimeout(timer);
+      resolve(connected);
+    });
+  });
 }
 
 function refused(address: string): Promise<boolean> {
@@ -112,11 +132,15 @@ test('admin endpoints of the running CLI', async () => {
     assert.match(prom, /^envoy_meta_protocol_dubbo_main_request_time_ms_count 1$/m);
     assert.match((await http('GET', `${admin}/clusters`)).body, new RegExp(`^demo::127\\.0\\.0\\.1:${provider.port}::rq_success::1$`, 'm'));
 
-    // Drain: the listener stops accepting; the admin stays up.
+    // Graceful drain, as Envoy's: the listener keeps accepting for the drain time (2 s here)
+    // but tells each new connection to go at once; then it stops accepting. The admin stays up.
     assert.equal((await http('POST', `${admin}/drain_listeners?graceful`)).status, 200);
-    assert.ok(await refused(address), 'the listener no longer accepts');
-    assert.equal((await http('GET', `${admin}/ready`)).status, 200);
     await consumer.close();
+    assert.ok(await closedByProxy(address), 'a connection accepted during the drain is drained and closed');
+    assert.equal((await http('GET', `${admin}/ready`)).status, 200);
+    const t0 = Date.now();
+    while (!(await refused(address)) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(await refused(address), 'the listener no longer accepts after the drain time');
 
     child.kill('SIGTERM');
     const r = await out.done;

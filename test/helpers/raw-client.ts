@@ -27,9 +27,10 @@ export class RawDubboClient {
     socket.on('error', () => {});
   }
 
-  static connect(port: number): Promise<RawDubboClient> {
+  /** Connects to 127.0.0.1:`port`, from `localAddress` when given (another loopback address). */
+  static connect(port: number, localAddress?: string): Promise<RawDubboClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new RawDubboClient(s)));
+      const s = net.connect({ port, host: '127.0.0.1', ...(localAddress !== undefined ? { localAddress } : {}) }, () => resolve(new RawDubboClient(s)));
       s.once('error', reject);
     });
   }

@@ -423,3 +423,97 @@ describe('tRPC streaming through the proxy', () => {
     assert.ok(Date.now() - t0 < 4000, 'the drain ended with the stream, not at its timeout');
   });
 });
+
+describe('tRPC streams take the forward path of requests', () => {
+  let one: Awaited<ReturnType<typeof startScriptedServer>>;
+  let two: Awaited<ReturnType<typeof startScriptedServer>>;
+  let proxy: RunningMeltemi;
+  let port: number;
+  let stats: ListenerStats;
+  const ADMIN = { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } };
+
+  async function clusterStat(name: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${proxy.server.adminPort}/stats`)).text();
+    const m = new RegExp(`^${name.replace(/[.|]/g, '\\$&')}: (\\d+)$`, 'm').exec(text);
+    return Number(m?.[1] ?? NaN);
+  }
+
+  before(async () => {
+    registerCodec(trpcCodecFactory);
+    one = await startScriptedServer();
+    two = await startScriptedServer();
+    proxy = await startMeltemi(
+      bootstrapOf(
+        [
+          metaProtocolListener({
+            codec: trpcCodecFactory.name,
+            protocol: 'trpc',
+            routes: [
+              { name: 'lost', match: { callee: 'trpc.test.lost.Svc' }, cluster: 'missing' },
+              { name: 'tight', match: { callee: 'trpc.test.tight.Svc' }, cluster: 'tight' },
+              { name: 'hashed', match: { callee: SCRIPTED }, cluster: 'pair', hashPolicy: ['caller'] },
+            ],
+          }),
+        ],
+        [
+          staticCluster('pair', [one.port, two.port], { lb_policy: 'RING_HASH' }),
+          staticCluster('tight', [one.port], { circuit_breakers: { thresholds: [{ max_requests: 1 }] } }),
+        ],
+        undefined,
+        ADMIN,
+      ),
+    );
+    port = proxy.listenerPort('main');
+    stats = proxy.server.listenerStats('main');
+  });
+  after(async () => {
+    await proxy.close();
+    await Promise.all([one.close(), two.close()]);
+  });
+
+  test('the route’s hash policy keeps streams with the same key on one host', async () => {
+    const c = await RawStreamClient.connect(port);
+    try {
+      for (let id = 1; id <= 8; id++) {
+        c.init(id, 'Echo');
+        assert.equal(initRet(await c.waitFor((x) => x.streamId === id, `INIT answer ${id}`)), 0);
+      }
+      const inits = (s: typeof one): number => s.received.filter((r) => r.type === INIT && r.func.startsWith(`/${SCRIPTED}/`)).length;
+      assert.deepEqual([inits(one), inits(two)].sort(), [0, 8], 'one host got every stream of the caller');
+    } finally {
+      c.destroy();
+    }
+    await eventually(() => stats.stream_active === 0, 'streams ended');
+  });
+
+  test('an unknown cluster refuses the INIT and counts cluster_not_found', async () => {
+    const c = await RawStreamClient.connect(port);
+    const before = stats.cluster_not_found;
+    try {
+      c.init(5, 'Echo', 'trpc.test.lost.Svc');
+      assert.equal(initRet(await c.waitFor((x) => x.streamId === 5, 'the INIT refusal')), 11);
+      assert.equal(stats.cluster_not_found - before, 1);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test('max_requests bounds open streams: the next INIT gets the overload refusal until one ends', async () => {
+    const c = await RawStreamClient.connect(port);
+    try {
+      c.init(1, 'Echo', 'trpc.test.tight.Svc');
+      assert.equal(initRet(await c.waitFor((x) => x.streamId === 1, 'first INIT answer')), 0);
+      assert.equal(await clusterStat('cluster.tight.upstream_rq_active'), 1, 'an open stream is a request in flight');
+      c.init(2, 'Echo', 'trpc.test.tight.Svc');
+      assert.equal(initRet(await c.waitFor((x) => x.streamId === 2, 'second INIT answer')), 22);
+      assert.equal(await clusterStat('cluster.tight.upstream_rq_pending_overflow'), 1);
+      c.close(1, RESET);
+      await eventually(() => stats.stream_active === 0, 'the first stream ended');
+      assert.equal(await clusterStat('cluster.tight.upstream_rq_active'), 0);
+      c.init(3, 'Echo', 'trpc.test.tight.Svc');
+      assert.equal(initRet(await c.waitFor((x) => x.streamId === 3, 'third INIT answer')), 0);
+    } finally {
+      c.destroy();
+    }
+  });
+});

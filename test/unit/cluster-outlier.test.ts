@@ -73,10 +73,9 @@ describe('outlier detection', () => {
     t0 = performance.now();
     c.reportResult(a, false);
     assert.equal(a.ejections, 2);
-    await sleep(120);
-    assert.equal(a.ejected, true, 'the second ejection is 2 x base_ejection_time');
     await eventually(() => !a.ejected, 2000, 'second ejection over');
-    assert.ok(performance.now() - t0 >= 195);
+    const second = performance.now() - t0;
+    assert.ok(second >= 195, `back after ${second} ms: the second ejection is 2 x base_ejection_time`);
     c.close();
   });
 

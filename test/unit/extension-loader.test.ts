@@ -47,7 +47,9 @@ writePackage('codec-broken', { 'index.js': "throw new Error('top-level failure')
 writePackage('filter-pkg', {
   'index.js': "export default { name: 'test.stamp', apiVersion: 1, create() { return () => ({ onRequest() { return 0; } }); } };",
   'unversioned.js': "export const filterFactory = { name: 'test.old-filter', create() { return () => ({ onRequest() { return 0; } }); } };",
-}, { exports: { '.': './index.js', './unversioned': './unversioned.js' } });
+  'v2.js': "export default { name: 'test.v2', apiVersion: 2, create() { return () => ({ onRequest() { return 0; }, onComplete() {} }); } };",
+  'v3.js': "export default { name: 'test.v3', apiVersion: 3, create() { return () => ({ onRequest() { return 0; } }); } };",
+}, { exports: { '.': './index.js', './unversioned': './unversioned.js', './v2': './v2.js', './v3': './v3.js' } });
 mkdirSync(path.join(root, 'local'), { recursive: true });
 writeFileSync(path.join(root, 'local', 'codec.mjs'), `export default ${factorySource('test.local', 1)};`);
 
@@ -107,6 +109,13 @@ describe('filter packages', () => {
     const f = await loadFilterPackage('test.stamp', 'filter-pkg', root);
     assert.equal(findFilter('test.stamp'), f);
     assert.match(await loadError(loadFilterPackage('test.old-filter', 'filter-pkg/unversioned', root)), /declares no filter API version/);
+  });
+
+  test('filter API 2 loads packages written for 1 and 2; a newer one names both versions', async () => {
+    // test.stamp above declares apiVersion 1: still loaded (the change is compatible for it).
+    assert.equal((await loadFilterPackage('test.v2', 'filter-pkg/v2', root)).apiVersion, 2);
+    assert.match(await loadError(loadFilterPackage('test.v3', 'filter-pkg/v3', root)), /targets filter API version 3, newer than this Meltemi supports \(1 to 2\): upgrade Meltemi/);
+    assert.equal(findFilter('test.v3'), undefined);
   });
 });
 

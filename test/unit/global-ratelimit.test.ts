@@ -16,7 +16,8 @@ import { GlobalRateLimiter, LEASE_MIN, LEASE_SHARE, LEASE_TTL_MS, REPORT_MS } fr
 import { DEFAULT_BREAKER, RateLimitShared } from '../../filters/ratelimit/service-breaker.js';
 import { parseRateLimitConfig } from '../../filters/ratelimit/config.js';
 import { decodeResponse, encodeDomain, encodeRequest } from '../../filters/ratelimit/rls-wire.js';
-import { collectFilterStats } from '../../proxy/observability/filter-stats.js';
+import { ListenerFilterContext } from '../../proxy/observability/filter-context.js';
+import { StatsRegistry } from '../../proxy/observability/stats-registry.js';
 import { emptySnapshot } from '../../proxy/observability/stats-snapshot.js';
 import { rlsServiceDefinition, rlsTypes } from '../peers/ratelimit/rls-service.js';
 
@@ -142,9 +143,18 @@ function fakeExchange(id: number, md: Record<string, string>, host: ClusterHost 
   };
 }
 
+/** Where the filters' stats go, as a server's would (the proxy binds each listener's filter context to it). */
+const registry = new StatsRegistry();
+
+function contextFor(statPrefix: string): ListenerFilterContext {
+  const ctx = new ListenerFilterContext(statPrefix, 'unspecified');
+  ctx.bind({ stats: registry, statsEnabled: true, node: { id: '', metadata: {} } });
+  return ctx;
+}
+
 function counters(prefix: string): Record<string, number> {
   const snap = emptySnapshot();
-  collectFilterStats(snap);
+  registry.collect(snap);
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries({ ...snap.counters, ...snap.gauges })) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
   return out;
@@ -152,7 +162,7 @@ function counters(prefix: string): Record<string, number> {
 
 describe('global rate limiter against an RLS double', () => {
   after(() => closeRlsChannels());
-  const make = (prefix: string, extra: Record<string, unknown> = {}): ReturnType<ReturnType<typeof rateLimitFilterFactory.create>> => rateLimitFilterFactory.create({ ...aerakiConfig, timeout: '0.5s', failureModeDeny: false, ...extra }, { statPrefix: prefix })();
+  const make = (prefix: string, extra: Record<string, unknown> = {}): ReturnType<ReturnType<typeof rateLimitFilterFactory.create>> => rateLimitFilterFactory.create({ ...aerakiConfig, timeout: '0.5s', failureModeDeny: false, ...extra }, contextFor(prefix))();
 
   test('requests it does not limit get a synchronous Continue, no promise and no call', async () => {
     const rls = await startDouble(() => ({ overall_code: 1 }));
@@ -256,7 +266,7 @@ describe('global rate limiter against an RLS double', () => {
     try {
       const cfg = parseRateLimitConfig({ ...aerakiConfig, timeout: '0.5s', failureModeDeny: false });
       // A lease that would hold for a minute: only the failure can end it here.
-      const f = new GlobalRateLimiter(cfg, new RateLimitShared('unit.leasefail.', DEFAULT_BREAKER), 60_000);
+      const f = new GlobalRateLimiter(cfg, new RateLimitShared(contextFor('unit.leasefail.').stats.scope('ratelimit'), DEFAULT_BREAKER), 60_000);
       const host = { address: '127.0.0.1', port: rls.port };
       const ask = (id: number): FilterStatus | Promise<FilterStatus> => f.onRequest(fakeExchange(id, { method: 'sayHello' }, host));
       await ask(1);

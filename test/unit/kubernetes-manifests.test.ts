@@ -117,6 +117,14 @@ test('the Istio injection template puts Meltemi in istio-proxy with a binaryPath
   // The image links the binaryPath to Meltemi's entry point.
   const dockerfile = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
   assert.match(dockerfile, new RegExp(`ln -s /opt/meltemi/node_modules/meltemi/dist/proxy/cli\\.js ${proxyConfig.binaryPath}\\b`));
+  // Its probe goes to a listener of Istio's rendered bootstrap that routes the path to pilot-agent.
+  const probe = patch.spec!.containers![0]!.readinessProbe?.httpGet;
+  assert.ok(probe !== undefined, 'the template sets the readiness probe');
+  const istio = compileBootstrap(JSON.parse(readFileSync(path.join(REPO, 'test', 'fixtures', 'istio', 'envoy-rev.json'), 'utf8')), 'istio', { allowUnknownStaticFields: true });
+  const served = (istio.httpListeners ?? []).find((l) => l.port === probe.port);
+  assert.ok(served !== undefined && ['0.0.0.0', '::'].includes(served.host), `port ${String(probe.port)} is an HTTP listener of the bootstrap on all addresses`);
+  const route = served.virtualHosts[0]!.routes.find((r) => r.matches(String(probe.path)));
+  assert.equal(route?.cluster, 'agent', `${String(probe.path)} is routed to pilot-agent's status port`);
   const [deployment] = manifestsOf(path.join(K8S, 'istio', 'deployment.yaml'));
   const annotations = deployment!.spec!.template!.metadata!.annotations!;
   assert.ok(annotations['inject.istio.io/templates']!.split(',').includes('meltemi'));

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Metadata } from '../../codecs/api/index.js';
 import { AdminServer } from '../../proxy/admin/admin-server.js';
 import type { AdminSource } from '../../proxy/admin/admin-server.js';
+import { emptyConfigDumpSource } from '../../proxy/admin/config-dump/source.js';
 import { compileRegex, regexProblem } from '../../config/regex.js';
 import { emptySnapshot } from '../../proxy/observability/stats-snapshot.js';
 import { ConfigError, compileBootstrap } from '../../proxy/index.js';
@@ -104,14 +105,15 @@ describe('admin /stats?filter= is RE2', () => {
     snap.counters['meta_protocol.main.request'] = 3;
     snap.counters['cluster.c.upstream_rq_total'] = 2;
     const source: AdminSource = {
-      ready: () => true,
-      configDump: () => ({}),
+      serverState: () => 'LIVE',
+      configDump: () => emptyConfigDumpSource(),
       statsSnapshot: () => snap,
       clusters: () => [],
       serverInfo: () => ({}),
       listeners: () => [],
       memory: () => ({ total: { allocated: 0, heapSize: 0, physical: 0 }, processes: 1 }),
       drainListeners: () => {},
+      quit: () => {},
     };
     admin = await AdminServer.start('127.0.0.1', 0, source);
     base = `http://127.0.0.1:${admin.port}`;

@@ -132,7 +132,7 @@ export function routeOf(over: Partial<RouterRoute> & { retryOn?: RetryOn[]; numR
         : { retryOn: new Set(retryOn), numRetries: numRetries ?? 1, perTryTimeoutMs, baseIntervalMs: 1, maxIntervalMs: 2 },
     mirrors: [] as MirrorPolicy[],
     subset: undefined as SubsetSelector | undefined,
-    stats: { requests: 0, responses: 0, errors: 0, localReplies: 0 },
+    stats: { requests: 0, responses: 0, errors: 0, local_replies: 0 },
     ...rest,
   };
 }

@@ -10,6 +10,7 @@ import { FilterStatus, OVERFLOW } from '../../filters/api/index.js';
 import type { FilterExchange } from '../../filters/api/index.js';
 import { routerFilterFactory } from '../../filters/router/index.js';
 import { FakeCluster, FakeRequest, metadataOf, routeOf } from './router-fakes.js';
+import { ListenerFilterContext } from '../../proxy/observability/filter-context.js';
 
 describe('router filter', () => {
   function exchangeWith(route: ReturnType<typeof routeOf> | undefined): { ex: FilterExchange; log: string[] } {
@@ -25,7 +26,7 @@ describe('router filter', () => {
   }
 
   test('no route: RouteNotFound with the request id; otherwise the mutation applies, then the forward', () => {
-    const router = routerFilterFactory.create(undefined)();
+    const router = routerFilterFactory.create(undefined, new ListenerFilterContext('t.', 'unspecified'))();
     const none = exchangeWith(undefined);
     assert.equal(router.onRequest(none.ex), FilterStatus.Stop);
     assert.deepEqual(none.log, ["reply RouteNotFound: meta protocol router: no matched route for request '42'"]);
@@ -36,7 +37,7 @@ describe('router filter', () => {
   });
 
   test('the router takes no settings', () => {
-    assert.throws(() => routerFilterFactory.create({ '@type': 'x', foo: 1 }), /takes no settings \(got foo\)/);
+    assert.throws(() => routerFilterFactory.create({ '@type': 'x', foo: 1 }, new ListenerFilterContext('t.', 'unspecified')), /takes no settings \(got foo\)/);
   });
 });
 

@@ -45,6 +45,8 @@ export interface StartOptions {
   tls?: ServerTls;
   /** Streams without `authorization: Bearer <token>` are refused (istiod's 15012). */
   token?: string;
+  /** Bind this Unix socket instead of 127.0.0.1 (pilot-agent's ./etc/istio/proxy/XDS). */
+  unixPath?: string;
 }
 
 /** A resource as a plain object with '@type' (encoded into an Any by protobufjs). */
@@ -204,7 +206,7 @@ export class TestControlPlane {
         opts.tls === undefined
           ? grpc.ServerCredentials.createInsecure()
           : grpc.ServerCredentials.createSsl(opts.tls.clientCa ?? null, [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }], opts.tls.clientCa !== undefined);
-      server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
+      server.bindAsync(opts.unixPath !== undefined ? `unix:${opts.unixPath}` : `127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
     });
     this.#server = server;
     return this.port;

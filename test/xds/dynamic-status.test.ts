@@ -9,10 +9,11 @@ import type { ListenerConfig } from '../../proxy/config/bootstrap-schema.js';
 import { SnapshotCompiler } from '../../proxy/dynamic/snapshot-compiler.js';
 import type { DynamicSnapshot } from '../../proxy/dynamic/dynamic-snapshot.js';
 import type { DiscoveryRequest } from '../../xds-client/messages.js';
-import { CLUSTER_TYPE, LISTENER_TYPE } from '../../xds-client/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
+import type { RouteTable } from '../../proxy/route/route-table.js';
 import { TestControlPlane } from './control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
-import { mppListener, staticXdsCluster, xdsBootstrap } from './resources.js';
+import { metaRds, mppListener, staticXdsCluster, xdsBootstrap } from './resources.js';
 
 test('resource status (version_info, last_updated, error_state) and initialized() per type', async () => {
   const cp = new TestControlPlane('istiod');
@@ -23,7 +24,10 @@ test('resource status (version_info, last_updated, error_state) and initialized(
   try {
     assert.equal(await m.dynamic.initialized(LISTENER_TYPE), 'accepted');
     assert.ok(m.server.listenerNames().includes('good'), 'the first LDS response is applied when initialized() settles');
+    assert.equal(m.server.listenerConfig('good'), m.dynamic.xds.compiledSnapshot().listeners.find((l) => l.name === 'good')!.compiled, 'the server runs the compiled form the resource type made: no second compile');
     assert.equal(await m.dynamic.initialized(CLUSTER_TYPE), 'accepted');
+    assert.ok(m.dynamic.xds.isSubscribed(LISTENER_TYPE) && m.dynamic.xds.isSubscribed(CLUSTER_TYPE));
+    assert.equal(m.dynamic.xds.isSubscribed(ENDPOINT_TYPE), false, 'no EDS cluster, no EDS subscription');
     let st = m.dynamic.xds.resourceStatus();
     assert.equal(st.lds.length, 1);
     const good = st.lds[0]!;
@@ -48,6 +52,35 @@ test('resource status (version_info, last_updated, error_state) and initialized(
     assert.equal(byName.get('good')!.version_info, 'l2', 'the valid listener of the push is taken (per resource)');
     assert.equal(byName.get('good')!.last_updated, good.last_updated, 'unchanged content: last_updated stays');
     assert.match(JSON.stringify(m.dynamic.xds.configDump()), /"resource_status":\{"lds":\[/);
+    // l3 no longer carries 'bad': its rejection goes with it.
+    cp.set(LISTENER_TYPE, 'l3', [mppListener('good', { inlineCluster: 's' })]);
+    await waitFor('l3 ACK', () => lds().some((r) => r.version_info === 'l3' && r.error_detail == null));
+    assert.deepEqual(m.dynamic.xds.resourceStatus().lds.map((s) => [s.name, s.version_info, s.client_status]), [['good', 'l3', 'ACKED']]);
+  } finally {
+    await m.close();
+    cp.stop();
+  }
+});
+
+test('a MetaRDS table is built once: the server gets the very table the resource type built', async () => {
+  const cp = new TestControlPlane('go-control-plane');
+  await cp.start();
+  cp.set(CLUSTER_TYPE, 'c1', [staticXdsCluster('s', [1]), staticXdsCluster('t', [2])]);
+  cp.set(LISTENER_TYPE, 'l1', [mppListener('dubbo', { rds: 'demo_20880' })]);
+  cp.set(ROUTE_TYPE, 'r1', [metaRds('demo_20880', [{ name: 'all', cluster: 's' }])]);
+  const m = await startXdsMeltemi(xdsBootstrap({ adsPort: cp.port }));
+  try {
+    await waitFor('first table', () => m.server.listenerNames().includes('dubbo') && m.server.routeStats('dubbo').length === 1);
+    const given: RouteTable[] = [];
+    const set = m.server.setListenerRoutes.bind(m.server);
+    m.server.setListenerRoutes = (name, table) => {
+      given.push(table);
+      set(name, table);
+    };
+    cp.set(ROUTE_TYPE, 'r2', [metaRds('demo_20880', [{ name: 'other', cluster: 't' }])]);
+    await waitFor('r2 applied', () => m.server.routeStats('dubbo').some((r) => r.name === 'other'));
+    const cached = m.dynamic.xds.compiledSnapshot().routes.find((r) => r.name === 'demo_20880')!;
+    assert.equal(given.at(-1), cached.table);
   } finally {
     await m.close();
     cp.stop();

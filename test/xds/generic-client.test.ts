@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import type { XdsBootstrap } from '../../xds-client/bootstrap-types.js';
 import type { DiscoveryRequest } from '../../xds-client/messages.js';
 import type { XdsResourceType } from '../../xds-client/resource-type.js';
-import { CLUSTER_TYPE } from '../../xds-client/type-urls.js';
+import { CLUSTER_TYPE, SECRET_TYPE } from '../../xds-client/type-urls.js';
 import { XdsClient } from '../../xds-client/xds-client.js';
 import { TestControlPlane } from './control-plane.js';
+import type { Resource } from './control-plane.js';
 import { waitFor } from './harness.js';
 import { staticXdsCluster } from './resources.js';
 
@@ -95,6 +96,46 @@ test('a custom resource type: accepted, unchanged content keeps its object, a re
     // Deletion by absence (SotW wildcard).
     cp.set(CLUSTER_TYPE, 'v4', [labelled('two', [3], labels)]);
     await waitFor('v4 applied', () => client.resources(tinyType).size === 1 && client.resources(tinyType).has('two'));
+  } finally {
+    client.close();
+    cp.stop();
+  }
+});
+
+test('a Secret type (SDS) by name over ADS: subscriptions follow setSubscriptions, unsubscribed names leave the cache', async () => {
+  interface Pem {
+    readonly name: string;
+    readonly certificate: string;
+  }
+  const secretType: XdsResourceType<Pem> = {
+    typeUrl: SECRET_TYPE,
+    shortName: 'sds',
+    acceptance: 'all-or-nothing',
+    decode: (res) => {
+      const chain = (res['tls_certificate'] as { certificate_chain?: { inline_string?: string } } | undefined)?.certificate_chain?.inline_string;
+      return chain === undefined ? { kind: 'invalid', errors: [`secret ${String(res['name'])}: no tls_certificate.certificate_chain`] } : { kind: 'ok', value: { name: String(res['name']), certificate: chain } };
+    },
+    validate: () => [],
+    equal: (a, b) => a.name === b.name && a.certificate === b.certificate,
+  };
+  const secret = (name: string, pem: string): Resource => ({ '@type': SECRET_TYPE, name, tls_certificate: { certificate_chain: { inline_string: pem } } });
+  const cp = new TestControlPlane('istiod');
+  await cp.start();
+  cp.set(SECRET_TYPE, 's1', [secret('default', 'PEM-A'), secret('ROOTCA', 'PEM-ROOT')]);
+  const client = new XdsClient(bootstrap(cp.port), { types: [secretType], onChange: () => undefined });
+  try {
+    client.setSubscriptions(SECRET_TYPE, [{ name: 'default', source: { ads: {} } }]);
+    assert.ok(client.isSubscribed(SECRET_TYPE));
+    assert.equal(await client.initialFetch(SECRET_TYPE), 'accepted');
+    await waitFor('default secret', () => client.resources(secretType).get('default')?.value.certificate === 'PEM-A');
+    const asked = (): string[] => [...((cp.requestsOf(SECRET_TYPE).at(-1)!.request as DiscoveryRequest).resource_names ?? [])].sort();
+    assert.deepEqual(asked(), ['default']);
+    client.setSubscriptions(SECRET_TYPE, [{ name: 'ROOTCA', source: { ads: {} } }]);
+    await waitFor('ROOTCA secret', () => client.resources(secretType).get('ROOTCA')?.value.certificate === 'PEM-ROOT');
+    assert.deepEqual(asked(), ['ROOTCA']);
+    assert.equal(client.resources(secretType).has('default'), false, 'an unsubscribed name leaves the cache');
+    client.setSubscriptions(SECRET_TYPE, []);
+    assert.equal(client.isSubscribed(SECRET_TYPE), false);
   } finally {
     client.close();
     cp.stop();

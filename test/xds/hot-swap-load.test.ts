@@ -19,6 +19,10 @@ import type { MetaRouteSpec } from './resources.js';
 
 const CLIENTS = 6;
 const PHASE_MS = 250;
+/** Calls a phase needs before its traffic shares are judged. */
+const MIN_PHASE_CALLS = 20;
+/** How many more PHASE_MS a phase may last to get them (a slow machine). */
+const MAX_PHASE_EXTENSIONS = 20;
 
 interface Sample {
   sentAt: number;
@@ -97,8 +101,12 @@ describe('route hot swap under load', () => {
     await new Promise((r) => setTimeout(r, 5));
     const start = Date.now();
     await new Promise((r) => setTimeout(r, PHASE_MS));
-    const inPhase = samples.filter((s) => s.sentAt >= start && s.sentAt < Date.now() - 50 && s.error === undefined);
-    assert.ok(inPhase.length >= 20, `${version}: enough traffic (${inPhase.length})`);
+    // On a loaded shared machine the consumers may send fewer calls in PHASE_MS: the phase
+    // lasts longer then (bounded), so that the shares below are judged on enough calls.
+    const answered = (): Sample[] => samples.filter((s) => s.sentAt >= start && s.sentAt < Date.now() - 50 && s.error === undefined);
+    for (let extra = 0; extra < MAX_PHASE_EXTENSIONS && answered().length < MIN_PHASE_CALLS; extra++) await new Promise((r) => setTimeout(r, PHASE_MS));
+    const inPhase = answered();
+    assert.ok(inPhase.length >= MIN_PHASE_CALLS, `${version}: enough traffic (${inPhase.length})`);
     for (const [name, share] of Object.entries(phase.expect)) {
       const got = inPhase.filter((s) => s.from === name).length / inPhase.length;
       if (share === 1) assert.equal(got, 1, `${version}: all traffic to ${name}`);

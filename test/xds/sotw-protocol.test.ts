@@ -83,7 +83,9 @@ describe('xDS SotW protocol (spec/xds.md §6)', () => {
       // An empty LDS response deletes every dynamic listener.
       cp.set(LISTENER_TYPE, 'l4', []);
       await waitFor('all listeners removed', () => m.server.listenerNames().length === 0);
-      assert.ok(sotw(cp, LISTENER_TYPE).some((r) => r.version_info === 'l4' && r.error_detail == null), 'the empty response is ACKed');
+      // The ACK leaves before the listeners close, but reaches the control plane over gRPC
+      // a moment later: wait for it rather than race it.
+      await waitFor('the empty response is ACKed', () => sotw(cp, LISTENER_TYPE).some((r) => r.version_info === 'l4' && r.error_detail == null));
     } finally {
       await done();
     }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
 import { collect, spawnCli } from '../helpers/cli-process.js';
+import { strictDecode } from '../helpers/envoy-admin-json.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Consumer, Provider } from '../peers/dubbo/sofa.js';
 import { TestControlPlane } from './control-plane.js';
@@ -86,8 +87,10 @@ test('--concurrency 2: one xDS client in the primary, routes applied in every wo
     cp.set(ROUTE_TYPE, 'r2', [metaRds('demo_20880', [{ name: 'all', cluster: 'v2' }])]);
     for (const c of consumers) await retry('v2 on every connection', () => hello(c), (r) => r === 'hello x from v2', 5000);
     // Admin in the primary: xDS state and merged stats.
-    const dump = await retry('config_dump', async () => (await fetch(`http://127.0.0.1:${adminPort}/config_dump`)).text(), (t) => t.includes('XdsConfigDump'));
-    assert.match(dump, /"version_info":\s*"r2"/);
+    const dump = await retry('config_dump', async () => (await fetch(`http://127.0.0.1:${adminPort}/config_dump?resource=dynamic_route_configs`)).text(), (t) => t.includes('"r2"'));
+    strictDecode('envoy.admin.v3.ConfigDump', JSON.parse(dump));
+    const tables = (JSON.parse(dump) as { configs: { version_info: string; route_config: { name: string } }[] }).configs;
+    assert.deepEqual(tables.map((t) => [t.version_info, t.route_config.name]), [['r2', 'demo_20880']]);
     const stats = await retry('stats', async () => (await fetch(`http://127.0.0.1:${adminPort}/stats`)).text(), (t) => /cx_total: ([6-9]|\d\d)/.test(t));
     assert.match(stats, /xds\.ads\.lds\.update_success: 1/);
     // Memory adds up the primary and both workers (each worker's figure comes with its next stats report).

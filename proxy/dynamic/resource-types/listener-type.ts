@@ -14,6 +14,7 @@ import { META_PROTOCOL_PROXY_TYPE } from '../../config/bootstrap-schema.js';
 import type { ConfigSourceConfig, ListenerConfig } from '../../config/bootstrap-schema.js';
 import { compileListener } from '../../config/compile-listener.js';
 import type { CompiledListener } from '../../config/compile-listener.js';
+import { isNetworkRbacFilter } from '../../config/network-rbac.js';
 import { takeWarnings } from '../../../config/schema.js';
 import { listenerContent } from '../listener-content.js';
 import { parseConfigSource } from './config-source.js';
@@ -84,7 +85,11 @@ export function decodeListener(res: Obj): DecodeResult<ListenerResource> {
   const errors: string[] = [];
   checkEnumValues('envoy.config.listener.v3.Listener', res, `listener ${name}`, errors);
   if (errors.length > 0) return { kind: 'invalid', errors };
-  const filter = arr(chain['filters']).find(isMetaProtocolFilter) as Obj;
+  const chainFilters = arr(chain['filters']);
+  const mppAt = chainFilters.findIndex(isMetaProtocolFilter);
+  const filter = chainFilters[mppAt] as Obj;
+  // Network RBAC filters in front of the proxy are kept (istiod's AuthorizationPolicies).
+  const rbac = chainFilters.slice(0, mppAt).filter(isNetworkRbacFilter) as Obj[];
   const address = isObj(res['address']) ? res['address'] : {};
   const sa = isObj(address['socket_address']) ? address['socket_address'] : undefined;
   if (sa === undefined || typeof sa['address'] !== 'string') return { kind: 'invalid', errors: [`listener ${name}: a MetaProtocol listener needs address.socket_address`] };
@@ -94,7 +99,14 @@ export function decodeListener(res: Obj): DecodeResult<ListenerResource> {
     name,
     address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },
     ...(direction === 'INBOUND' || direction === 'OUTBOUND' ? { traffic_direction: direction } : {}),
-    filter_chains: [{ filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }] }],
+    filter_chains: [
+      {
+        filters: [
+          ...rbac.map((f) => ({ name: String(f['name'] ?? ''), typed_config: f['typed_config'] })),
+          { name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) },
+        ],
+      },
+    ],
   } as ListenerConfig;
   const value = compileListenerResource(listener, errors);
   return value === undefined ? { kind: 'invalid', errors } : { kind: 'ok', value };

@@ -1,4 +1,3 @@
-import type { ExchangeLogger } from '../listener-observer.js';
 import type { ObservedExchange } from '../observed-exchange.js';
 import { AERAKI_DEFAULT_FORMAT, AERAKI_DEFAULT_JSON, compileFormat, formatJsonValue, formatText } from './format.js';
 import type { CompiledFormat, LogContext } from './format.js';
@@ -45,7 +44,7 @@ function buildJson(spec: CompiledJson, ex: ObservedExchange, ms: number, ctx: Lo
 }
 
 /** Formats each ended exchange and hands the line to its sink. */
-export class AccessLogger implements ExchangeLogger {
+export class AccessLogger {
   readonly #spec: AccessLogSpec;
   readonly #sink: LogSink;
   readonly #ctx: LogContext;
