@@ -10,7 +10,7 @@ import type { EnvoyFlags } from './envoy-flags.js';
 import { LOG_LEVEL_NAMES, logger, setLogFormat, setLogLevel } from './logger.js';
 import { startDynamicConfig } from './dynamic/dynamic-config.js';
 import { MeltemiServer } from './server.js';
-import { isWorker, runPrimary, runWorker } from './workers.js';
+import { isWorker, joinSharedPolicy, runPrimary, runWorker } from './workers.js';
 
 const USAGE = `usage: meltemi -c <bootstrap.yaml|json> [--config-yaml <yaml>] [options]
 
@@ -97,6 +97,8 @@ async function main(): Promise<number> {
     return 2;
   }
   let config;
+  // A worker's listeners share the sidecar's policy state from their first compile.
+  joinSharedPolicy();
   try {
     const extensions = { codecs: parseExtensionFlags(args.codec ?? [], 'codec'), filters: parseExtensionFlags(args.filter ?? [], 'filter') };
     config = await loadBootstrapFile(path, extensions, { allowUnknownStaticFields: args['allow-unknown-static-fields'] === true }, bootstrapOverrides(args['config-yaml'], envoyFlags));

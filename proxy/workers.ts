@@ -31,16 +31,25 @@ import type { MemoryReport } from './observability/memory.js';
 import { mergeStatsSnapshots } from './observability/stats-snapshot.js';
 import type { StatsSnapshot } from './observability/stats-snapshot.js';
 import { MeltemiServer } from './server.js';
+import { LeasedTokenBucket } from './shared-policy/leased-token-bucket.js';
+import type { PolicyToPrimary, PolicyToWorker } from './shared-policy/messages.js';
+import { PrimaryBuckets } from './shared-policy/primary-buckets.js';
+import { PrimaryOutliers } from './shared-policy/primary-outliers.js';
+import { installSharedPolicy } from './shared-policy/shared-policy.js';
+import { WorkerChannel } from './shared-policy/worker-channel.js';
+import { WorkerOutliers } from './shared-policy/worker-outliers.js';
 import type { ServerState } from './server-state.js';
 
 /** Primary → worker. */
 type ToWorker =
+  | PolicyToWorker
   | { type: 'meltemi.snapshot'; snapshot: DynamicSnapshot }
   | { type: 'meltemi.drain' }
   | { type: 'meltemi.drain_listeners'; opts: DrainListenersOptions };
 
 /** Worker → primary. */
 type ToPrimary =
+  | PolicyToPrimary
   | { type: 'meltemi.ready' }
   /** The worker could not start (e.g. a listener port in use): the primary exits with it. */
   | { type: 'meltemi.fatal'; error: string }
@@ -91,14 +100,30 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   const send = (w: Worker, msg: ToWorker): void => {
     if (w.isConnected()) w.send(msg);
   };
+  // Sidecar-wide policy state: the workers lease from it (docs/workers.md).
+  const buckets = new PrimaryBuckets(() => workers.size);
+  // Circuit-breaker shares: the ready workers, numbered afresh whenever one comes or goes.
+  const renumber = (): void => {
+    const ready = [...workers].filter(([, st]) => st.ready);
+    ready.forEach(([w], index) => send(w, { type: 'meltemi.policy.slot', index, count: ready.length }));
+  };
+  const outliers = new PrimaryOutliers((msg) => {
+    for (const [w, st] of workers) if (st.ready) send(w, msg);
+  });
   const fork = (): void => {
     const w = cluster.fork();
     workers.set(w, { ready: false, stats: undefined, clusters: [], listeners: [] });
     w.on('message', (msg: ToPrimary) => {
       const st = workers.get(w);
       if (st === undefined) return;
-      if (msg.type === 'meltemi.ready') {
+      if (msg.type === 'meltemi.policy.lease') {
+        send(w, buckets.lease(msg));
+      } else if (msg.type === 'meltemi.policy.host_result') {
+        outliers.report(msg);
+      } else if (msg.type === 'meltemi.ready') {
         st.ready = true;
+        for (const e of outliers.states()) send(w, e);
+        renumber();
         // A worker that came up after the stop signal drains at once.
         if (stopping) send(w, { type: 'meltemi.drain' });
         else if (latest !== undefined) send(w, { type: 'meltemi.snapshot', ...latest });
@@ -118,6 +143,8 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
     });
     w.on('exit', (code) => {
       workers.delete(w);
+      // The dead worker's breaker shares flow back to the others (its leased tokens count as used).
+      renumber();
       if (stopping) return;
       logger.error({ worker: w.id, code }, 'worker exited; starting another');
       setTimeout(fork, RESTART_DELAY_MS).unref();
@@ -132,7 +159,7 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
     if (workers.size === 0 || ![...workers.values()].every((w) => w.ready)) return 'PRE_INITIALIZING';
     return init?.state ?? 'LIVE';
   };
-  const parts: PrimaryParts = { config, workers, xds: () => xds, send, http: () => http, state, quit: () => quit() };
+  const parts: PrimaryParts = { config, workers, xds: () => xds, send, http: () => http, state, quit: () => quit(), outliers };
   const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(parts));
   http = await startHttpListeners(config.httpListeners ?? []);
   logger.info({ workers: n, xds: xds !== undefined }, 'primary started');
@@ -175,10 +202,11 @@ interface PrimaryParts {
   http(): readonly HttpListener[];
   state(): ServerState;
   quit(): void;
+  readonly outliers: PrimaryOutliers;
 }
 
 function primaryAdmin(p: PrimaryParts): AdminSource {
-  const { config, workers, xds, send, http } = p;
+  const { config, workers, xds, send, http, outliers } = p;
   const startedAt = Date.now();
   return {
     serverState: () => p.state(),
@@ -204,8 +232,13 @@ function primaryAdmin(p: PrimaryParts): AdminSource {
       const reports = [...workers.values()].flatMap((w) => (w.memory === undefined ? [] : [w.memory]));
       return { total: addMemory([processMemory(), ...reports]), processes: 1 + reports.length };
     },
-    // Each worker has its own pools: hosts' counters are summed over the workers.
-    clusters: () => mergeClusterStatuses([...workers.values()].map((w) => w.clusters)),
+    // Each worker has its own pools: hosts' counters are summed over the workers. Outlier
+    // state is the sidecar's, as the primary's detector has it now.
+    clusters: () =>
+      mergeClusterStatuses([...workers.values()].map((w) => w.clusters)).map((c) => ({
+        ...c,
+        hosts: c.hosts.map((h) => ({ ...h, ejected: outliers.isEjected(c.name, `${h.address}:${h.port}`) ?? h.ejected })),
+      })),
     serverInfo: () => serverInfo({ version: '0.1.0', state: p.state(), startedAtMs: startedAt, node: config.bootstrap.node, drainTimeMs: config.settings.drainTimeoutMs }),
     // Workers report their bound addresses (the real port when the config says 0).
     listeners: () => [...workers.values()].find((w) => w.listeners.length > 0)?.listeners ?? [],
@@ -213,6 +246,34 @@ function primaryAdmin(p: PrimaryParts): AdminSource {
       for (const w of workers.keys()) send(w, { type: 'meltemi.drain_listeners', opts });
     },
   };
+}
+
+/**
+ * In a worker, makes the listeners compiled from now on (the static config, then every
+ * snapshot) use the primary's sidecar-wide policy state. Call it before compiling the config.
+ */
+export function joinSharedPolicy(): void {
+  if (!cluster.isWorker) return;
+  // Once the primary is gone a send would fail with an 'error' event: nothing is sent then.
+  // (process.send's false only means "queued behind others": the message still goes.)
+  const toPrimary = (msg: ToPrimary): boolean => {
+    if (!process.connected || process.send === undefined) return false;
+    process.send(msg);
+    return true;
+  };
+  const channel = new WorkerChannel(toPrimary);
+  const outliers = new WorkerOutliers(toPrimary);
+  process.on('message', (msg: ToWorker) => {
+    if (msg.type === 'meltemi.policy.grant') channel.onMessage(msg);
+    else if (msg.type === 'meltemi.policy.ejections') outliers.onEjections(msg);
+    else if (msg.type === 'meltemi.policy.slot') Object.assign(breakerSlot, { index: msg.index, count: msg.count });
+  });
+  const breakerSlot = { index: 0, count: 1 };
+  installSharedPolicy({
+    breakerSlot,
+    tokenBucket: (id, spec) => new LeasedTokenBucket(id, spec, channel),
+    outliers: (cluster, config, hosts, onChange) => outliers.link(cluster, config, hosts, onChange),
+  });
 }
 
 /**

@@ -2,6 +2,7 @@ import type { ApiVersionRange, ErrorType, Message, Metadata, RequestId } from '.
 import type { ExchangeCompletion } from './completion.js';
 import type { StatsScope } from './stats.js';
 import type { ConnectionInfo } from './connection.js';
+import type { SharedTokenBucket, TokenBucketSpec } from './shared-quota.js';
 
 /** What a filter tells the chain after it ran. */
 export enum FilterStatus {
@@ -97,6 +98,13 @@ export interface FilterContext {
    * makes its first instance (the function `create` returns), not in `create` itself.
    */
   readonly node: NodeInfo;
+  /**
+   * A token bucket shared by every worker process of this sidecar, named by `id` (unique
+   * among the listener's buckets, e.g. the filter's stat prefix and the bucket's name; the
+   * proxy adds the listener's name; a different spec makes a different bucket).
+   * Undefined when this process alone serves traffic: the filter keeps a local bucket.
+   */
+  sharedTokenBucket?(id: string, spec: TokenBucketSpec): SharedTokenBucket | undefined;
 }
 
 export interface Filter {

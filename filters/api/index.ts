@@ -15,6 +15,7 @@ export type {
 export type { ExchangeCompletion, ExchangeOutcome } from './completion.js';
 export type { Counter, Gauge, Histogram, StatTags, StatsScope } from './stats.js';
 export type { ConnectionInfo, PeerIdentity } from './connection.js';
+export type { SharedTokenBucket, TokenBucketSpec } from './shared-quota.js';
 export { NO_HOST, OVERFLOW } from './upstream.js';
 export type {
   CopySink,

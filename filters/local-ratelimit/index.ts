@@ -1,7 +1,7 @@
 import { ErrorType } from '../../codecs/api/index.js';
 import type { Metadata } from '../../codecs/api/index.js';
 import { FilterStatus } from '../api/index.js';
-import type { Filter, FilterExchange, FilterFactory } from '../api/index.js';
+import type { Filter, FilterContext, FilterExchange, FilterFactory, FilterResult, SharedTokenBucket } from '../api/index.js';
 import { compileHeaderMatcher, ConfigError, duration, int, list, object, optional, routeMatch, str, wrappedInt } from '../../config/index.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -28,9 +28,12 @@ export interface LocalRateLimitStats {
   rate_limited: number;
 }
 
+/** A bucket of this process, or one shared by the sidecar's workers. */
+type Bucket = { local: TokenBucket; shared: SharedTokenBucket | undefined };
+
 interface Condition {
   matches(md: Metadata): boolean;
-  bucket: TokenBucket;
+  bucket: Bucket;
 }
 
 /**
@@ -38,45 +41,52 @@ interface Condition {
  * of the listener (per process, as Aeraki's are per Envoy process). The first condition
  * whose match holds takes a token from its bucket; requests matching no condition use the
  * default bucket when there is one, and pass otherwise. An empty bucket answers with the
- * protocol's overload error.
+ * protocol's overload error. With several worker processes the buckets are the sidecar's
+ * (FilterContext.sharedTokenBucket): a request waits only when this worker's lease is empty.
  */
 export class LocalRateLimiter implements Filter {
   readonly statPrefix: string;
   readonly stats: LocalRateLimitStats = { ok: 0, rate_limited: 0 };
   readonly #conditions: Condition[];
-  readonly #default: TokenBucket | undefined;
-  readonly #buckets: TokenBucket[];
-  readonly #timer: NodeJS.Timeout;
+  readonly #default: Bucket | undefined;
+  readonly #buckets: Bucket[];
+  readonly #timer: NodeJS.Timeout | undefined;
 
-  constructor(config: unknown) {
+  constructor(config: unknown, context?: FilterContext) {
     const errors: string[] = [];
     const cfg = localRateLimit.parse(config, 'config', errors);
     if (cfg === undefined || errors.length > 0) throw new ConfigError(errors, 'local_ratelimit config');
     const now = performance.now();
-    const bucketOf = (b: { max_tokens: number; tokens_per_fill?: number; fill_interval: number }): TokenBucket =>
-      new TokenBucket(b.max_tokens, b.tokens_per_fill ?? 1, b.fill_interval, now);
+    const bucketOf = (b: { max_tokens: number; tokens_per_fill?: number; fill_interval: number }, id: string): Bucket => {
+      const local = new TokenBucket(b.max_tokens, b.tokens_per_fill ?? 1, b.fill_interval, now);
+      return { local, shared: context?.sharedTokenBucket?.(id, { maxTokens: local.maxTokens, tokensPerFill: local.tokensPerFill, fillIntervalMs: local.fillIntervalMs }) };
+    };
     this.statPrefix = cfg.stat_prefix;
-    this.#default = cfg.token_bucket === undefined ? undefined : bucketOf(cfg.token_bucket);
-    this.#conditions = (cfg.conditions ?? []).map((c) => {
+    this.#default = cfg.token_bucket === undefined ? undefined : bucketOf(cfg.token_bucket, `${cfg.stat_prefix}/default`);
+    this.#conditions = (cfg.conditions ?? []).map((c, i) => {
       const matchers = (c.match.metadata ?? []).map(compileHeaderMatcher);
-      return { matches: (md: Metadata) => matchers.every((m) => m(md)), bucket: bucketOf(c.token_bucket) };
+      return { matches: (md: Metadata) => matchers.every((m) => m(md)), bucket: bucketOf(c.token_bucket, `${cfg.stat_prefix}/condition.${i}`) };
     });
     this.#buckets = [...(this.#default ? [this.#default] : []), ...this.#conditions.map((c) => c.bucket)];
     if (this.#buckets.length === 0) throw new ConfigError(['config: needs token_bucket or at least one condition'], 'local_ratelimit config');
-    const period = Math.min(...this.#buckets.map((b) => b.fillIntervalMs));
+    const period = Math.min(...this.#buckets.map((b) => b.local.fillIntervalMs));
     if (period < MIN_FILL_INTERVAL_MS) {
+      for (const b of this.#buckets) b.shared?.close();
       throw new ConfigError([`config: local rate limit token bucket fill timer must be >= 50ms (got ${period} ms)`], 'local_ratelimit config');
     }
-    this.#timer = setInterval(() => this.#refill(), period);
-    this.#timer.unref();
+    // Shared buckets are filled by the primary; only local ones need the timer.
+    if (this.#buckets.some((b) => b.shared === undefined)) {
+      this.#timer = setInterval(() => this.#refill(), period);
+      this.#timer.unref();
+    }
   }
 
   #refill(): void {
     const now = performance.now();
-    for (const b of this.#buckets) b.refill(now);
+    for (const b of this.#buckets) b.local.refill(now);
   }
 
-  onRequest(ex: FilterExchange): FilterStatus {
+  onRequest(ex: FilterExchange): FilterResult {
     const md = ex.metadata;
     let bucket = this.#default;
     for (const c of this.#conditions) {
@@ -87,7 +97,16 @@ export class LocalRateLimiter implements Filter {
     }
     // An empty bucket first catches up on fills its timer has not run yet (a busy event loop
     // runs timers late): a request after the fill interval must not be refused for that.
-    if (bucket === undefined || bucket.tryTake() || bucket.tryTakeAfterRefill(performance.now())) {
+    if (bucket === undefined) return this.#decide(ex, true);
+    if (bucket.shared !== undefined) {
+      const taken = bucket.shared.take();
+      return typeof taken === 'boolean' ? this.#decide(ex, taken) : taken.then((ok) => this.#decide(ex, ok));
+    }
+    return this.#decide(ex, bucket.local.tryTake() || bucket.local.tryTakeAfterRefill(performance.now()));
+  }
+
+  #decide(ex: FilterExchange, pass: boolean): FilterStatus {
+    if (pass) {
       this.stats.ok++;
       return FilterStatus.Continue;
     }
@@ -96,17 +115,18 @@ export class LocalRateLimiter implements Filter {
     return FilterStatus.Stop;
   }
 
-  /** Stops the refill timer (the listener's config was replaced). */
+  /** Stops the refill timer and drops the leases (the listener's config was replaced). */
   close(): void {
     clearInterval(this.#timer);
+    for (const b of this.#buckets) b.shared?.close();
   }
 }
 
 export const localRateLimitFilterFactory: FilterFactory = {
   name: 'aeraki.meta_protocol.filters.local_ratelimit',
-  create(config: unknown): () => Filter {
+  create(config: unknown, context?: FilterContext): () => Filter {
     // One limiter per filter config: the quota is shared by every exchange of the listener.
-    const limiter = new LocalRateLimiter(config);
+    const limiter = new LocalRateLimiter(config, context);
     return () => limiter;
   },
 };

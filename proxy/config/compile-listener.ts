@@ -7,6 +7,7 @@ import { compileObservability } from '../observability/compile-observability.js'
 import type { ListenerObservability } from '../observability/compile-observability.js';
 import { directionOf, ListenerFilterContext } from '../observability/filter-context.js';
 import { RouteTable } from '../route/route-table.js';
+import { sharedPolicy } from '../shared-policy/shared-policy.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
 import type { FilterChainConfig, ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
 import { ONEWAY_METHODS_KEY, OnewayMethods } from '../downstream/oneway-methods.js';
@@ -269,7 +270,10 @@ function compileProxyConfig(
     }
   }
   const makers: (() => Filter)[] = [];
-  const filterContext = new ListenerFilterContext(`meta_protocol.${listenerProtocol(cfg, codecFactory)}.${cfg.stat_prefix}.`, directionOf(l.traffic_direction));
+  // Shared buckets are named by listener, the same in every worker.
+  const filterContext = new ListenerFilterContext(`meta_protocol.${listenerProtocol(cfg, codecFactory)}.${cfg.stat_prefix}.`, directionOf(l.traffic_direction), (id, spec) =>
+    sharedPolicy()?.tokenBucket(`${l.name}/${id}`, spec),
+  );
   const filterCfgs = cfg.meta_protocol_filters ?? [];
   filterCfgs.forEach((f, i) => {
     const fp = `${path}.meta_protocol_filters[${i}]`;

@@ -1,4 +1,4 @@
-import type { FilterContext, NodeInfo, StatsScope, TrafficDirection } from '../../filters/api/index.js';
+import type { FilterContext, NodeInfo, SharedTokenBucket, StatsScope, TokenBucketSpec, TrafficDirection } from '../../filters/api/index.js';
 import { BoundStatsScope, StatsBinding } from './filter-stats.js';
 import type { StatsRegistry } from './stats-registry.js';
 
@@ -24,8 +24,11 @@ export class ListenerFilterContext implements FilterContext {
   readonly rootStats: StatsScope;
   readonly #binding = new StatsBinding();
   #node: NodeInfo = NO_NODE;
+  readonly #sharedBucket: ((id: string, spec: TokenBucketSpec) => SharedTokenBucket | undefined) | undefined;
 
-  constructor(statPrefix: string, direction: TrafficDirection) {
+  /** `sharedBucket`: the sidecar's buckets when workers serve (docs/workers.md). */
+  constructor(statPrefix: string, direction: TrafficDirection, sharedBucket?: (id: string, spec: TokenBucketSpec) => SharedTokenBucket | undefined) {
+    this.#sharedBucket = sharedBucket;
     this.statPrefix = statPrefix;
     this.direction = direction;
     this.stats = new BoundStatsScope(statPrefix, this.#binding);
@@ -34,6 +37,10 @@ export class ListenerFilterContext implements FilterContext {
 
   get node(): NodeInfo {
     return this.#node;
+  }
+
+  sharedTokenBucket(id: string, spec: TokenBucketSpec): SharedTokenBucket | undefined {
+    return this.#sharedBucket?.(id, spec);
   }
 
   /** Hands the filters the server's stats and node. */

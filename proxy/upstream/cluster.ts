@@ -7,7 +7,10 @@ import type { ClusterPolicy } from './cluster-policy.js';
 import { createClusterBalancer, usesHash } from './lb/index.js';
 import { hashOfValues } from './lb/xxhash64.js';
 import type { ClusterLbConfig, LoadBalancer } from './lb/index.js';
+import { ALONE, shareOf } from '../shared-policy/breaker-share.js';
+import { sharedPolicy } from '../shared-policy/shared-policy.js';
 import { OutlierDetector } from './outlier-detector.js';
+import type { HostOutcomes } from './outlier-detector.js';
 import { UpstreamPool } from './upstream-pool.js';
 
 const ROUND_ROBIN: ClusterLbConfig = { policy: 'ROUND_ROBIN' };
@@ -173,9 +176,11 @@ export class Cluster implements UpstreamCluster<Host> {
   /** True when the policy hashes requests (ring hash, maglev): the route's hash policy applies. */
   usesHash: boolean;
   #policy: ClusterPolicy;
-  #outliers: OutlierDetector<Host> | undefined;
+  #outliers: HostOutcomes<Host> | undefined;
   /** Retries in flight (circuit breaker max_retries). */
   retriesActive = 0;
+  /** This process's share of each threshold: all of it alone, a part of it in a worker. */
+  readonly #slot = sharedPolicy()?.breakerSlot ?? ALONE;
   /** Envoy's `cluster.<name>.*` stats. */
   readonly stats = new ClusterStats();
 
@@ -198,12 +203,16 @@ export class Cluster implements UpstreamCluster<Host> {
     this.#outliers = this.#detectorFor(policy);
   }
 
-  #detectorFor(policy: ClusterPolicy): OutlierDetector<Host> | undefined {
+  #detectorFor(policy: ClusterPolicy): HostOutcomes<Host> | undefined {
     if (policy.outlierDetection === undefined) return undefined;
-    return new OutlierDetector(policy.outlierDetection, () => this.hosts, () => {
+    const onChange = (): void => {
       this.stats.outlier_detection_ejections_active = this.hosts.filter((h) => h.ejected).length;
       this.refreshBalancer();
-    });
+    };
+    // In a worker the primary detects outliers for the whole sidecar (docs/workers.md).
+    const shared = sharedPolicy();
+    if (shared !== undefined) return shared.outliers(this.name, policy.outlierDetection, () => this.hosts, onChange);
+    return new OutlierDetector(policy.outlierDetection, () => this.hosts, onChange);
   }
 
   get policy(): ClusterPolicy {
@@ -220,14 +229,14 @@ export class Cluster implements UpstreamCluster<Host> {
 
   /** Circuit breaker max_requests: false when the cluster has as many requests in flight. */
   admitRequest(): boolean {
-    return this.stats.upstream_rq_active < this.#policy.circuitBreakers.maxRequests;
+    return this.stats.upstream_rq_active < shareOf(this.#policy.circuitBreakers.maxRequests, this.#slot);
   }
 
   /** Circuit breaker max_connections, checked before a pool opens another connection. */
   mayOpenConnection(): boolean {
     let n = 0;
     for (const h of this.hosts) n += h.connectionCount();
-    const ok = n < this.#policy.circuitBreakers.maxConnections;
+    const ok = n < shareOf(this.#policy.circuitBreakers.maxConnections, this.#slot);
     if (!ok) this.stats.upstream_cx_overflow++;
     return ok;
   }
@@ -240,7 +249,7 @@ export class Cluster implements UpstreamCluster<Host> {
   }
 
   get maxPendingRequests(): number {
-    return this.#policy.circuitBreakers.maxPendingRequests;
+    return shareOf(this.#policy.circuitBreakers.maxPendingRequests, this.#slot);
   }
 
   /** Circuit breaker max_retries, or the retry budget when one is set. */
@@ -248,8 +257,8 @@ export class Cluster implements UpstreamCluster<Host> {
     const cb = this.#policy.circuitBreakers;
     const limit =
       cb.retryBudget === undefined
-        ? cb.maxRetries
-        : Math.max(cb.retryBudget.minRetryConcurrency, Math.floor((this.stats.upstream_rq_active * cb.retryBudget.budgetPercent) / 100));
+        ? shareOf(cb.maxRetries, this.#slot)
+        : Math.max(shareOf(cb.retryBudget.minRetryConcurrency, this.#slot), Math.floor((this.stats.upstream_rq_active * cb.retryBudget.budgetPercent) / 100));
     return this.retriesActive < limit;
   }
 
@@ -350,6 +359,7 @@ export class Cluster implements UpstreamCluster<Host> {
     }
     this.hosts = next;
     this.refreshBalancer();
+    this.#outliers?.hostsChanged?.();
     for (const gone of byId.values()) closeHostWhenIdle(gone, drainMs);
   }
 

@@ -8,6 +8,15 @@ export interface OutlierHost {
   readonly id: string;
 }
 
+/** Where a cluster reports each request's outcome: its own detector, or the sidecar's (workers). */
+export interface HostOutcomes<H extends OutlierHost> {
+  success(host: H): void;
+  failure(host: H): void;
+  /** The cluster's host set changed (EDS). */
+  hostsChanged?(): void;
+  close(): void;
+}
+
 /**
  * Consecutive-error outlier detection (Envoy's consecutive_5xx): a host with that many
  * failures in a row (error replies, resets, timeouts) is ejected for base_ejection_time x
@@ -16,7 +25,7 @@ export interface OutlierHost {
  * counter per host and one timer per ejection, cheaper on the hot path than a breaker
  * library's per-call promise wrapping.
  */
-export class OutlierDetector<H extends OutlierHost> {
+export class OutlierDetector<H extends OutlierHost> implements HostOutcomes<H> {
   readonly #config: OutlierDetectionConfig;
   readonly #hosts: () => readonly H[];
   readonly #onChange: () => void;

@@ -2,7 +2,7 @@
  * Linux process and socket facts from /proc for the end-to-end tests: which processes a
  * process started, whether they are gone, and on which addresses a port listens.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 function stat(pid: number): { state: string; ppid: number } | null {
   try {
@@ -71,4 +71,37 @@ function addressOf(hex: string): string {
     return [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.');
   }
   return /^0+$/.test(hex) ? '::' : hex;
+}
+
+/** How many established TCP sockets process `pid` holds whose local port is `port` (connections it accepted there). */
+export function acceptedSockets(pid: number, port: number): number {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m !== null) inodes.add(m[1]!);
+      } catch {
+        // The descriptor closed while we looked.
+      }
+    }
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local "ADDR:PORT", f[3] state (01 = ESTABLISHED), f[9] inode.
+      if (f.length > 9 && f[1]!.endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9]!)) n++;
+    }
+  }
+  return n;
 }
