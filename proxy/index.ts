@@ -4,7 +4,7 @@ import { compileBootstrap } from './config/compile.js';
 import { loadBootstrapFile } from './config/load-bootstrap.js';
 import { MeltemiServer } from './server.js';
 
-export { ConfigError } from './config/config-error.js';
+export { ConfigError } from '../config/config-error.js';
 export { compileBootstrap } from './config/compile.js';
 export type { CompiledConfig } from './config/compile.js';
 export { registerCodec } from './codec-registry.js';

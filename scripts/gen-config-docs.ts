@@ -3,7 +3,7 @@
  * Aeraki protos the project ships:
  *   - docs/configuration.md, the Envoy compatibility matrix: every field of every message
  *     Meltemi reads, marked supported, accepted-and-ignored (with a warning) or rejected;
- *   - proxy/config/envoy-fields.generated.ts, the field names of those messages, so a valid
+ *   - config/envoy-fields.generated.ts, the field names of those messages, so a valid
  *     Envoy field Meltemi lacks is told apart from a typo without a hand-kept list.
  *
  * Usage (after `npx tsc -p tsconfig.json`):

@@ -10,7 +10,7 @@ import type { ClusterLbConfig, LbPolicy } from '../proxy/upstream/lb/index.js';
 import { compileListener } from '../proxy/config/compile-listener.js';
 import { META_PROTOCOL_PROXY_TYPE, configSource } from '../proxy/config/bootstrap-schema.js';
 import type { ConfigSourceConfig, ListenerConfig } from '../proxy/config/bootstrap-schema.js';
-import { MAX_TIMER_MS, takeWarnings } from '../proxy/config/schema.js';
+import { MAX_TIMER_MS, takeWarnings } from '../config/schema.js';
 import type { HostConfig } from '../proxy/upstream/cluster.js';
 import { checkEnumValues } from './enum-check.js';
 

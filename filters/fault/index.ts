@@ -2,10 +2,7 @@ import { ErrorType } from '../../codecs/api/index.js';
 import type { Metadata } from '../../codecs/api/index.js';
 import { FilterStatus } from '../api/index.js';
 import type { Filter, FilterExchange, FilterFactory, FilterResult } from '../api/index.js';
-import { headerMatcher } from '../../proxy/config/bootstrap-schema.js';
-import { ConfigError } from '../../proxy/config/config-error.js';
-import { duration, int, list, object, oneOfValues, optional, str } from '../../proxy/config/schema.js';
-import { compileHeaderMatcher } from '../../proxy/route/header-matcher.js';
+import { compileHeaderMatcher, ConfigError, duration, headerMatcher, int, list, object, oneOfValues, optional, str } from '../../config/index.js';
 
 const percentage = object({ numerator: int({ min: 0 }), denominator: optional(oneOfValues(['HUNDRED', 'TEN_THOUSAND', 'MILLION'])) });
 const ERROR_TYPES = ['RouteNotFound', 'ClusterNotFound', 'NoHealthyUpstream', 'BadResponse', 'Unspecified', 'OverLimit', 'Timeout', 'BadRequest', 'Unauthorized', 'UpstreamReset'] as const;

@@ -2,10 +2,7 @@ import { ErrorType } from '../../codecs/api/index.js';
 import type { Metadata } from '../../codecs/api/index.js';
 import { FilterStatus } from '../api/index.js';
 import type { Filter, FilterExchange, FilterFactory } from '../api/index.js';
-import { routeMatch } from '../../proxy/config/bootstrap-schema.js';
-import { ConfigError } from '../../proxy/config/config-error.js';
-import { duration, int, list, object, optional, str, wrappedInt } from '../../proxy/config/schema.js';
-import { compileHeaderMatcher } from '../../proxy/route/header-matcher.js';
+import { compileHeaderMatcher, ConfigError, duration, int, list, object, optional, routeMatch, str, wrappedInt } from '../../config/index.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Envoy's lower bound on the refill period (Aeraki rejects shorter ones too). */

@@ -1,8 +1,5 @@
 import type { Metadata } from '../../codecs/api/index.js';
-import { routeMatch } from '../../proxy/config/bootstrap-schema.js';
-import { ConfigError } from '../../proxy/config/config-error.js';
-import { bool, duration, list, object, oneOfValues, optional, str } from '../../proxy/config/schema.js';
-import { compileHeaderMatcher } from '../../proxy/route/header-matcher.js';
+import { bool, compileHeaderMatcher, ConfigError, duration, list, object, oneOfValues, optional, routeMatch, str } from '../../config/index.js';
 
 /** The type URL Aeraki puts on the filter's `config` Any. */
 export const RATE_LIMIT_TYPE = 'type.googleapis.com/aeraki.meta_protocol_proxy.filters.ratelimit.v1alpha.RateLimit';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { compileRegex } from '../config/regex.js';
+import { compileRegex } from '../../config/regex.js';
 import { LOG_LEVEL_NAMES, changeLogLevel, logger, logLevel } from '../logger.js';
 import { renderMemoryJson } from '../observability/memory.js';
 import type { MemoryReport } from '../observability/memory.js';

@@ -2,9 +2,10 @@
  * The subset of the Envoy v3 bootstrap (and of Aeraki's MetaProtocolProxy config) that
  * Meltemi reads. Field names and nesting are Envoy's and Aeraki's (spec/metaprotocol.md §5).
  */
-import { bool, duration, int, list, object, oneOfValues, optional, record, refine, str, unknownValue, wrappedInt } from './schema.js';
-import { regexProblem } from './regex.js';
-import type { Infer } from './schema.js';
+import { bool, duration, int, list, object, oneOfValues, optional, record, str, unknownValue, wrappedInt } from '../../config/schema.js';
+import type { Infer } from '../../config/schema.js';
+import { routeMatch } from '../../config/matchers.js';
+import { fractionalPercent } from '../../config/percent.js';
 import { accessLog, statsConfig, tracing } from '../observability/config-schema.js';
 
 export const META_PROTOCOL_PROXY_TYPE = 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
@@ -17,54 +18,7 @@ const socketAddress = object({
 }, { proto: 'envoy.config.core.v3.SocketAddress' });
 export const address = object({ socket_address: socketAddress }, { proto: 'envoy.config.core.v3.Address' });
 
-/** An RE2 pattern: syntax RE2 refuses (lookbehind, backreferences ...) is refused here, at config time. */
-const re2Pattern = refine(str(), regexProblem);
-
-const regexMatcher = object({ regex: re2Pattern, google_re2: optional(unknownValue()) }, { proto: 'envoy.type.matcher.v3.RegexMatcher' });
-
-const stringMatcher = object(
-  {
-    exact: optional(str()),
-    prefix: optional(str()),
-    suffix: optional(str()),
-    contains: optional(str()),
-    safe_regex: optional(regexMatcher),
-    ignore_case: optional(bool()),
-  },
-  { oneOf: [['exact', 'prefix', 'suffix', 'contains', 'safe_regex']], proto: 'envoy.type.matcher.v3.StringMatcher' },
-);
-
-export const headerMatcher = object(
-  {
-    name: str({ minLength: 1 }),
-    exact_match: optional(str()),
-    safe_regex_match: optional(regexMatcher),
-    range_match: optional(object({ start: int(), end: int() }, { proto: 'envoy.type.v3.Int64Range' })),
-    present_match: optional(bool()),
-    prefix_match: optional(str()),
-    suffix_match: optional(str()),
-    contains_match: optional(str()),
-    string_match: optional(stringMatcher),
-    invert_match: optional(bool()),
-    treat_missing_header_as_empty: optional(bool()),
-  },
-  {
-    oneOf: [
-      ['exact_match', 'safe_regex_match', 'range_match', 'present_match', 'prefix_match', 'suffix_match', 'contains_match', 'string_match'],
-    ],
-    proto: 'envoy.config.route.v3.HeaderMatcher',
-  },
-);
-export type HeaderMatcherConfig = Infer<typeof headerMatcher>;
-
-const fractionalPercent = object({
-  numerator: int({ min: 0 }),
-  denominator: optional(oneOfValues(['HUNDRED', 'TEN_THOUSAND', 'MILLION'])),
-}, { proto: 'envoy.type.v3.FractionalPercent' });
-
 const keyValue = object({ key: str({ minLength: 1 }), value: str() }, { proto: 'aeraki.meta_protocol_proxy.config.route.v1alpha.KeyValue' });
-
-export const routeMatch = object({ metadata: optional(list(headerMatcher)) }, { proto: 'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteMatch' });
 
 export const metaRoute = object({
   name: optional(str()),

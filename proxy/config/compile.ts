@@ -5,10 +5,10 @@ import type { ClusterPolicy } from '../upstream/cluster-policy.js';
 import type { ClusterLbConfig } from '../upstream/lb/index.js';
 import { bootstrap } from './bootstrap-schema.js';
 import type { BootstrapConfig, ClusterConfig } from './bootstrap-schema.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from '../../config/config-error.js';
 import { compileListener } from './compile-listener.js';
 import type { CompiledListener } from './compile-listener.js';
-import { takeWarnings, withUnknownFieldsAllowed } from './schema.js';
+import { takeWarnings, withUnknownFieldsAllowed } from '../../config/schema.js';
 import { compileOverload } from '../overload/overload-config.js';
 import type { OverloadSettings } from '../overload/overload-config.js';
 

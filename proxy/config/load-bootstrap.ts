@@ -4,7 +4,7 @@ import { NO_EXTENSIONS, extensionsOfBootstrap, loadExtensions, mergeExtensions }
 import type { ExtensionPackages } from '../codec-loader.js';
 import { compileBootstrap } from './compile.js';
 import type { CompileOptions, CompiledConfig } from './compile.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from '../../config/config-error.js';
 import { mergeBootstrap } from './merge-bootstrap.js';
 
 /** A bootstrap fragment merged over the file, and the flag it came from (for errors). */

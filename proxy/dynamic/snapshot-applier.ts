@@ -9,7 +9,7 @@
  */
 import type { DynamicSnapshot } from '../../xds-client/snapshot.js';
 import { compileListener } from '../config/compile-listener.js';
-import { takeWarnings } from '../config/schema.js';
+import { takeWarnings } from '../../config/schema.js';
 import { logger } from '../logger.js';
 import type { CompiledCluster } from '../config/compile.js';
 import type { ListenerConfig, RouteConfigurationConfig } from '../config/bootstrap-schema.js';

@@ -3,8 +3,8 @@
  * `access_log` (Envoy's AccessLog with the file / stdout / stderr loggers) and `tracing`
  * (Aeraki's Tracing message, spec/metaprotocol.md §5.2).
  */
-import { bool, object, oneOfValues, optional, record, str, unknownValue, wrappedInt } from '../config/schema.js';
-import type { Infer } from '../config/schema.js';
+import { bool, object, oneOfValues, optional, record, str, unknownValue, wrappedInt } from '../../config/schema.js';
+import type { Infer } from '../../config/schema.js';
 
 export const FILE_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
 export const STDOUT_ACCESS_LOG_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';

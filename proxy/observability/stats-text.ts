@@ -4,7 +4,7 @@ import type { StatsSnapshot } from './stats-snapshot.js';
 /** Options of /stats, as Envoy's query parameters name them. */
 export interface StatsQuery {
   /** `filter=<regex>`: only stats whose name matches. */
-  /** A compiled RE2 filter (proxy/config/regex.ts); a RegExp fits too. */
+  /** A compiled RE2 filter (config/regex.ts); a RegExp fits too. */
   filter?: { test(name: string): boolean };
   /** `usedonly`: only stats that were ever written (non-zero or recorded). */
   usedOnly?: boolean;

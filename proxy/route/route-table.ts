@@ -1,8 +1,8 @@
 import type { Metadata } from '../../codecs/api/index.js';
 import type { MetaRouteConfig, RouteConfigurationConfig } from '../config/bootstrap-schema.js';
 import type { SubsetSelector } from '../upstream/cluster.js';
-import { compileHeaderMatcher } from './header-matcher.js';
-import type { MetadataPredicate } from './header-matcher.js';
+import { compileHeaderMatcher } from '../../config/header-matcher.js';
+import type { MetadataPredicate } from '../../config/header-matcher.js';
 
 /** Per-route counters, read by the admin server and the quickstart summary. */
 export interface RouteStats {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Metadata } from '../../codecs/api/index.js';
 import { ConfigError, compileBootstrap } from '../../proxy/index.js';
-import { compileHeaderMatcher } from '../../proxy/route/header-matcher.js';
+import { compileHeaderMatcher } from '../../config/header-matcher.js';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
 
 function problems(doc: unknown): string[] {

@@ -7,10 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import type { Metadata } from '../../codecs/api/index.js';
 import { AdminServer } from '../../proxy/admin/admin-server.js';
 import type { AdminSource } from '../../proxy/admin/admin-server.js';
-import { compileRegex, regexProblem } from '../../proxy/config/regex.js';
+import { compileRegex, regexProblem } from '../../config/regex.js';
 import { emptySnapshot } from '../../proxy/observability/stats-snapshot.js';
 import { ConfigError, compileBootstrap } from '../../proxy/index.js';
-import { compileHeaderMatcher } from '../../proxy/route/header-matcher.js';
+import { compileHeaderMatcher } from '../../config/header-matcher.js';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
 
 const md = (values: Record<string, string>): Metadata => ({ get: (k) => values[k], entries: () => Object.entries(values) });

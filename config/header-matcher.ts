@@ -1,6 +1,6 @@
-import type { Metadata } from '../../codecs/api/index.js';
-import type { HeaderMatcherConfig } from '../config/bootstrap-schema.js';
-import { compileRegex } from '../config/regex.js';
+import type { Metadata } from '../codecs/api/index.js';
+import type { HeaderMatcherConfig } from './matchers.js';
+import { compileRegex } from './regex.js';
 
 /** A compiled Envoy HeaderMatcher over lower-cased metadata keys (spec/metaprotocol.md §6.1). */
 export type MetadataPredicate = (metadata: Metadata) => boolean;
