@@ -21,6 +21,9 @@ import type { Refusal } from './overload/overload-manager.js';
 import { ListenerStats } from './stats.js';
 import { Cluster } from './upstream/cluster.js';
 import { DEFAULT_POLICY } from './upstream/cluster-policy.js';
+import { TlsRuntime } from './tls/tls-runtime.js';
+import { acceptTls, newTlsAcceptStats } from './tls/downstream-tls.js';
+import { plaintextPeer } from './tls/downstream-peer.js';
 
 const VERSION = '0.1.0';
 
@@ -41,6 +44,8 @@ class Listener {
   #port: number;
   /** Called when the last connection of a closed listener ends (drains wait for it). */
   #onEmpty: (() => void) | undefined;
+  /** Handshakes and refusals of TLS connections (Envoy's `listener.<name>.ssl.*`). */
+  readonly tlsStats = newTlsAcceptStats();
 
   constructor(compiled: CompiledListener, runtime: ListenerRuntime, overload: OverloadManager) {
     this.compiled = compiled;
@@ -57,8 +62,17 @@ class Listener {
         this.#refuse(socket, refusal);
         return;
       }
-      overload.activeConnections++;
-      this.connections.add(new DownstreamConnection(socket, this.runtime, forget));
+      const runtime = this.runtime;
+      if (runtime.tls === undefined) {
+        overload.activeConnections++;
+        this.connections.add(new DownstreamConnection(socket, runtime, forget, plaintextPeer(socket)));
+        return;
+      }
+      socket.on('error', ignore);
+      acceptTls(socket, runtime.tls, this.tlsStats, (tlsSocket, peer) => {
+        overload.activeConnections++;
+        this.connections.add(new DownstreamConnection(tlsSocket, runtime, forget, peer));
+      });
     });
     this.retime();
   }
@@ -80,6 +94,8 @@ class Listener {
   }
 
   async listen(): Promise<void> {
+    // Envoy's init manager: a TLS listener binds once its certificates are here (SDS).
+    await this.runtime.tls?.whenReady();
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.compiled.port, this.compiled.host, () => {
@@ -136,12 +152,15 @@ export class MeltemiServer {
   #admin: AdminServer | undefined;
   #draining = false;
   readonly #startedAt = Date.now();
+  /** Secure contexts and the SDS client of this process (proxy/tls/). */
+  readonly tls: TlsRuntime;
 
   /** Metrics, access logs, tracing: process-wide parts and each listener's observer. */
   readonly #observability: ServerObservability;
 
   private constructor(config: CompiledConfig) {
     this.config = config;
+    this.tls = new TlsRuntime(config.bootstrap);
     const s = config.settings;
     this.#overload = new OverloadManager(s.overload);
     this.#observability = new ServerObservability({
@@ -154,7 +173,7 @@ export class MeltemiServer {
       },
     });
     for (const c of config.clusters) {
-      this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs, keepClientOrder: s.keepClientOrder }, c.hosts, c.lb, c.policy));
+      this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs, keepClientOrder: s.keepClientOrder, tls: this.tls }, c.hosts, c.lb, c.policy, c.transport));
     }
     for (const l of config.listeners) this.#listeners.set(l.name, new Listener(l, this.#runtimeOf(l, l.routeTable, undefined), this.#overload));
   }
@@ -182,6 +201,7 @@ export class MeltemiServer {
       onewayMethods: l.onewayMethods,
       clusters: this.#clusters,
       deadlines: this.#deadlines,
+      tls: l.transport.kind === 'tls' ? this.tls.contextFor(l.transport.tls) : undefined,
     };
   }
 
@@ -205,7 +225,10 @@ export class MeltemiServer {
     const old = this.#listeners.get(compiled.name);
     if (old !== undefined && old.compiled.host === compiled.host && old.compiled.port === compiled.port) {
       const before = [...old.connections];
-      old.runtime = this.#runtimeOf(compiled, routes, old.runtime);
+      const runtime = this.#runtimeOf(compiled, routes, old.runtime);
+      // New TLS secrets first: until they are here, the old config keeps serving.
+      await runtime.tls?.whenReady();
+      old.runtime = runtime;
       old.compiled = compiled;
       old.retime();
       for (const c of before) c.drain();
@@ -239,14 +262,14 @@ export class MeltemiServer {
   upsertCluster(c: CompiledCluster): void {
     const existing = this.#clusters.get(c.name);
     const drainMs = this.config.settings.drainTimeoutMs;
-    if (existing !== undefined && existing.connectTimeoutMs === c.connectTimeoutMs) {
+    if (existing !== undefined && existing.connectTimeoutMs === c.connectTimeoutMs && (existing.transport?.key ?? '') === (c.transport?.key ?? '')) {
       existing.updateHosts(c.hosts, drainMs);
       existing.setLbConfig(c.lb ?? { policy: 'ROUND_ROBIN' });
       existing.setPolicy(c.policy ?? DEFAULT_POLICY);
       return;
     }
     const s = this.config.settings;
-    this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs, keepClientOrder: s.keepClientOrder }, c.hosts, c.lb, c.policy));
+    this.#clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, { connectionsPerHost: s.connectionsPerHost, highWatermark: s.highWatermark, heartbeatMs: s.upstreamHeartbeatMs, keepClientOrder: s.keepClientOrder, tls: this.tls }, c.hosts, c.lb, c.policy, c.transport));
     existing?.closeWhenIdle(drainMs);
   }
 
@@ -436,6 +459,7 @@ export class MeltemiServer {
     for (const l of this.#listeners.values()) l.close();
     this.#overload.close();
     for (const c of this.#clusters.values()) c.close();
+    this.tls.close();
     this.#deadlines.clear();
     await this.#admin?.close();
     await this.#observability.close();

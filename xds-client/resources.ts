@@ -13,6 +13,10 @@ import type { ConfigSourceConfig, ListenerConfig } from '../proxy/config/bootstr
 import { MAX_TIMER_MS, takeWarnings } from '../config/schema.js';
 import type { HostConfig } from '../proxy/upstream/cluster.js';
 import { checkEnumValues } from './enum-check.js';
+import { transportSocket } from '../proxy/config/tls-schema.js';
+import type { TransportSocketConfig } from '../proxy/config/tls-schema.js';
+import { PLAINTEXT_CLUSTER, compileClusterTransport, transportMatchLabels } from '../proxy/tls/cluster-transport.js';
+import type { ClusterTransport } from '../proxy/tls/cluster-transport.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -66,7 +70,7 @@ export function decodeListener(res: Obj, errors: string[]): ListenerResource | '
   const listener = {
     name,
     address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },
-    filter_chains: [{ filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }] }],
+    filter_chains: [{ filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }], ...chainTransport(chain, name, errors) }],
   } as ListenerConfig;
   const start = errors.length;
   const compiled = compileListener(listener, `listener ${name}`, errors);
@@ -125,9 +129,13 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
   }
   const lb = lbConfigOf(res, name, warnings);
   const policy = clusterPolicyOf(res, warnings);
+  // TLS that cannot be honoured NACKs the cluster: it never goes out in plaintext.
+  const tlsStart = errors.length;
+  const transport = clusterTransportOf(res, `cluster ${name}`, errors);
+  if (errors.length > tlsStart) return undefined;
   if (!SUPPORTED_CLUSTER_TYPES.has(type)) {
     warnings.push(`cluster ${name}: type ${type} is not supported; it has no hosts`);
-    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy }, eds: undefined };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy, ...transport }, eds: undefined };
   }
   if (type === 'EDS') {
     const ecc = isObj(res['eds_cluster_config']) ? res['eds_cluster_config'] : {};
@@ -139,11 +147,34 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
       takeWarnings();
       if (errors.length > start) return undefined;
     }
-    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy }, eds: { serviceName, configSource: source } };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy, ...transport }, eds: { serviceName, configSource: source } };
   }
   const hosts = hostsOf(res['load_assignment'], `cluster ${name}: load_assignment`, errors);
   if (hosts === undefined) return undefined;
-  return { cluster: { name, connectTimeoutMs, hosts, lb, policy }, eds: undefined };
+  return { cluster: { name, connectTimeoutMs, hosts, lb, policy, ...transport }, eds: undefined };
+}
+
+/** A filter chain's transport_socket (TLS termination), checked by compileListener. */
+function chainTransport(chain: Obj, listener: string, errors: string[]): { transport_socket?: TransportSocketConfig } {
+  if (chain['transport_socket'] === undefined) return {};
+  const ts = transportSocket.parse(chain['transport_socket'], `listener ${listener}: filter_chains.transport_socket`, errors);
+  takeWarnings();
+  return ts === undefined ? {} : { transport_socket: ts };
+}
+
+/** The cluster's transport_socket and transport_socket_matches, checked as strictly as the bootstrap's. */
+function clusterTransportOf(res: Obj, path: string, errors: string[]): { transport?: ClusterTransport } {
+  const start = errors.length;
+  const ts = res['transport_socket'] === undefined ? undefined : transportSocket.parse(res['transport_socket'], `${path}: transport_socket`, errors);
+  const matches = arr(res['transport_socket_matches']).map((m, i) => {
+    const mm = isObj(m) ? m : {};
+    const t = mm['transport_socket'] === undefined ? undefined : transportSocket.parse(mm['transport_socket'], `${path}: transport_socket_matches[${i}].transport_socket`, errors);
+    return { name: String(mm['name'] ?? ''), match: mm['match'], transport_socket: t };
+  });
+  takeWarnings();
+  if (errors.length > start) return {};
+  const ct = compileClusterTransport(ts, matches, path, errors);
+  return ct === undefined || ct === PLAINTEXT_CLUSTER ? {} : { transport: ct };
 }
 
 /** The CDS balancing policy; ones Meltemi does not implement fall back to round robin with a warning. */
@@ -218,6 +249,7 @@ export function hostsOf(cla: unknown, path: string, errors: string[]): HostConfi
       const w = isObj(e) ? e['load_balancing_weight'] : undefined;
       const weight = isObj(w) ? Number(w['value'] ?? 1) : typeof w === 'number' ? w : 1;
       const labels = isObj(e) ? subsetLabels(e) : undefined;
+      const transportMatch = isObj(e) ? transportMatchLabels(e) : undefined;
       hosts.push({
         address: sa['address'],
         port,
@@ -227,6 +259,7 @@ export function hostsOf(cla: unknown, path: string, errors: string[]): HostConfi
         locality: facts.locality,
         ...(facts.localityWeight !== undefined ? { localityWeight: facts.localityWeight } : {}),
         ...(labels !== undefined ? { labels } : {}),
+        ...(transportMatch !== undefined ? { transportMatch } : {}),
       });
     });
   });

@@ -1,4 +1,5 @@
 import type { ErrorType, Message, Metadata, RequestId } from '../../codecs/api/index.js';
+import type { DownstreamPeer } from './downstream-peer.js';
 
 /** What a filter tells the chain after it ran. */
 export enum FilterStatus {
@@ -34,6 +35,11 @@ export interface FilterExchange {
   /** Set once the upstream answered (in onResponse). */
   readonly response: Message | undefined;
   readonly downstreamRemoteAddress: string;
+  /**
+   * The client connection's TLS facts and peer identity (principal = URI SAN). Meltemi's
+   * exchanges always have it (`tls: false` on plaintext); a test double may leave it out.
+   */
+  readonly downstreamPeer?: DownstreamPeer;
   /** Matches the listener's current route table (once; later calls return the same). */
   route(): RouteView | undefined;
   /** Adds or overwrites a header/attachment key on the forwarded request. */

@@ -8,6 +8,8 @@ import type { ListenerObservability } from '../observability/compile-observabili
 import { RouteTable } from '../route/route-table.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
 import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
+import { compileTransportSocket } from '../tls/compile-tls.js';
+import type { TransportSpec } from '../tls/tls-spec.js';
 import { ONEWAY_METHODS_KEY, OnewayMethods } from '../downstream/oneway-methods.js';
 
 export const DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024;
@@ -39,6 +41,8 @@ export interface CompiledListener {
    * first table arrives, `routeTable` is empty and every request gets a no-route reply.
    */
   readonly rds: { readonly routeConfigName: string; readonly configSource: unknown } | undefined;
+  /** TLS termination of the filter chain (DownstreamTlsContext), or plaintext. */
+  readonly transport: TransportSpec;
 }
 
 /**
@@ -82,11 +86,12 @@ export function compileListener(l: ListenerConfig, path: string, errors: string[
   const raw = unwrapTypedConfig(filters[0]?.typed_config, META_PROTOCOL_PROXY_TYPE, fpath, errors);
   if (raw === undefined) return undefined;
   const cfg = metaProtocolProxy.parse(raw, fpath, errors);
-  if (cfg === undefined || errors.length > startErrors) return undefined;
-  return compileProxyConfig(l, cfg, fpath, errors);
+  const transport = compileTransportSocket(l.filter_chains[0]?.transport_socket, 'downstream', `${path}.filter_chains[0].transport_socket`, errors);
+  if (cfg === undefined || transport === undefined || errors.length > startErrors) return undefined;
+  return compileProxyConfig(l, cfg, fpath, errors, transport);
 }
 
-function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, path: string, errors: string[]): CompiledListener | undefined {
+function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, path: string, errors: string[], transport: TransportSpec): CompiledListener | undefined {
   const codecCfg = cfg.protocol?.codec ?? cfg.codec;
   if (codecCfg === undefined) {
     errors.push(`${path}.codec: required field is missing (or protocol.codec)`);
@@ -154,6 +159,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     proxyConfig: cfg,
     observability,
     rds: cfg.rds === undefined ? undefined : { routeConfigName: cfg.rds.route_config_name, configSource: cfg.rds.config_source },
+    transport,
   };
 }
 

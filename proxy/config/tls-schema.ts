@@ -5,9 +5,10 @@
  * Meltemi"), so a TLS config is never half applied (a cluster asked for TLS never goes out
  * in plaintext). proxy/tls/compile-tls.ts turns the parsed value into a TlsSpec.
  */
-import { list, object, oneOfValues, optional, str, unknownValue } from './schema.js';
-import type { Infer, Schema } from './schema.js';
-import { bool } from './schema.js';
+import { list, object, oneOfValues, optional, str, unknownValue } from '../../config/schema.js';
+import type { Infer, Schema } from '../../config/schema.js';
+import { bool } from '../../config/schema.js';
+import { stringMatcher } from '../../config/matchers.js';
 
 export const UPSTREAM_TLS_CONTEXT_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 export const DOWNSTREAM_TLS_CONTEXT_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
@@ -44,18 +45,6 @@ const sdsSecretConfig = object(
 );
 export type SdsSecretConfigValue = Infer<typeof sdsSecretConfig>;
 
-const stringMatcher = object(
-  {
-    exact: optional(str()),
-    prefix: optional(str({ minLength: 1 })),
-    suffix: optional(str({ minLength: 1 })),
-    contains: optional(str({ minLength: 1 })),
-    safe_regex: optional(object({ regex: str({ minLength: 1 }), google_re2: optional(unknownValue()) }, { proto: 'envoy.type.matcher.v3.RegexMatcher' })),
-    ignore_case: optional(bool()),
-  },
-  { oneOf: [['exact', 'prefix', 'suffix', 'contains', 'safe_regex']], proto: 'envoy.type.matcher.v3.StringMatcher' },
-);
-export type StringMatcherConfig = Infer<typeof stringMatcher>;
 
 const SAN_TYPES = ['EMAIL', 'DNS', 'URI', 'IP_ADDRESS'] as const;
 export type SanType = (typeof SAN_TYPES)[number];

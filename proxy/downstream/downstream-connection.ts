@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { DownstreamPeer } from '../../filters/api/index.js';
 import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
 import type { CodecError, Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
 import { logger } from '../logger.js';
@@ -92,8 +93,12 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
   /** Set when the codec pins streams (bRPC option pinStreams): this client's own upstream. */
   readonly #pinned: DedicatedUpstream | undefined;
 
-  constructor(socket: Socket, listener: ListenerRuntime, onClosed: (c: DownstreamConnection) => void) {
+  /** TLS facts and the peer's identity (principal = URI SAN), or the plaintext facts. */
+  readonly peer: DownstreamPeer | undefined;
+
+  constructor(socket: Socket, listener: ListenerRuntime, onClosed: (c: DownstreamConnection) => void, peer?: DownstreamPeer) {
     this.#socket = socket;
+    this.peer = peer;
     this.listener = listener;
     this.#onClosed = onClosed;
     this.codec = listener.codecFactory.createServerCodec(listener.codecContext);

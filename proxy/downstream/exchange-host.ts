@@ -1,4 +1,5 @@
 import type { Message, RequestId, ServerCodec } from '../../codecs/api/index.js';
+import type { DownstreamPeer } from '../../filters/api/index.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import type { UpstreamPool } from '../upstream/upstream-pool.js';
@@ -14,6 +15,8 @@ export interface ExchangeHost {
   readonly remoteAddress: string;
   /** `address:port` the client connected to (access log). */
   readonly localAddress: string;
+  /** TLS facts and peer identity of the client connection (undefined for test doubles). */
+  readonly peer?: DownstreamPeer | undefined;
   restoreId(response: Message, id: RequestId): void;
   write(frame: Buffer): void;
   pause(): void;

@@ -1,6 +1,6 @@
 import { ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import type { Filter } from '../../filters/api/index.js';
+import type { DownstreamPeer, Filter } from '../../filters/api/index.js';
 import type { Expirable } from '../net/deadline-queue.js';
 import { faultText, reportFault } from '../net/fault.js';
 import { hashOfValues } from '../upstream/lb/xxhash64.js';
@@ -90,6 +90,10 @@ export class Exchange implements ChainSubject, UpstreamRequest, Expirable, Obser
 
   get downstreamRemoteAddress(): string {
     return this.#down.remoteAddress;
+  }
+
+  get downstreamPeer(): DownstreamPeer | undefined {
+    return this.#down.peer;
   }
 
   /** Runs the filter chain from filter `from` on; stays synchronous unless a filter is not. */

@@ -12,5 +12,7 @@ import { parseConfigSource } from '../../xds-client/resources.js';
 export function listenerContent(c: CompiledListener): unknown {
   const proxy = c.proxyConfig;
   const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
-  return { host: c.host, port: c.port, traffic_direction: c.source.traffic_direction, proxy: { ...proxy, rds } };
+  // A TLS change (another certificate file, SAN list, ALPN) is a change of the listener.
+  const transport = c.transport.kind === 'tls' ? c.transport.tls.key : 'raw';
+  return { host: c.host, port: c.port, traffic_direction: c.source.traffic_direction, proxy: { ...proxy, rds }, transport };
 }

@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import tls from 'node:tls';
 import { configSource } from '../config/bootstrap-schema.js';
-import { regexProblem } from '../config/regex.js';
 import {
   DOWNSTREAM_TLS_CONTEXT_TYPE,
   RAW_BUFFER_TRANSPORT_SOCKET,
@@ -65,10 +64,6 @@ function sdsSourceOf(s: SdsSecretConfigValue, path: string, errors: string[]): S
 function sanMatchersOf(vc: ValidationContextConfig, path: string, errors: string[]): SanMatcherSpec[] {
   const out: SanMatcherSpec[] = [];
   const add = (m: NonNullable<ValidationContextConfig['match_subject_alt_names']>[number], sanType: SanMatcherSpec['sanType'], p: string): void => {
-    if (m.safe_regex !== undefined) {
-      const problem = regexProblem(m.safe_regex.regex);
-      if (problem !== undefined) errors.push(`${p}.safe_regex.regex: ${problem}`);
-    }
     if (m.exact === undefined && m.prefix === undefined && m.suffix === undefined && m.contains === undefined && m.safe_regex === undefined) {
       errors.push(`${p}: one of exact, prefix, suffix, contains or safe_regex is required`);
     }

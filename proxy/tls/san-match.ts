@@ -3,7 +3,7 @@
  * (`match_subject_alt_names` / `match_typed_subject_alt_names`) on them.
  */
 import type { PeerCertificate } from 'node:tls';
-import { compileRegex } from '../config/regex.js';
+import { compileRegex } from '../../config/regex.js';
 import type { SanType } from '../config/tls-schema.js';
 import type { SanMatcherSpec } from './tls-spec.js';
 

@@ -6,6 +6,7 @@ import type protobuf from 'protobufjs';
 import { faultConfig } from '../../filters/fault/index.js';
 import { localRateLimit } from '../../filters/local-ratelimit/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
+import { downstreamTlsContext, upstreamTlsContext } from '../../proxy/config/tls-schema.js';
 import type { Schema, Shape } from '../../config/schema.js';
 import { xdsRoot } from '../../xds-client/proto-root.js';
 
@@ -126,6 +127,9 @@ export function renderConfigDocs(): Record<string, string> {
   collectSections('', bootstrap.shape, sections, seen);
   const mppSections: Section[] = [];
   collectSections('', metaProtocolProxy.shape, mppSections, seen);
+  const tlsSections: Section[] = [];
+  collectSections('', upstreamTlsContext.shape, tlsSections, seen);
+  collectSections('', downstreamTlsContext.shape, tlsSections, seen);
   const filterSections: Section[] = [];
   collectSections('aeraki.meta_protocol.filters.local_ratelimit', localRateLimit.shape, filterSections, seen);
   collectSections('meltemi.filters.fault', faultConfig.shape, filterSections, seen);
@@ -140,6 +144,11 @@ export function renderConfigDocs(): Record<string, string> {
     'Also the resource of a MetaRDS / RDS route configuration (`route_config`).',
     '',
     ...mppSections.map((s) => sectionMarkdown(s, root)),
+    '## TLS contexts (the `typed_config` of `envoy.transport_sockets.tls`)',
+    '',
+    'UpstreamTlsContext on a cluster\'s `transport_socket` (or `transport_socket_matches[].transport_socket`), DownstreamTlsContext on a listener filter chain\'s `transport_socket`. Any other field of these messages is refused with its path (bootstrap and xDS alike): Meltemi never sends plaintext where TLS is configured. `sds_config` is a ConfigSource with `api_config_source` of `api_type: GRPC` (Istio\'s `sds-grpc`).',
+    '',
+    ...tlsSections.map((s) => sectionMarkdown(s, root)),
     '## Filter configs (the `config` of a `meta_protocol_filters[]` entry)',
     '',
     'The router (`aeraki.meta_protocol.filters.router`), `.istio_stats` and `.metadata_exchange` take no config.',
@@ -148,7 +157,7 @@ export function renderConfigDocs(): Record<string, string> {
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections, ...filterSections]) {
+  for (const s of [...sections, ...mppSections, ...tlsSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }
