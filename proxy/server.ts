@@ -22,7 +22,9 @@ import { ListenerStats } from './stats.js';
 import { Cluster } from './upstream/cluster.js';
 import { DEFAULT_POLICY } from './upstream/cluster-policy.js';
 import { TlsRuntime } from './tls/tls-runtime.js';
-import { acceptTls, newTlsAcceptStats } from './tls/downstream-tls.js';
+import { newTlsAcceptStats } from './tls/downstream-tls.js';
+import { acceptConnection } from './tls/listener-accept.js';
+import type { AcceptStats, ChainSelection } from './tls/listener-accept.js';
 import { plaintextPeer } from './tls/downstream-peer.js';
 
 const VERSION = '0.1.0';
@@ -45,7 +47,7 @@ class Listener {
   /** Called when the last connection of a closed listener ends (drains wait for it). */
   #onEmpty: (() => void) | undefined;
   /** Handshakes and refusals of TLS connections (Envoy's `listener.<name>.ssl.*`). */
-  readonly tlsStats = newTlsAcceptStats();
+  readonly acceptStats: AcceptStats = { ...newTlsAcceptStats(), noFilterChainMatch: 0 };
 
   constructor(compiled: CompiledListener, runtime: ListenerRuntime, overload: OverloadManager) {
     this.compiled = compiled;
@@ -63,15 +65,15 @@ class Listener {
         return;
       }
       const runtime = this.runtime;
-      if (runtime.tls === undefined) {
+      if (runtime.chainSelection === undefined) {
         overload.activeConnections++;
         this.connections.add(new DownstreamConnection(socket, runtime, forget, plaintextPeer(socket)));
         return;
       }
       socket.on('error', ignore);
-      acceptTls(socket, runtime.tls, this.tlsStats, (tlsSocket, peer) => {
+      acceptConnection(socket, runtime.chainSelection, this.acceptStats, (served, peer) => {
         overload.activeConnections++;
-        this.connections.add(new DownstreamConnection(tlsSocket, runtime, forget, peer));
+        this.connections.add(new DownstreamConnection(served, runtime, forget, peer));
       });
     });
     this.retime();
@@ -95,7 +97,7 @@ class Listener {
 
   async listen(): Promise<void> {
     // Envoy's init manager: a TLS listener binds once its certificates are here (SDS).
-    await this.runtime.tls?.whenReady();
+    await whenChainsReady(this.runtime);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.compiled.port, this.compiled.host, () => {
@@ -140,6 +142,11 @@ class Listener {
 }
 
 function ignore(): void {}
+
+/** Envoy's init manager: a listener serves once the certificates of all its chains are here. */
+async function whenChainsReady(r: ListenerRuntime): Promise<void> {
+  await Promise.all((r.chainSelection?.chains ?? []).map((c) => c.tls?.whenReady()));
+}
 
 /** A running proxy: listeners, clusters and the admin server of one compiled config. */
 export class MeltemiServer {
@@ -201,8 +208,15 @@ export class MeltemiServer {
       onewayMethods: l.onewayMethods,
       clusters: this.#clusters,
       deadlines: this.#deadlines,
-      tls: l.transport.kind === 'tls' ? this.tls.contextFor(l.transport.tls) : undefined,
+      chainSelection: this.#chainSelectionOf(l),
     };
+  }
+
+  /** The chains of a listener with their TLS contexts; undefined for one plaintext chain (no per-connection work). */
+  #chainSelectionOf(l: CompiledListener): ChainSelection | undefined {
+    const { chains, inspect } = l.chains;
+    if (!inspect && chains.length === 1 && chains[0]!.transport.kind === 'raw') return undefined;
+    return { inspect, chains: chains.map((c) => ({ match: c.match, tls: c.transport.kind === 'tls' ? this.tls.contextFor(c.transport.tls) : undefined })) };
   }
 
   /** Names of the listeners now serving. */
@@ -227,7 +241,7 @@ export class MeltemiServer {
       const before = [...old.connections];
       const runtime = this.#runtimeOf(compiled, routes, old.runtime);
       // New TLS secrets first: until they are here, the old config keeps serving.
-      await runtime.tls?.whenReady();
+      await whenChainsReady(runtime);
       old.runtime = runtime;
       old.compiled = compiled;
       old.retime();

@@ -14,6 +14,8 @@ import { MAX_TIMER_MS, takeWarnings } from '../config/schema.js';
 import type { HostConfig } from '../proxy/upstream/cluster.js';
 import { checkEnumValues } from './enum-check.js';
 import { transportSocket } from '../proxy/config/tls-schema.js';
+import { TLS_INSPECTOR, TLS_INSPECTOR_OLD } from '../proxy/config/filter-chain-match-schema.js';
+import type { FilterChainMatchConfig } from '../proxy/config/filter-chain-match-schema.js';
 import type { TransportSocketConfig } from '../proxy/config/tls-schema.js';
 import { PLAINTEXT_CLUSTER, compileClusterTransport, transportMatchLabels } from '../proxy/tls/cluster-transport.js';
 import type { ClusterTransport } from '../proxy/tls/cluster-transport.js';
@@ -70,7 +72,12 @@ export function decodeListener(res: Obj, errors: string[]): ListenerResource | '
   const listener = {
     name,
     address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },
-    filter_chains: [{ filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }], ...chainTransport(chain, name, errors) }],
+    filter_chains: tlsSiblings(res, chain).map((c) => ({
+      filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }],
+      ...chainTransport(c, name, errors),
+      ...chainTlsMatch(c),
+    })),
+    ...(arr(res['listener_filters']).some((f) => isObj(f) && (f['name'] === TLS_INSPECTOR || f['name'] === TLS_INSPECTOR_OLD)) ? { listener_filters: [{ name: TLS_INSPECTOR }] } : {}),
   } as ListenerConfig;
   const start = errors.length;
   const compiled = compileListener(listener, `listener ${name}`, errors);
@@ -152,6 +159,33 @@ export function decodeCluster(res: Obj, errors: string[], warnings: string[]): C
   const hosts = hostsOf(res['load_assignment'], `cluster ${name}: load_assignment`, errors);
   if (hosts === undefined) return undefined;
   return { cluster: { name, connectTimeoutMs, hosts, lb, policy, ...transport }, eds: undefined };
+}
+
+/**
+ * The MetaProtocol chains of a listener that differ from `chain` only by TLS (istiod's
+ * PERMISSIVE split: mTLS, TLS passthrough, plaintext, each with the same filters after
+ * Aeraki's REPLACE). Chains for other ports (virtualInbound's destination_port) are left
+ * to the address matching that takes them.
+ */
+function tlsSiblings(res: Obj, chain: Obj): Obj[] {
+  const key = (c: Obj): string => {
+    const m = isObj(c['filter_chain_match']) ? c['filter_chain_match'] : {};
+    const { transport_protocol: _t, server_names: _s, application_protocols: _a, ...rest } = m;
+    return JSON.stringify([c['filters'], rest]);
+  };
+  const want = key(chain);
+  return arr(res['filter_chains']).filter((c): c is Obj => isObj(c) && key(c) === want);
+}
+
+/** The TLS criteria of a chain's filter_chain_match (the address criteria are not read here). */
+function chainTlsMatch(chain: Obj): { filter_chain_match?: FilterChainMatchConfig } {
+  const m = isObj(chain['filter_chain_match']) ? chain['filter_chain_match'] : undefined;
+  if (m === undefined) return {};
+  const out: { -readonly [K in keyof FilterChainMatchConfig]: FilterChainMatchConfig[K] } = {};
+  if (typeof m['transport_protocol'] === 'string' && m['transport_protocol'] !== '') out.transport_protocol = m['transport_protocol'] as 'tls' | 'raw_buffer';
+  if (Array.isArray(m['server_names'])) out.server_names = m['server_names'].map(String);
+  if (Array.isArray(m['application_protocols'])) out.application_protocols = m['application_protocols'].map(String);
+  return Object.keys(out).length === 0 ? {} : { filter_chain_match: out };
 }
 
 /** A filter chain's transport_socket (TLS termination), checked by compileListener. */

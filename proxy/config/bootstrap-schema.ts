@@ -8,6 +8,7 @@ import { routeMatch } from '../../config/matchers.js';
 import { fractionalPercent } from '../../config/percent.js';
 import { accessLog, statsConfig, tracing } from '../observability/config-schema.js';
 import { transportSocket } from './tls-schema.js';
+import { filterChainMatch, listenerFilter } from './filter-chain-match-schema.js';
 
 export const META_PROTOCOL_PROXY_TYPE = 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
 
@@ -115,6 +116,8 @@ const listener = object(
           filters: list(networkFilter, { minItems: 1 }),
           /** TLS termination (DownstreamTlsContext) or plaintext: proxy/tls/compile-tls.ts. */
           transport_socket: optional(transportSocket),
+          /** Which connections this chain serves (PERMISSIVE: tls / raw_buffer): proxy/downstream/filter-chain-match.ts. */
+          filter_chain_match: optional(filterChainMatch),
         },
         { proto: 'envoy.config.listener.v3.FilterChain' },
       ),
@@ -123,11 +126,13 @@ const listener = object(
       },
     ),
     traffic_direction: optional(oneOfValues(['UNSPECIFIED', 'INBOUND', 'OUTBOUND'])),
+    /** Only envoy.filters.listener.tls_inspector (others are refused by name in compile-listener.ts). */
+    listener_filters: optional(list(listenerFilter)),
     /** How long draining connections get on shutdown or removal (Envoy: --drain-time-s). */
     drain_type: optional(oneOfValues(['DEFAULT', 'MODIFY_ONLY'])),
   },
   {
-    ignored: { per_connection_buffer_limit_bytes: 'Meltemi uses its own watermarks', listener_filters: 'no listener filters yet' },
+    ignored: { per_connection_buffer_limit_bytes: 'Meltemi uses its own watermarks' },
     proto: 'envoy.config.listener.v3.Listener',
   },
 );

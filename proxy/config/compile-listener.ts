@@ -8,8 +8,8 @@ import type { ListenerObservability } from '../observability/compile-observabili
 import { RouteTable } from '../route/route-table.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
 import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
-import { compileTransportSocket } from '../tls/compile-tls.js';
-import type { TransportSpec } from '../tls/tls-spec.js';
+import { compileChains } from '../tls/compile-chains.js';
+import type { CompiledChains } from '../tls/compile-chains.js';
 import { ONEWAY_METHODS_KEY, OnewayMethods } from '../downstream/oneway-methods.js';
 
 export const DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024;
@@ -41,8 +41,8 @@ export interface CompiledListener {
    * first table arrives, `routeTable` is empty and every request gets a no-route reply.
    */
   readonly rds: { readonly routeConfigName: string; readonly configSource: unknown } | undefined;
-  /** TLS termination of the filter chain (DownstreamTlsContext), or plaintext. */
-  readonly transport: TransportSpec;
+  /** The filter chains by match (tls / raw_buffer, SNI, ALPN) with their TLS termination. */
+  readonly chains: CompiledChains;
 }
 
 /**
@@ -79,19 +79,18 @@ export function unwrapTypedConfig(value: unknown, wantType: string, path: string
 
 export function compileListener(l: ListenerConfig, path: string, errors: string[]): CompiledListener | undefined {
   const startErrors = errors.length;
-  if (l.filter_chains.length > 1) errors.push(`${path}.filter_chains: only one filter chain per listener is supported (got ${l.filter_chains.length})`);
   const filters = l.filter_chains[0]?.filters ?? [];
   if (filters.length !== 1) errors.push(`${path}.filter_chains[0].filters: exactly one network filter (the MetaProtocol proxy) is supported`);
   const fpath = `${path}.filter_chains[0].filters[0].typed_config`;
   const raw = unwrapTypedConfig(filters[0]?.typed_config, META_PROTOCOL_PROXY_TYPE, fpath, errors);
   if (raw === undefined) return undefined;
   const cfg = metaProtocolProxy.parse(raw, fpath, errors);
-  const transport = compileTransportSocket(l.filter_chains[0]?.transport_socket, 'downstream', `${path}.filter_chains[0].transport_socket`, errors);
-  if (cfg === undefined || transport === undefined || errors.length > startErrors) return undefined;
-  return compileProxyConfig(l, cfg, fpath, errors, transport);
+  const chains = compileChains(l, path, errors);
+  if (cfg === undefined || chains === undefined || errors.length > startErrors) return undefined;
+  return compileProxyConfig(l, cfg, fpath, errors, chains);
 }
 
-function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, path: string, errors: string[], transport: TransportSpec): CompiledListener | undefined {
+function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, path: string, errors: string[], chains: CompiledChains): CompiledListener | undefined {
   const codecCfg = cfg.protocol?.codec ?? cfg.codec;
   if (codecCfg === undefined) {
     errors.push(`${path}.codec: required field is missing (or protocol.codec)`);
@@ -159,7 +158,7 @@ function compileProxyConfig(l: ListenerConfig, cfg: MetaProtocolProxyConfig, pat
     proxyConfig: cfg,
     observability,
     rds: cfg.rds === undefined ? undefined : { routeConfigName: cfg.rds.route_config_name, configSource: cfg.rds.config_source },
-    transport,
+    chains,
   };
 }
 

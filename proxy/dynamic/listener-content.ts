@@ -13,6 +13,6 @@ export function listenerContent(c: CompiledListener): unknown {
   const proxy = c.proxyConfig;
   const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
   // A TLS change (another certificate file, SAN list, ALPN) is a change of the listener.
-  const transport = c.transport.kind === 'tls' ? c.transport.tls.key : 'raw';
+  const transport = { inspect: c.chains.inspect, chains: c.chains.chains.map((ch) => ({ match: ch.match, tls: ch.transport.kind === 'tls' ? ch.transport.tls.key : 'raw' })) };
   return { host: c.host, port: c.port, traffic_direction: c.source.traffic_direction, proxy: { ...proxy, rds }, transport };
 }

@@ -35,7 +35,7 @@ export function newTlsAcceptStats(): TlsAcceptStats {
  * Starts the server handshake on `raw`. `ready` gets the TLS socket (data flows only after
  * it) and its peer; nothing is called for a connection that failed (it is closed).
  */
-export function acceptTls(raw: Socket, ctx: TlsContext, stats: TlsAcceptStats, ready: (socket: TLSSocket, peer: DownstreamPeer) => void): void {
+export function acceptTls(raw: Socket, ctx: TlsContext, stats: TlsAcceptStats, ready: (socket: Socket, peer: DownstreamPeer) => void): void {
   const secureContext = ctx.current();
   if (secureContext === undefined) {
     // Listeners start after their secrets arrived; this is a bug guard, not a path.

@@ -194,3 +194,49 @@ describe('mTLS between Meltemis (files)', () => {
     assert.match(out, /ALPN protocol: istio/);
   });
 });
+
+describe('PERMISSIVE: one port, mTLS and plaintext (tls_inspector)', () => {
+  const pki = new TestPki();
+  let ca: Pem;
+  let provider: Provider;
+  let inbound: RunningMeltemi;
+  let outbound: RunningMeltemi;
+
+  before(async () => {
+    ca = pki.ca('cluster-local');
+    const server = pki.workload('provider', ca, SERVER_ID);
+    const client = pki.workload('consumer', ca, CLIENT_ID);
+    provider = await startSofaProvider({ name: 'p2' });
+    const base = metaProtocolListener({ name: 'inbound', routes: [{ name: 'all', cluster: 'local' }] }) as { filter_chains: Record<string, unknown>[] } & Record<string, unknown>;
+    const filters = base.filter_chains[0]!['filters'];
+    // istiod's PERMISSIVE chains (spec/istio-sidecar.md §5.2), with Aeraki's filter in each.
+    base.filter_chains = [
+      { name: 'mtls', filter_chain_match: { transport_protocol: 'tls', application_protocols: ['istio', 'istio-peer-exchange'] }, filters, transport_socket: downstreamTls(server, ca) },
+      { name: 'plaintext', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters },
+    ];
+    base['listener_filters'] = [{ name: 'envoy.filters.listener.tls_inspector' }];
+    inbound = await startMeltemi(bootstrapOf([base], [staticCluster('local', [provider.port])]));
+    outbound = await startMeltemi(
+      bootstrapOf([metaProtocolListener({ name: 'outbound', routes: [{ name: 'all', cluster: 'remote' }] })], [staticCluster('remote', [inbound.listenerPort('inbound')], { transport_socket: upstreamTls(client, ca, SERVER_ID) })]),
+    );
+  });
+  after(async () => {
+    await Promise.all([outbound?.close(), inbound?.close()]);
+    await provider?.close();
+  });
+
+  test('a plaintext client and an mTLS client (through Meltemi) are both served on the same port', async () => {
+    const plain = await call(inbound.listenerPort('inbound'), 21, 'plain-on-permissive');
+    assert.equal(plain.status, 20);
+    const viaTls = await call(outbound.listenerPort('outbound'), 22, 'mtls-on-permissive');
+    assert.equal(viaTls.status, 20);
+    assert.ok(provider.calls.some((c) => c.args[0] === 'plain-on-permissive'));
+    assert.ok(provider.calls.some((c) => c.args[0] === 'mtls-on-permissive'));
+  });
+
+  test('a TLS client without an Istio ALPN matches no chain and is closed', async () => {
+    const r = await tlsProbe(inbound.listenerPort('inbound'), { ALPNProtocols: ['h2'] });
+    assert.equal(r.closedWithoutData, true);
+    assert.equal(r.secure, false);
+  });
+});
