@@ -23,8 +23,20 @@ export {
   wrappedInt,
 } from './schema.js';
 export type { Infer, ObjectOf, ObjectOptions, Schema, Shape } from './schema.js';
-export { ConfigError } from './config-error.js';
-export { compileRegex, regexProblem, RegexSyntaxError } from './regex.js';
+export {
+  CodecError,
+  ConfigError,
+  ConformanceFailure,
+  ERROR_CODES,
+  ExtensionLoadError,
+  HessianError,
+  LogFormatError,
+  MeltemiError,
+  ProtobufWireError,
+  RegexSyntaxError,
+} from './errors.js';
+export type { CodecErrorCode, ErrorCode } from './errors.js';
+export { compileRegex, regexProblem } from './regex.js';
 export type { RegexMatcher, RegexOptions } from './regex.js';
 export { headerMatcher, regexMatcher, routeMatch, stringMatcher } from './matchers.js';
 export type { HeaderMatcherConfig } from './matchers.js';

@@ -11,18 +11,13 @@
  * backtracks: `^(a+)+$` against 30 `a` and a `!` blocks the event loop for seconds.
  */
 import { RE2JS } from 're2js';
+import { RegexSyntaxError } from './errors.js';
+
+export { RegexSyntaxError };
 
 /** A compiled regex: `test` never throws and runs in time linear in the input. */
 export interface RegexMatcher {
   test(input: string): boolean;
-}
-
-/** A pattern that RE2 does not accept; the message says why, in RE2's words. */
-export class RegexSyntaxError extends Error {
-  constructor(pattern: string, reason: string) {
-    super(`invalid RE2 regex ${JSON.stringify(pattern)}: ${reason}`);
-    this.name = 'RegexSyntaxError';
-  }
 }
 
 export interface RegexOptions {

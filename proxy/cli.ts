@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ExtensionLoadError, parseExtensionFlags } from './codec-loader.js';
-import { ConfigError } from '../config/config-error.js';
+import { ExtensionLoadError, parseExtensionFlags } from './extension-loader.js';
+import { ConfigError } from '../config/errors.js';
 import { loadBootstrapFile } from './config/load-bootstrap.js';
 import { defaultConcurrency } from './cpu-quota.js';
 import { ENVOY_FLAG_OPTIONS, bootstrapOverrides, parseEnvoyFlags } from './envoy-flags.js';

@@ -1,13 +1,8 @@
 import type { CodecFactory } from '../codecs/api/index.js';
-import { brpcCodecFactory } from '../codecs/brpc/index.js';
-import { dubboCodecFactory } from '../codecs/dubbo/index.js';
-import { thriftCodecFactory } from '../codecs/thrift/index.js';
-import { trpcCodecFactory } from '../codecs/trpc/index.js';
+import { BUILTIN_CODECS } from '../codecs/index.js';
 
 /** Built-in codecs by registry name (Aeraki's names). */
-const builtins = new Map<string, CodecFactory>(
-  [dubboCodecFactory, thriftCodecFactory, brpcCodecFactory, trpcCodecFactory].map((f) => [f.name, f]),
-);
+const builtins = new Map<string, CodecFactory>(BUILTIN_CODECS.map((f) => [f.name, f]));
 
 export function registerCodec(factory: CodecFactory): void {
   builtins.set(factory.name, factory);

@@ -1,15 +1,15 @@
 /** The programmatic API: start a proxy from a bootstrap document or file. */
-import { extensionsOfBootstrap, loadExtensions } from './codec-loader.js';
+import { extensionsOfBootstrap, loadExtensions } from './extension-loader.js';
 import { compileBootstrap } from './config/compile.js';
 import { loadBootstrapFile } from './config/load-bootstrap.js';
 import { MeltemiServer } from './server.js';
 
-export { ConfigError } from '../config/config-error.js';
+export { ConfigError } from '../config/errors.js';
 export { compileBootstrap } from './config/compile.js';
 export type { CompiledConfig } from './config/compile.js';
 export { registerCodec } from './codec-registry.js';
-export { ExtensionLoadError, loadCodecPackage, loadExtensions, loadFilterPackage } from './codec-loader.js';
-export type { ExtensionPackages } from './codec-loader.js';
+export { ExtensionLoadError, loadCodecPackage, loadExtensions, loadFilterPackage } from './extension-loader.js';
+export type { ExtensionPackages } from './extension-loader.js';
 export { registerFilter } from './filter-registry.js';
 export { MeltemiServer } from './server.js';
 

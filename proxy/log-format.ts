@@ -82,7 +82,7 @@ const FLAGS: Readonly<Record<string, Part>> = {
 /** The flags `compileLogPattern` accepts, for error messages and docs. */
 export const LOG_FORMAT_FLAGS = Object.keys(FLAGS).map((f) => `%${f}`);
 
-export class LogFormatError extends Error {}
+export { LogFormatError };
 
 /** Compiles an Envoy/spdlog pattern into a record → line function; throws LogFormatError. */
 export function compileLogPattern(pattern: string): (record: LogRecord) => string {
@@ -124,4 +124,5 @@ export function textLineOf(format: (record: LogRecord) => string, jsonLine: stri
     return jsonLine;
   }
   return `${format(record)}\n`;
-}
+}import { LogFormatError } from '../config/errors.js';
+

@@ -1,3 +1,6 @@
+import { CodecError } from '../../config/errors.js';
+import type { CodecErrorCode } from '../../config/errors.js';
+
 /**
  * Error types a codec must be able to turn into its protocol's error reply. The first six
  * numbers are Aeraki's (spec/metaprotocol.md §2.1); the rest are Meltemi's additions for
@@ -16,19 +19,5 @@ export enum ErrorType {
   UpstreamReset = 9,
 }
 
-/** Stable codes of codec failures; a codec failure closes only its own connection. */
-export type CodecErrorCode =
-  | 'MELTEMI_ERR_CODEC'
-  | 'MELTEMI_ERR_FRAME_TOO_LARGE'
-  | 'MELTEMI_ERR_BAD_MAGIC'
-  | 'MELTEMI_ERR_UNSUPPORTED';
-
-/** A decode failure, returned (not thrown) by `decode`. */
-export class CodecError extends Error {
-  readonly code: CodecErrorCode;
-  constructor(message: string, code: CodecErrorCode = 'MELTEMI_ERR_CODEC') {
-    super(message);
-    this.name = 'CodecError';
-    this.code = code;
-  }
-}
+export { CodecError };
+export type { CodecErrorCode };

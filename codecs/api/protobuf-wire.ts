@@ -10,6 +10,7 @@
  * Readers throw {@link ProtobufWireError} on malformed input; a codec catches it at its
  * `decode` boundary and returns a CodecError value instead.
  */
+import { ProtobufWireError } from '../../config/errors.js';
 import { decodeName } from './name-cache.js';
 
 /** Protobuf wire types (the low three bits of a field tag). */
@@ -24,13 +25,7 @@ export const WireType = {
 /** One of the {@link WireType} values. */
 export type WireType = (typeof WireType)[keyof typeof WireType];
 
-/** Thrown by the readers for truncated or malformed protobuf bytes. */
-export class ProtobufWireError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProtobufWireError';
-  }
-}
+export { ProtobufWireError };
 
 /** Where one field sits inside a message buffer (all offsets are absolute). */
 export interface WireField {

@@ -3,12 +3,11 @@
  * value without building it (so the attachments after the arguments can be reached).
  * Grammar facts: spec/wire-formats.md §1.4.
  */
+import { HessianError } from '../../config/errors.js';
 import { decodeName } from '../api/name-cache.js';
 
-/** Thrown inside the Dubbo codec only; the codec turns it into a CodecError value. */
-export class HessianError extends Error {
-  override name = 'HessianError';
-}
+export { HessianError };
+
 
 const MAX_DEPTH = 64;
 

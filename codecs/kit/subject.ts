@@ -3,17 +3,12 @@
  * drive it that mirror the proxy (a FrameReader fed chunk by chunk, decode looped until it
  * asks for more bytes).
  */
+import { ConformanceFailure } from '../../config/errors.js';
 import { FrameReader, MessageType } from '../api/index.js';
 import type { ClientCodec, CodecBase, CodecContext, CodecFactory, Message, RequestId, ServerCodec } from '../api/index.js';
 import type { NormalizedSamples, Sample } from './samples.js';
 
-/** A conformance check failed; the message says what the codec did and what was expected. */
-export class ConformanceFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConformanceFailure';
-  }
-}
+export { ConformanceFailure };
 
 /** The codec under test and its samples. */
 export interface KitSubject {

@@ -16,23 +16,42 @@ export const MAX_BATCH = 64;
 /** Descriptor value sets remembered (with what the service last said); idle ones go beyond this. */
 const MAX_KEYS = 4096;
 
+/**
+ * Pre-admission (see KeyState.lease): a lease is at most a hundredth of what the service said
+ * is left, none below LEASE_MIN (small limits are asked request by request, exactly), at most
+ * LEASE_MAX; it lapses LEASE_TTL_MS after the answer that granted it, and the hits it admits
+ * are told to the service at the latest REPORT_MS after the first of them.
+ */
+export const LEASE_SHARE = 100;
+export const LEASE_MIN = 8;
+export const LEASE_MAX = 1024;
+export const LEASE_TTL_MS = 20;
+export const REPORT_MS = 10;
+
 /** One request waiting for the service's answer. */
 interface Waiter {
   readonly ex: FilterExchange;
   readonly resolve: (s: FilterStatus) => void;
 }
 
-/** Requests with the same descriptor values, answered by one ShouldRateLimit call. */
+/**
+ * Requests with the same descriptor values, answered by one ShouldRateLimit call. A batch may
+ * also carry hits admitted on a lease (`reported`), or only those (a report: no waiters).
+ */
 class Batch implements CallHolder {
   readonly values: readonly string[];
   readonly waiters: Waiter[] = [];
+  /** Hits admitted on a lease that this call tells the service of. */
+  reported = 0;
   call: CallHolder['call'] = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
   settled = false;
   readonly createdAt = performance.now();
+  readonly state: KeyState;
 
-  constructor(values: readonly string[]) {
+  constructor(values: readonly string[], state: KeyState) {
     this.values = values;
+    this.state = state;
   }
 }
 
@@ -49,6 +68,20 @@ class KeyState {
    * share it. Nothing known yet: 1.
    */
   cap = 1;
+  /**
+   * Requests this proxy may still let through without asking: granted by an OK answer that
+   * said plenty is left (a hundredth of it), until `leaseUntil`. Their hits are told to the
+   * service in the next call (hits_addend), so it keeps counting every request. This is what
+   * keeps a filter that does not limit cheap: one call per many requests, and no promise.
+   */
+  lease = 0;
+  leaseUntil = 0;
+  /** Hits admitted on the lease and not yet told to the service. */
+  unreported = 0;
+  /** Tells the service of unreported hits at the latest REPORT_MS after the first. */
+  reportTimer: NodeJS.Timeout | undefined = undefined;
+  /** The channel of this key's last call: reports go there. */
+  channel: RlsChannel | undefined = undefined;
 }
 
 /**
@@ -69,8 +102,12 @@ export class GlobalRateLimiter implements Filter {
   /** The channel of the last host picked, by host object (no string built per call). */
   readonly #channels = new WeakMap<object, RlsChannel>();
 
-  constructor(cfg: RateLimitConfig, shared: RateLimitShared) {
+  /** How long a lease holds (LEASE_TTL_MS; a test may hold it longer to isolate other causes). */
+  readonly #leaseTtlMs: number;
+
+  constructor(cfg: RateLimitConfig, shared: RateLimitShared, leaseTtlMs = LEASE_TTL_MS) {
     this.#cfg = cfg;
+    this.#leaseTtlMs = leaseTtlMs;
     this.#shared = shared;
     this.#keys = cfg.descriptors.map((d) => d.key);
     this.#domainField = encodeDomain(cfg.domain);
@@ -93,22 +130,47 @@ export class GlobalRateLimiter implements Filter {
       values.push(v);
     }
     const key = values.length === 1 ? values[0]! : values.join('\u0000');
-    this.#shared.stats.total++;
-    return new Promise<FilterStatus>((resolve) => this.#enqueue(key, values, { ex, resolve }));
-  }
-
-  #enqueue(key: string, values: readonly string[], w: Waiter): void {
+    const stats = this.#shared.stats;
+    stats.total++;
     let state = this.#states.get(key);
     if (state === undefined) {
       if (this.#states.size >= MAX_KEYS) this.#forgetIdle();
       state = new KeyState();
       this.#states.set(key, state);
     }
+    if (state.lease > 0) {
+      if (performance.now() < state.leaseUntil) return this.#admitOnLease(key, state, values);
+      state.lease = 0;
+    }
+    const s = state;
+    return new Promise<FilterStatus>((resolve) => this.#enqueue(key, s, values, { ex, resolve }));
+  }
+
+  /** Lets a request through on the lease; its hit goes to the service with the next call. */
+  #admitOnLease(key: string, state: KeyState, values: readonly string[]): FilterStatus {
+    const stats = this.#shared.stats;
+    state.lease--;
+    stats.ok++;
+    stats.preadmitted++;
+    if (state.unreported++ === 0) state.reportTimer = setTimeout(() => this.#report(key, state, values), REPORT_MS);
+    else if (state.unreported >= reportAt(state.lease)) this.#report(key, state, values);
+    return FilterStatus.Continue;
+  }
+
+  /** Tells the service of the lease's hits now, or with the call in flight's successor. */
+  #report(key: string, state: KeyState, values: readonly string[]): void {
+    clearTimeout(state.reportTimer);
+    state.reportTimer = undefined;
+    if (state.unreported === 0 || state.inFlight > 0 || (state.queued !== undefined && !state.queued.settled)) return;
+    this.#send(key, state, this.#newBatch(values, state));
+  }
+
+  #enqueue(key: string, state: KeyState, values: readonly string[], w: Waiter): void {
     let batch = state.queued;
     // A queued batch whose deadline passed was answered already: start a new one.
     if (batch !== undefined && batch.settled) batch = state.queued = undefined;
     if (batch === undefined) {
-      batch = this.#newBatch(values);
+      batch = this.#newBatch(values, state);
       batch.waiters.push(w);
       if (state.inFlight === 0) this.#send(key, state, batch);
       else state.queued = batch;
@@ -121,53 +183,69 @@ export class GlobalRateLimiter implements Filter {
     }
   }
 
-  #newBatch(values: readonly string[]): Batch {
-    const batch = new Batch(values);
+  #newBatch(values: readonly string[], state: KeyState): Batch {
+    const batch = new Batch(values, state);
     // The deadline runs from the first request of the batch; later ones wait less.
     batch.timer = setTimeout(() => this.#onDeadline(batch), this.#cfg.timeoutMs);
     return batch;
   }
 
   #send(key: string, state: KeyState, batch: Batch): void {
-    const host = batch.waiters[0]!.ex.clusterHost?.(this.#cfg.clusterName);
-    if (host === undefined) {
+    // A request's exchange picks the service's host; a report has no request of its own and
+    // goes on the channel of the call that granted the lease.
+    const ex = batch.waiters[0]?.ex;
+    const host = ex === undefined ? undefined : ex.clusterHost?.(this.#cfg.clusterName);
+    if (ex !== undefined && host === undefined) {
+      state.lease = 0;
       this.#settle(batch);
       for (const w of batch.waiters) {
         w.ex.sendLocalReply(ErrorType.ClusterNotFound, `meta protocol global ratelimit: no host of rate limit service cluster '${this.#cfg.clusterName}'`);
         w.resolve(FilterStatus.Stop);
       }
-      this.#sendQueued(key, state);
+      this.#sendQueued(key, state, batch.values);
       return;
     }
-    let channel = this.#channels.get(host);
-    if (channel === undefined) {
+    let channel = host === undefined ? state.channel : this.#channels.get(host);
+    if (channel === undefined && host !== undefined) {
       channel = rlsChannel(host.address, host.port);
       this.#channels.set(host, channel);
     }
+    if (channel === undefined) {
+      // A report with no channel known: nothing granted a lease on this key, so nothing to tell.
+      this.#settle(batch);
+      state.unreported = 0;
+      return;
+    }
+    state.channel = channel;
     state.inFlight++;
     const shared = this.#shared;
     shared.stats.rls_calls++;
-    const request = encodeRequest(this.#domainField, this.#keys, batch.values, batch.waiters.length);
+    batch.reported = state.unreported;
+    state.unreported = 0;
+    clearTimeout(state.reportTimer);
+    state.reportTimer = undefined;
+    const request = encodeRequest(this.#domainField, this.#keys, batch.values, batch.waiters.length + batch.reported);
     shared.breaker.fire(channel, request, batch).then(
       (answer) => {
         state.inFlight--;
         this.#onAnswer(state, batch, answer);
-        this.#sendQueued(key, state);
+        this.#sendQueued(key, state, batch.values);
       },
       (err: unknown) => {
         state.inFlight--;
+        state.lease = 0;
         this.#onFailure(batch, err);
-        this.#sendQueued(key, state);
+        this.#sendQueued(key, state, batch.values);
       },
     );
   }
 
-  /** After a call ended: sends the requests that queued meanwhile. */
-  #sendQueued(key: string, state: KeyState): void {
+  /** After a call ended: sends the requests that queued meanwhile, or the lease's hits due. */
+  #sendQueued(key: string, state: KeyState, values: readonly string[]): void {
     const next = state.queued;
-    if (next === undefined) return;
     state.queued = undefined;
-    if (!next.settled) this.#send(key, state, next);
+    if (next !== undefined && !next.settled) this.#send(key, state, next);
+    else if (state.unreported > 0 && state.reportTimer === undefined) this.#send(key, state, this.#newBatch(values, state));
   }
 
   /**
@@ -175,7 +253,7 @@ export class GlobalRateLimiter implements Filter {
    * per user): what the service said of them is forgotten, so their next call goes alone.
    */
   #forgetIdle(): void {
-    for (const [k, s] of this.#states) if (s.inFlight === 0 && (s.queued === undefined || s.queued.settled)) this.#states.delete(k);
+    for (const [k, s] of this.#states) if (s.inFlight === 0 && s.unreported === 0 && (s.queued === undefined || s.queued.settled)) this.#states.delete(k);
   }
 
   /** Marks the batch answered; false when its deadline already answered it. */
@@ -183,12 +261,15 @@ export class GlobalRateLimiter implements Filter {
     if (batch.settled) return false;
     batch.settled = true;
     clearTimeout(batch.timer);
-    this.#shared.stats.wait_ms.record(performance.now() - batch.createdAt);
+    // A report (no request waiting) has no wait to record.
+    if (batch.waiters.length > 0) this.#shared.stats.wait_ms.record(performance.now() - batch.createdAt);
     return true;
   }
 
   #onAnswer(state: KeyState, batch: Batch, answer: RlsAnswer): void {
     state.cap = nextCap(answer);
+    state.lease = leaseOf(answer);
+    state.leaseUntil = performance.now() + this.#leaseTtlMs;
     if (!this.#settle(batch)) return;
     const stats = this.#shared.stats;
     const n = batch.waiters.length;
@@ -215,6 +296,7 @@ export class GlobalRateLimiter implements Filter {
   /** The deadline passed: the call (if sent) is cancelled, which the breaker counts failed. */
   #onDeadline(batch: Batch): void {
     if (!this.#settle(batch)) return;
+    batch.state.lease = 0;
     batch.call?.cancel();
     this.#fail(batch, `no answer within ${this.#cfg.timeoutMs} ms`);
   }
@@ -234,6 +316,18 @@ export class GlobalRateLimiter implements Filter {
     stats.failure_mode_allowed += n;
     for (const w of batch.waiters) w.resolve(FilterStatus.Continue);
   }
+}
+
+/** The lease an answer grants (see KeyState.lease): none unless the service said plenty is left. */
+function leaseOf(answer: RlsAnswer): number {
+  if (answer.code !== RlsCode.Ok || answer.remaining === undefined || answer.limit === undefined) return 0;
+  const lease = Math.floor(Math.min(answer.remaining, answer.limit) / LEASE_SHARE);
+  return lease < LEASE_MIN ? 0 : Math.min(LEASE_MAX, lease);
+}
+
+/** Unreported lease hits that make a report due before its timer: a quarter of the lease. */
+function reportAt(lease: number): number {
+  return Math.max(LEASE_MIN, lease >> 2);
 }
 
 /** The batch size the next call may have, from what the service said (see KeyState.cap). */

@@ -20,6 +20,8 @@ export class RateLimitStats {
   over_limit = 0;
   error = 0;
   failure_mode_allowed = 0;
+  /** Of `ok`: requests let through on a lease, without waiting for the service (told to it after). */
+  preadmitted = 0;
   /** ShouldRateLimit calls made (one call can carry the hits of several requests). */
   rls_calls = 0;
   /** Requests answered at once because the breaker was open. */

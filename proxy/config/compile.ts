@@ -5,7 +5,7 @@ import type { ClusterPolicy } from '../upstream/cluster-policy.js';
 import type { ClusterLbConfig } from '../upstream/lb/index.js';
 import { bootstrap } from './bootstrap-schema.js';
 import type { BootstrapConfig, ClusterConfig } from './bootstrap-schema.js';
-import { ConfigError } from '../../config/config-error.js';
+import { ConfigError } from '../../config/errors.js';
 import { compileListener } from './compile-listener.js';
 import { PLAINTEXT_CLUSTER, compileClusterTransport, transportMatchLabels } from '../tls/cluster-transport.js';
 import type { ClusterTransport } from '../tls/cluster-transport.js';

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { NO_EXTENSIONS, extensionsOfBootstrap, loadExtensions, mergeExtensions } from '../codec-loader.js';
-import type { ExtensionPackages } from '../codec-loader.js';
+import { NO_EXTENSIONS, extensionsOfBootstrap, loadExtensions, mergeExtensions } from '../extension-loader.js';
+import type { ExtensionPackages } from '../extension-loader.js';
 import { compileBootstrap } from './compile.js';
 import type { CompileOptions, CompiledConfig } from './compile.js';
-import { ConfigError } from '../../config/config-error.js';
+import { ConfigError } from '../../config/errors.js';
 import { mergeBootstrap } from './merge-bootstrap.js';
 
 /** A bootstrap fragment merged over the file, and the flag it came from (for errors). */

@@ -14,7 +14,7 @@
  *   - an Any (an object with '@type') merges its message when the type is the same; a
  *     different type is refused (MergeFrom would concatenate bytes of two message types).
  */
-import { ConfigError } from '../../config/config-error.js';
+import { ConfigError } from '../../config/errors.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

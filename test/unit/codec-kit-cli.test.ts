@@ -11,9 +11,9 @@ import { after, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const compiled = existsSync(path.join(here, '..', '..', 'codecs', 'kit', 'cli.js'));
+const compiled = existsSync(path.join(here, '..', '..', 'tools', 'codec-kit', 'cli.js'));
 const ext = compiled ? 'js' : 'ts';
-const kitCli = path.join(here, '..', '..', 'codecs', 'kit', `cli.${ext}`);
+const kitCli = path.join(here, '..', '..', 'tools', 'codec-kit', `cli.${ext}`);
 const trpcIndex = path.join(here, '..', '..', 'codecs', 'trpc', `index.${ext}`);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'meltemi-kit-cli-'));

@@ -12,6 +12,8 @@ import type { Metadata } from '../../codecs/api/index.js';
 import { FilterStatus } from '../../filters/api/index.js';
 import type { ClusterHost, FilterExchange, RouteView } from '../../filters/api/index.js';
 import { closeRlsChannels, rateLimitFilterFactory } from '../../filters/ratelimit/index.js';
+import { GlobalRateLimiter, LEASE_MIN, LEASE_SHARE, LEASE_TTL_MS, REPORT_MS } from '../../filters/ratelimit/global-rate-limiter.js';
+import { DEFAULT_BREAKER, RateLimitShared } from '../../filters/ratelimit/service-breaker.js';
 import { parseRateLimitConfig } from '../../filters/ratelimit/config.js';
 import { decodeResponse, encodeDomain, encodeRequest } from '../../filters/ratelimit/rls-wire.js';
 import { collectFilterStats } from '../../proxy/observability/filter-stats.js';
@@ -167,8 +169,9 @@ describe('global rate limiter against an RLS double', () => {
   });
 
   test('requests arriving while a call is in flight share the next call as its hits_addend', async () => {
-    // The double says 1000 are left, so the filter may batch up to MAX_BATCH.
-    const rls = await startDouble((n) => ({ overall_code: 1, statuses: [{ code: 1, current_limit: { requests_per_unit: 10000, unit: 1 }, limit_remaining: 1000 - n }] }));
+    // The double says 500 are left: enough to batch up to MAX_BATCH, too few for a lease
+    // (LEASE_MIN * LEASE_SHARE), so every request waits for an answer.
+    const rls = await startDouble((n) => ({ overall_code: 1, statuses: [{ code: 1, current_limit: { requests_per_unit: 10000, unit: 1 }, limit_remaining: 500 - n }] }));
     try {
       const f = make('unit.batch.');
       const host = { address: '127.0.0.1', port: rls.port };
@@ -181,6 +184,91 @@ describe('global rate limiter against an RLS double', () => {
       assert.equal(c['total'], 41);
       assert.equal(c['ok'], 41);
       assert.equal(c['rls_calls'], rls.hits.length);
+    } finally {
+      rls.stop();
+    }
+  });
+
+  test('plenty left: requests pass on a lease without waiting, and the service still counts every one', async () => {
+    let left = 1_000_000;
+    const rls = await startDouble((n) => {
+      left -= n;
+      return { overall_code: 1, statuses: [{ code: 1, current_limit: { requests_per_unit: 1_000_000, unit: 1 }, limit_remaining: left }] };
+    });
+    try {
+      const f = make('unit.lease.');
+      const host = { address: '127.0.0.1', port: rls.port };
+      // The first request asks; the answer grants a lease (a hundredth of what is left, capped).
+      assert.equal(await f.onRequest(fakeExchange(1, { method: 'sayHello' }, host)), FilterStatus.Continue);
+      let sync = 0;
+      for (let i = 2; i <= 200; i++) {
+        const r = f.onRequest(fakeExchange(i, { method: 'sayHello' }, host));
+        if (r === FilterStatus.Continue) sync++;
+        else assert.equal(await r, FilterStatus.Continue);
+      }
+      assert.ok(sync >= 150, `${sync} of 199 requests passed at once on the lease`);
+      // Their hits reach the service within REPORT_MS (plus the double's 5 ms answer).
+      const deadline = Date.now() + 2000;
+      while (rls.hits.reduce((a, b) => a + b, 0) < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, REPORT_MS));
+      assert.equal(rls.hits.reduce((a, b) => a + b, 0), 200, 'every request counted once by the service');
+      assert.ok(rls.hits.length < 20, `200 requests told in ${rls.hits.length} calls (${rls.hits.join(', ')})`);
+      const c = counters('unit.lease.ratelimit.');
+      assert.equal(c['total'], 200);
+      assert.equal(c['ok'], 200);
+      assert.equal(c['preadmitted'], sync);
+      assert.equal(c['rls_calls'], rls.hits.length);
+    } finally {
+      rls.stop();
+    }
+  });
+
+  test('no lease below LEASE_MIN * LEASE_SHARE left, nor after LEASE_TTL_MS', async () => {
+    let left = LEASE_MIN * LEASE_SHARE - 1;
+    const rls = await startDouble(() => ({ overall_code: 1, statuses: [{ code: 1, current_limit: { requests_per_unit: 1_000_000, unit: 1 }, limit_remaining: left }] }));
+    try {
+      const f = make('unit.nolease.');
+      const host = { address: '127.0.0.1', port: rls.port };
+      const ask = (id: number): FilterStatus | Promise<FilterStatus> => f.onRequest(fakeExchange(id, { method: 'sayHello' }, host));
+      await ask(1);
+      const small = ask(2);
+      assert.ok(small instanceof Promise, 'too little left for a lease: the request waits for the service');
+      await small;
+      left = 1_000_000;
+      await ask(3);
+      // Leased (unless this machine stalled past the TTL since the answer: then it asks).
+      const leased = ask(4);
+      if (leased instanceof Promise) await leased;
+      // Idle past the TTL (the leased hit's report, answered meanwhile, renewed it once).
+      await new Promise((r) => setTimeout(r, LEASE_TTL_MS + REPORT_MS + 300));
+      const lapsed = ask(5);
+      assert.ok(lapsed instanceof Promise, 'the lease lapsed: the request asks again');
+      await lapsed;
+    } finally {
+      rls.stop();
+    }
+  });
+
+  test('a failed call ends the lease at once', async () => {
+    let fail = false;
+    const rls = await startDouble(() =>
+      fail ? ({ code: status.UNAVAILABLE, details: 'down' } as ServiceError) : { overall_code: 1, statuses: [{ code: 1, current_limit: { requests_per_unit: 1_000_000, unit: 1 }, limit_remaining: 900_000 }] },
+    );
+    try {
+      const cfg = parseRateLimitConfig({ ...aerakiConfig, timeout: '0.5s', failureModeDeny: false });
+      // A lease that would hold for a minute: only the failure can end it here.
+      const f = new GlobalRateLimiter(cfg, new RateLimitShared('unit.leasefail.', DEFAULT_BREAKER), 60_000);
+      const host = { address: '127.0.0.1', port: rls.port };
+      const ask = (id: number): FilterStatus | Promise<FilterStatus> => f.onRequest(fakeExchange(id, { method: 'sayHello' }, host));
+      await ask(1);
+      assert.equal(ask(2), FilterStatus.Continue, 'leased');
+      fail = true;
+      // The leased hit's report fails (REPORT_MS later); the next request must ask again.
+      const deadline = Date.now() + 3000;
+      while (rls.hits.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 50));
+      const after = ask(3);
+      assert.ok(after instanceof Promise, 'the failed report ended the lease');
+      assert.equal(await after, FilterStatus.Continue, 'fail open');
     } finally {
       rls.stop();
     }

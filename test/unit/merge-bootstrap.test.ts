@@ -1,7 +1,7 @@
 /** --config-yaml merged over the bootstrap with protobuf MergeFrom rules (proxy/config/merge-bootstrap.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '../../config/config-error.js';
+import { ConfigError } from '../../config/errors.js';
 import { mergeBootstrap } from '../../proxy/config/merge-bootstrap.js';
 
 test('repeated fields append, messages merge, scalars overwrite', () => {

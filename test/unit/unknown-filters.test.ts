@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compileBootstrap } from '../../proxy/config/compile.js';
-import { ConfigError } from '../../config/config-error.js';
+import { ConfigError } from '../../config/errors.js';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
 
 function withFilters(filters: object[]): object {

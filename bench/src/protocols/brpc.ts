@@ -1,5 +1,5 @@
 // bRPC baidu_std (spec/wire-formats.md §3) through the codec SPI: the bench builds one request
-// and one response frame, and Meltemi's own bRPC codec (dist/codecs/brpc) finds frames and
+// and one response frame, and Meltemi's own bRPC codec (meltemi/codecs) finds frames and
 // rewrites correlation ids, the same path a custom codec package takes.
 import type { CodecBenchAdapter, SpiCodecFactory } from './codec-spi.ts';
 import { encodeMessage, stringMessageOfSize } from './protobuf-frames.ts';

@@ -67,7 +67,7 @@ export interface CodecBenchAdapter {
   responseFrame(request: Buffer): Buffer;
 }
 
-/** The FrameReader class codecs decode from: the proxy's own (dist/codecs/api/frame-reader.js). */
+/** The FrameReader class codecs decode from: the proxy's own (meltemi/codec). */
 export type FrameReaderClass = new () => SpiFrameReader;
 
 const MESSAGE_TYPE_REQUEST = 0;

@@ -1,9 +1,10 @@
 // Protocols by name. Dubbo and Thrift are built into the bench; bRPC and tRPC run through the
-// codec SPI with Meltemi's own codecs from ../dist (so they need the proxy built); `custom`
-// loads a codec package's CodecBenchAdapter from --codec-module.
+// codec SPI with Meltemi's own codecs, taken from the package's public exports
+// (`meltemi/codec`, `meltemi/codecs`: the bench depends on file:.., so the proxy must be
+// built); `custom` loads a codec package's CodecBenchAdapter from --codec-module.
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { brpcAdapter } from './brpc.ts';
 import { codecProtocol, type CodecBenchAdapter, type FrameReaderClass, type SpiCodecFactory } from './codec-spi.ts';
 import { dubboProtocol } from './dubbo.ts';
@@ -14,8 +15,13 @@ import { trpcAdapter } from './trpc.ts';
 export const PROTOCOL_NAMES = ['dubbo', 'thrift-binary', 'thrift-compact', 'brpc', 'trpc', 'custom'] as const;
 export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
 
-/** The proxy's build output, from which the SPI protocols take their codecs. */
-const PROXY_DIST = new URL('../../../dist/', import.meta.url);
+/**
+ * Meltemi's public exports the SPI protocols use. Named through variables so that the bench's
+ * type check does not need the proxy built: the bench has its own structural types of the
+ * SPI (codec-spi.ts).
+ */
+const CODEC_API = 'meltemi/codec';
+const BUILTIN_CODECS = 'meltemi/codecs';
 
 export function isProtocolName(s: string): s is ProtocolName {
   return (PROTOCOL_NAMES as readonly string[]).includes(s);
@@ -31,9 +37,9 @@ export async function loadProtocol(name: ProtocolName, codecModule: string | und
     case 'thrift-compact':
       return thriftProtocol('compact');
     case 'brpc':
-      return codecProtocol(brpcAdapter(await proxyFactory('brpc', 'brpcCodecFactory')), await frameReader());
+      return codecProtocol(brpcAdapter(await proxyFactory('brpcCodecFactory')), await frameReader());
     case 'trpc':
-      return codecProtocol(trpcAdapter(await proxyFactory('trpc', 'trpcCodecFactory')), await frameReader());
+      return codecProtocol(trpcAdapter(await proxyFactory('trpcCodecFactory')), await frameReader());
     case 'custom': {
       if (codecModule === undefined) throw new Error('protocol custom needs --codec-module <file>');
       const adapter = await loadAdapter(codecModule);
@@ -42,24 +48,23 @@ export async function loadProtocol(name: ProtocolName, codecModule: string | und
   }
 }
 
-async function importFromProxy(path: string): Promise<Record<string, unknown>> {
-  const url = new URL(path, PROXY_DIST);
-  if (!existsSync(url)) {
-    throw new Error(`${fileURLToPath(url)} is missing: build the proxy first (cd .. && npm run build); bRPC, tRPC and custom codecs use its codec API`);
+async function importFromMeltemi(specifier: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(specifier)) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`cannot import ${specifier}: build the proxy first (cd .. && npm run build) and install the bench (npm install); bRPC, tRPC and custom codecs use its codec API (${String(err)})`);
   }
-  return (await import(url.href)) as Record<string, unknown>;
 }
 
-async function proxyFactory(dir: string, exportName: string): Promise<SpiCodecFactory> {
-  const mod = await importFromProxy(`codecs/${dir}/index.js`);
-  const f = mod[exportName];
-  if (!isFactory(f)) throw new Error(`dist/codecs/${dir}/index.js has no codec factory ${exportName}`);
+async function proxyFactory(exportName: string): Promise<SpiCodecFactory> {
+  const f = (await importFromMeltemi(BUILTIN_CODECS))[exportName];
+  if (!isFactory(f)) throw new Error(`${BUILTIN_CODECS} has no codec factory ${exportName}`);
   return f;
 }
 
 async function frameReader(): Promise<FrameReaderClass> {
-  const mod = await importFromProxy('codecs/api/index.js');
-  if (typeof mod['FrameReader'] !== 'function') throw new Error('dist/codecs/api/index.js exports no FrameReader');
+  const mod = await importFromMeltemi(CODEC_API);
+  if (typeof mod['FrameReader'] !== 'function') throw new Error(`${CODEC_API} exports no FrameReader`);
   return mod['FrameReader'] as FrameReaderClass;
 }
 

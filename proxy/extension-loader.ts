@@ -6,6 +6,7 @@
  * what to fix: a missing package, a module that exports no factory, a factory registered
  * under another name, or an API version this build does not speak.
  */
+import { ExtensionLoadError } from '../config/errors.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -23,14 +24,7 @@ export interface ExtensionPackages {
   readonly filters: Readonly<Record<string, string>>;
 }
 
-/** A package that cannot be loaded; `meltemi` prints the message and exits 1. */
-export class ExtensionLoadError extends Error {
-  readonly code = 'MELTEMI_ERR_EXTENSION';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ExtensionLoadError';
-  }
-}
+export { ExtensionLoadError };
 
 /** Where a specifier is a file path rather than a package name. */
 function isPath(specifier: string): boolean {

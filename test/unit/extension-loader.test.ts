@@ -18,7 +18,7 @@ import {
   loadFilterPackage,
   mergeExtensions,
   parseExtensionFlags,
-} from '../../proxy/codec-loader.js';
+} from '../../proxy/extension-loader.js';
 import { findFilter } from '../../proxy/filter-registry.js';
 import { bootstrapOf, metaProtocolListener } from '../helpers/bootstrap.js';
 

@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { importCodecFactory } from '../../proxy/codec-loader.js';
-import { benchmarkCodec, formatBench } from './bench.js';
-import { fuzzCheck } from './checks/fuzz.js';
-import { CONFORMANCE_CHECKS, conformanceSubject, runCheck } from './conformance.js';
-import type { CodecSamples } from './samples.js';
+import { importCodecFactory } from '../../proxy/extension-loader.js';
+import { benchmarkCodec, formatBench } from '../../codecs/kit/bench.js';
+import { fuzzCheck } from '../../codecs/kit/checks/fuzz.js';
+import { CONFORMANCE_CHECKS, conformanceSubject, runCheck } from '../../codecs/kit/conformance.js';
+import type { CodecSamples } from '../../codecs/kit/samples.js';
 
 const USAGE = `usage: meltemi-codec-kit <package or path> <samples.json|yaml> [--codec <name>] [--no-bench] [--bench-ms <n>] [--fuzz-runs <n>] [--runs <n>] [--seed <n>]
 
