@@ -337,6 +337,9 @@ export class MeltemiServer {
   static async start(config: CompiledConfig): Promise<MeltemiServer> {
     const server = new MeltemiServer(config);
     try {
+      // Envoy's init manager: static clusters with TLS wait for their SDS secrets before the
+      // listeners start, so that no request finds a cluster without its certificate.
+      await Promise.all([...server.#clusters.values()].flatMap((c) => c.tlsContexts().map((t) => t.whenReady())));
       for (const l of server.#listeners.values()) {
         await l.listen();
         logger.info({ listener: l.compiled.name, address: `${l.compiled.host}:${l.port}`, codec: l.compiled.codecFactory.name }, 'listener started');

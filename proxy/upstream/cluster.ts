@@ -225,6 +225,18 @@ export class Cluster {
     this.#lb = createClusterBalancer(lb.policy, this.hosts, lb);
     this.#policy = policy;
     this.#outliers = this.#detectorFor(policy);
+    this.tlsContexts();
+  }
+
+  /**
+   * The TLS contexts of this cluster's transports, made now so that their SDS secrets are
+   * asked for at once (Envoy warms a cluster before it is used); empty for plaintext.
+   */
+  tlsContexts(): TlsContext[] {
+    const runtime = this.settings.tls;
+    const t = this.transport;
+    if (runtime === undefined || t === undefined) return [];
+    return [t.default, ...t.matches.map((m) => m.transport)].flatMap((x) => (x.kind === 'tls' ? [runtime.contextFor(x.tls)] : []));
   }
 
   #detectorFor(policy: ClusterPolicy): OutlierDetector<Host> | undefined {
