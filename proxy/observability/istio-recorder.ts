@@ -83,10 +83,15 @@ export class IstioStatsRecorder implements ExchangeRecorder {
     const code = ex.response !== undefined && ex.response.status === 0 ? 0 : 1;
     const svc = inbound ? this.#config.destinationService : serviceFromCluster(ex.upstreamCluster);
     if (this.#store.size >= MAX_SERIES) peerB64 = undefined;
-    const key = `${this.#reporter}|${code}|${svc}|${peerB64 ?? ''}`;
+    // Inbound: the client's SPIFFE id from its certificate (mutual_tls), or none (plaintext).
+    const dp = inbound ? ex.downstreamPeer : undefined;
+    const principal = dp?.peerPrincipal;
+    const key = `${this.#reporter}|${code}|${svc}|${peerB64 ?? ''}|${principal ?? (dp?.tls === false ? '-' : '')}`;
     const series = this.#store.get(key, () => {
       const peer = workloadOf(decodePeerMetadata(peerB64));
-      return inbound ? istioLabels('destination', peer, this.#local, svc, code) : istioLabels('source', this.#local, peer, svc, code);
+      if (!inbound) return istioLabels('source', this.#local, peer, svc, code);
+      const security = { sourcePrincipal: principal ?? 'unknown', destinationPrincipal: 'unknown', policy: principal !== undefined ? 'mutual_tls' : dp?.tls === false ? 'none' : 'unknown' };
+      return istioLabels('destination', peer, this.#local, svc, code, security);
     });
     series.requests++;
     series.duration.record(durationMs);

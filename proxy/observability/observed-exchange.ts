@@ -1,4 +1,5 @@
 import { ErrorType } from '../../codecs/api/index.js';
+import type { DownstreamPeer } from '../../filters/api/index.js';
 import type { Message, Metadata } from '../../codecs/api/index.js';
 import type { ClusterStats } from '../stats.js';
 
@@ -30,6 +31,8 @@ export interface ObservedExchange {
   readonly upstreamClusterStats: ClusterStats | undefined;
   readonly downstreamRemoteAddress: string;
   readonly downstreamLocalAddress: string;
+  /** TLS facts and peer identity of the client connection (access log, istio_stats). */
+  readonly downstreamPeer?: DownstreamPeer | undefined;
   /** Bytes of the answer written to the client (response or local reply), 0 for none. */
   readonly responseBytes: number;
   /** Keys the proxy adds to the forwarded request (route mutation, generated x-request-id, trace context). */

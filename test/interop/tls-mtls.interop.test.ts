@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
@@ -121,8 +122,19 @@ describe('mTLS between Meltemis (files)', () => {
     foreign = pki.workload('foreign', otherCa, 'spiffe://other.domain/ns/default/sa/consumer');
     expired = pki.workload('expired', ca, CLIENT_ID, { expired: true });
     provider = await startSofaProvider({ name: 'p1' });
+    const accessLog = {
+      name: 'envoy.access_loggers.file',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+        path: pki.file('access.log'),
+        log_format: { text_format_source: { inline_string: 'peer=%DOWNSTREAM_PEER_URI_SAN% sni=%REQUESTED_SERVER_NAME% arg-route=%ROUTE_NAME%\n' } },
+      },
+    };
     inbound = await startMeltemi(
-      bootstrapOf([withTransport(metaProtocolListener({ name: 'inbound', routes: [{ name: 'all', cluster: 'local' }] }), downstreamTls(server, ca))], [staticCluster('local', [provider.port])]),
+      bootstrapOf(
+        [withTransport(metaProtocolListener({ name: 'inbound', routes: [{ name: 'all', cluster: 'local' }], extra: { access_log: [accessLog] } }), downstreamTls(server, ca))],
+        [staticCluster('local', [provider.port])],
+      ),
     );
     const inPort = inbound.listenerPort('inbound');
     outbound = await startMeltemi(
@@ -144,6 +156,9 @@ describe('mTLS between Meltemis (files)', () => {
     const r = await call(outbound.listenerPort('outbound'), 11, 'over-mtls');
     assert.equal(r.status, 20);
     assert.ok(provider.calls.some((c) => c.args[0] === 'over-mtls'), 'the provider saw the call');
+    await inbound.server.flushObservability();
+    const log = readFileSync(pki.file('access.log'), 'utf8');
+    assert.match(log, new RegExp(`peer=${CLIENT_ID.replace(/[/.]/g, '\\$&')} sni=outbound_\\.20880_\\._\\.demo\\.default\\.svc\\.cluster\\.local arg-route=all`));
   });
 
   test('the inbound side saw the client certificate and ALPN istio', async () => {
