@@ -8,13 +8,14 @@
  */
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
-import type { DynamicSnapshot } from '../xds-client/snapshot.js';
-import { XdsClient } from '../xds-client/xds-client.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { AdminSource } from './admin/admin-server.js';
 import { mergeClusterStatuses } from './admin/clusters-view.js';
 import type { ClusterStatus } from './admin/clusters-view.js';
 import type { CompiledConfig } from './config/compile.js';
+import { plainSnapshot } from './dynamic/dynamic-snapshot.js';
+import type { DynamicSnapshot } from './dynamic/dynamic-snapshot.js';
+import { MeltemiXds } from './dynamic/meltemi-xds.js';
 import { SnapshotApplier } from './dynamic/snapshot-applier.js';
 import { logger } from './logger.js';
 import { collectSnapshot } from './observability/collect.js';
@@ -66,11 +67,11 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   let onFailed: (() => void) | undefined;
   let latest: { snapshot: DynamicSnapshot; dump: object[] } | undefined;
   let stopping = false;
-  const xds = XdsClient.wanted(config.bootstrap, config.listeners)
-    ? new XdsClient(config.bootstrap, {
+  const xds = MeltemiXds.wanted(config.bootstrap, config.listeners)
+    ? new MeltemiXds(config.bootstrap, {
         staticListeners: config.listeners,
-        onSnapshot: (snapshot) => {
-          latest = { snapshot, dump: xds?.configDump() ?? [] };
+        onSnapshot: (compiled) => {
+          latest = { snapshot: plainSnapshot(compiled), dump: xds?.configDump() ?? [] };
           for (const [w, st] of workers) if (st.ready) send(w, { type: 'meltemi.snapshot', ...latest });
         },
       })
@@ -146,7 +147,7 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
 function primaryAdmin(
   config: CompiledConfig,
   workers: Map<Worker, WorkerState>,
-  xds: () => XdsClient | undefined,
+  xds: () => MeltemiXds | undefined,
   send: (w: Worker, msg: ToWorker) => void,
 ): AdminSource {
   const startedAt = Date.now();

@@ -49,12 +49,13 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest, DeltaDisco
       versions.set(name, r.version ?? '');
     }
     const removed = (resp.removed_resources ?? []).filter((n) => st.watcher.wildcard || st.names.has(n));
-    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, removed, full: false }));
+    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, versions, removed, full: false }));
     if (errors.length > 0) {
       // A resend of the same rejected resources is NACKed after a back-off, as in SotW.
       const key = rejectedKey(versions, resp.removed_resources ?? []);
       const nonce = st.nonce;
       this.nack(st, key, resp.system_version_info ?? '', errors, (error_detail) => ({ type_url: typeUrl, response_nonce: nonce, error_detail }));
+      this.responded(st, false);
       return;
     }
     st.stats.update_success++;
@@ -65,6 +66,7 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest, DeltaDisco
     }
     for (const n of removed) this.markRemoved(st, n);
     this.send({ type_url: typeUrl, response_nonce: st.nonce });
+    this.responded(st, true);
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { ApiConfigSourceConfig, BootstrapConfig } from '../proxy/config/bootstrap-schema.js';
+import { ConfigError } from '../config/errors.js';
+import type { XdsApiConfigSource, XdsBootstrap } from './bootstrap-types.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -24,7 +25,7 @@ function dataSource(v: unknown, what: string): Buffer | undefined {
   if (typeof v['filename'] === 'string') return fs.readFileSync(v['filename']);
   if (typeof v['inline_string'] === 'string') return Buffer.from(v['inline_string']);
   if (typeof v['inline_bytes'] === 'string') return Buffer.from(v['inline_bytes'], 'base64');
-  throw new Error(`${what}: only filename, inline_string and inline_bytes are supported`);
+  throw new ConfigError([`${what}: only filename, inline_string and inline_bytes are supported`], 'xDS control plane cluster');
 }
 
 /** grpc-js credentials from an UpstreamTlsContext (the cluster's transport_socket), or insecure. */
@@ -32,7 +33,7 @@ function credentialsOf(transportSocket: unknown, options: Record<string, unknown
   if (!isObj(transportSocket)) return grpc.credentials.createInsecure();
   let tls = isObj(transportSocket['typed_config']) ? transportSocket['typed_config'] : {};
   if (tls['@type'] !== 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext') {
-    throw new Error(`transport_socket: only UpstreamTlsContext is supported, got ${JSON.stringify(tls['@type'])}`);
+    throw new ConfigError([`transport_socket: only UpstreamTlsContext is supported, got ${JSON.stringify(tls['@type'])}`], 'xDS control plane cluster');
   }
   if (typeof tls['sni'] === 'string' && tls['sni'] !== '') options['grpc.ssl_target_name_override'] = tls['sni'];
   tls = isObj(tls['common_tls_context']) ? tls['common_tls_context'] : {};
@@ -46,13 +47,13 @@ function credentialsOf(transportSocket: unknown, options: Record<string, unknown
 }
 
 /** Opens (lazily: grpc-js connects on the first call) a channel to the control plane of `source`. */
-export function controlPlaneChannel(boot: BootstrapConfig, source: ApiConfigSourceConfig): ControlPlaneChannel {
+export function controlPlaneChannel(boot: XdsBootstrap, source: XdsApiConfigSource): ControlPlaneChannel {
   const service = source.grpc_services[0]!;
   const clusterName = service.envoy_grpc.cluster_name;
   const cluster = (boot.static_resources?.clusters ?? []).find((c) => c.name === clusterName);
-  if (cluster === undefined) throw new Error(`xDS: envoy_grpc.cluster_name '${clusterName}' is not a static cluster of the bootstrap`);
+  if (cluster === undefined) throw new ConfigError([`envoy_grpc.cluster_name '${clusterName}' is not a static cluster of the bootstrap`], 'xDS config source');
   const ep = cluster.load_assignment?.endpoints?.[0]?.lb_endpoints[0]?.endpoint.address;
-  if (ep === undefined) throw new Error(`xDS: static cluster '${clusterName}' has no endpoint`);
+  if (ep === undefined) throw new ConfigError([`static cluster '${clusterName}' has no endpoint`], 'xDS control plane cluster');
   const target = ep.pipe !== undefined ? `unix:${ep.pipe.path}` : `${ep.socket_address!.address}:${ep.socket_address!.port_value ?? 0}`;
   const options: Record<string, unknown> = {
     'grpc.max_receive_message_length': service.envoy_grpc.max_receive_message_length ?? -1,

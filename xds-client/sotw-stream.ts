@@ -50,10 +50,12 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest, DiscoveryRespons
       else if (resources.has(name)) errors.push(`resource ${name} given twice`);
       else resources.set(name, res);
     }
-    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, removed: [], full: st.watcher.wildcard }));
+    const versions = new Map([...resources.keys()].map((n) => [n, version]));
+    if (errors.length === 0) errors.push(...this.applyUpdate(st, { resources, versions, removed: [], full: st.watcher.wildcard }));
     const base = { resource_names: this.#names(st), type_url: typeUrl, response_nonce: st.nonce };
     if (errors.length > 0) {
       this.nack(st, version, version, errors, (error_detail) => ({ ...base, version_info: st.version, error_detail }));
+      this.responded(st, false);
       return;
     }
     st.version = version;
@@ -66,5 +68,6 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest, DiscoveryRespons
       for (const n of resources.keys()) if (st.names.has(n)) this.markReceived(st, n);
     }
     this.send({ ...base, version_info: version });
+    this.responded(st, true);
   }
 }

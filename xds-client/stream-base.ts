@@ -5,12 +5,11 @@
  * subscribed names, last NACK); the does-not-exist timer of named subscriptions.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { logger } from '../proxy/logger.js';
 import { Backoff } from './backoff.js';
 import type { ControlPlaneChannel } from './grpc-channel.js';
+import type { XdsLogger } from './logger.js';
 import { INVALID_ARGUMENT } from './messages.js';
 import type { MessageCodec, RpcStatus } from './messages.js';
-import { TYPE_SHORT_NAMES } from './type-urls.js';
 import type { ResourceUpdate, TypeWatcher } from './type-watcher.js';
 import { newTypeStats } from './xds-stats.js';
 import type { StreamStats, TypeStats } from './xds-stats.js';
@@ -26,6 +25,7 @@ export interface StreamOptions {
   readonly nodeOnFirstMessageOnly?: boolean;
   readonly backoff?: Backoff;
   readonly doesNotExistTimeoutMs?: number;
+  readonly logger: XdsLogger;
 }
 
 /**
@@ -105,7 +105,7 @@ export abstract class XdsStreamBase<Req extends { type_url: string }, Resp> {
   watch(watcher: TypeWatcher): void {
     if (this.types.has(watcher.typeUrl)) throw new Error(`type ${watcher.typeUrl} is already watched on this stream`);
     const stats = newTypeStats();
-    this.stats.types.set(TYPE_SHORT_NAMES[watcher.typeUrl], stats);
+    this.stats.types.set(watcher.shortName, stats);
     const st: TypeState = {
       watcher,
       names: new Set(),
@@ -209,15 +209,15 @@ export abstract class XdsStreamBase<Req extends { type_url: string }, Resp> {
     st.lastNack = { version, message, at: new Date().toISOString() };
     st.stats.update_rejected++;
     const req = request({ code: INVALID_ARGUMENT, message });
-    const type = TYPE_SHORT_NAMES[st.watcher.typeUrl];
+    const type = st.watcher.shortName;
     if (!resend) {
       st.nackBackoff.reset();
-      logger.warn({ xds: this.target, type, version }, `rejected (NACK): ${message}`);
+      this.#opts.logger.warn({ xds: this.target, type, version }, `rejected (NACK): ${message}`);
       this.send(req);
       return;
     }
     const delay = st.nackBackoff.next();
-    logger.debug({ xds: this.target, type, version, nackInMs: delay }, 'the server resent a rejected update; NACKing it again after a back-off');
+    this.#opts.logger.debug({ xds: this.target, type, version, nackInMs: delay }, 'the server resent a rejected update; NACKing it again after a back-off');
     const call = this.#call;
     st.nackTimer = setTimeout(() => {
       st.nackTimer = undefined;
@@ -233,9 +233,9 @@ export abstract class XdsStreamBase<Req extends { type_url: string }, Resp> {
    */
   protected applyUpdate(st: TypeState, update: ResourceUpdate): string[] {
     try {
-      return st.watcher.onUpdate(update);
+      return st.watcher.onUpdate(update, st.watcher.wildcard ? '*' : st.names);
     } catch (err) {
-      logger.error({ xds: this.target, type: TYPE_SHORT_NAMES[st.watcher.typeUrl], err: (err as Error).stack }, 'exception while applying an xDS update');
+      this.#opts.logger.error({ xds: this.target, type: st.watcher.shortName, err: (err as Error).stack }, 'exception while applying an xDS update');
       return [`exception while applying the update: ${(err as Error).message}`];
     }
   }
@@ -244,6 +244,15 @@ export abstract class XdsStreamBase<Req extends { type_url: string }, Resp> {
   protected accepted(st: TypeState): void {
     st.nackedKey = undefined;
     st.nackBackoff.reset();
+  }
+
+  /** Tells the owner a response of the type was answered (its initial fetch is over). */
+  protected responded(st: TypeState, accepted: boolean): void {
+    try {
+      st.watcher.onResponse(accepted);
+    } catch (err) {
+      this.#opts.logger.error({ xds: this.target, type: st.watcher.shortName, err: (err as Error).stack }, 'exception in an xDS response listener');
+    }
   }
 
   #cancelDelayedNack(st: TypeState): void {
@@ -294,7 +303,7 @@ export abstract class XdsStreamBase<Req extends { type_url: string }, Resp> {
     if (this.#closed) return;
     const delay = this.#backoff.next();
     this.stats.reconnects++;
-    logger.warn({ xds: this.target, retryInMs: delay }, `xDS stream closed (${why}); serving the cached config meanwhile`);
+    this.#opts.logger.warn({ xds: this.target, retryInMs: delay }, `xDS stream closed (${why}); serving the cached config meanwhile`);
     this.#retry = setTimeout(() => this.#connect(), delay);
     this.#retry.unref();
   }
@@ -304,7 +313,7 @@ export abstract class XdsStreamBase<Req extends { type_url: string }, Resp> {
     const t = setTimeout(() => {
       st.timers.delete(name);
       st.stats.does_not_exist++;
-      logger.warn({ xds: this.target, type: TYPE_SHORT_NAMES[st.watcher.typeUrl], resource: name }, 'resource does not exist (not sent before the timeout)');
+      this.#opts.logger.warn({ xds: this.target, type: st.watcher.shortName, resource: name }, 'resource does not exist (not sent before the timeout)');
       st.watcher.onDoesNotExist(name);
     }, this.#opts.doesNotExistTimeoutMs ?? DOES_NOT_EXIST_TIMEOUT_MS);
     t.unref();

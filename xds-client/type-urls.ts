@@ -3,19 +3,7 @@ export const LISTENER_TYPE = 'type.googleapis.com/envoy.config.listener.v3.Liste
 export const CLUSTER_TYPE = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
 export const ENDPOINT_TYPE = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
 export const ROUTE_TYPE = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
-/** SDS secrets (certificates and trusted CAs), as pilot-agent serves them (spec/istio-sidecar.md §5.4). */
 export const SECRET_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
-
-export type XdsTypeUrl = typeof LISTENER_TYPE | typeof CLUSTER_TYPE | typeof ENDPOINT_TYPE | typeof ROUTE_TYPE | typeof SECRET_TYPE;
-
-/** Short names used in logs, stats and the config dump. */
-export const TYPE_SHORT_NAMES: Readonly<Record<XdsTypeUrl, string>> = {
-  [LISTENER_TYPE]: 'lds',
-  [CLUSTER_TYPE]: 'cds',
-  [ENDPOINT_TYPE]: 'eds',
-  [ROUTE_TYPE]: 'rds',
-  [SECRET_TYPE]: 'sds',
-};
 
 /** gRPC method paths (spec/xds.md §1.1). */
 export const ADS_SOTW_METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';

@@ -1,111 +1,146 @@
 /**
- * Meltemi's xDS client: the ADS stream for LDS/CDS/EDS (SotW or delta, as the bootstrap's
- * ads_config says), one MetaRDS stream per route config source, a cache of everything
- * accepted, and a plain DynamicSnapshot each time the accepted config changes.
+ * A generic xDS client: streams per control plane (ADS or per-type, SotW or delta, as each
+ * ConfigSource says), subscriptions, a cache of what was accepted, and a change signal. What
+ * a resource means is the owner's business: it hands the client one XdsResourceType per
+ * kind of resource (decode, validate, equal) and reads the cache when told of a change.
  */
-import type { ApiConfigSourceConfig, BootstrapConfig, ConfigSourceConfig } from '../proxy/config/bootstrap-schema.js';
-import type { CompiledCluster } from '../proxy/config/compile.js';
-import type { CompiledListener } from '../proxy/config/compile-listener.js';
-import { logger } from '../proxy/logger.js';
-import type { HostConfig } from '../proxy/upstream/cluster.js';
+import { ConfigError } from '../config/errors.js';
+import type { XdsApiConfigSource, XdsBootstrap, XdsConfigSource, XdsNode } from './bootstrap-types.js';
 import { Backoff } from './backoff.js';
 import { DeltaStream } from './delta-stream.js';
-import { checkEnumValues } from './enum-check.js';
 import { controlPlaneChannel } from './grpc-channel.js';
+import { InitialFetch } from './initial-fetch.js';
+import type { InitialFetchOutcome } from './initial-fetch.js';
+import { SILENT_LOGGER } from './logger.js';
+import type { XdsLogger } from './logger.js';
 import { perTypeMethod } from './method-paths.js';
-import { decodeCluster, decodeListener, endpointResourceName, hostsOf, parseConfigSource } from './resources.js';
-import type { ClusterResource, ListenerResource } from './resources.js';
-import { metaRouteConfigFromRds } from './route-translation.js';
-import type { DynamicSnapshot, SnapshotRoute } from './snapshot.js';
-import type { XdsStreamBase } from './stream-base.js';
+import { ResourceCache } from './resource-cache.js';
+import type { CachedResource, RejectedResource } from './resource-cache.js';
+import type { SomeResourceType, XdsResourceType } from './resource-type.js';
 import { SotwStream } from './sotw-stream.js';
-import { ADS_DELTA_METHOD, ADS_SOTW_METHOD, CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, TYPE_SHORT_NAMES } from './type-urls.js';
-import type { XdsTypeUrl } from './type-urls.js';
+import type { XdsStreamBase } from './stream-base.js';
+import { DOES_NOT_EXIST_TIMEOUT_MS } from './stream-base.js';
+import { ADS_DELTA_METHOD, ADS_SOTW_METHOD } from './type-urls.js';
 import type { ResourceUpdate, TypeWatcher } from './type-watcher.js';
 
 export interface XdsClientOptions {
-  /** Listeners of the static bootstrap: their `rds` subscriptions are served too. */
-  readonly staticListeners?: readonly CompiledListener[];
-  /** Called (at most once per event-loop turn) with the accepted dynamic config. */
-  readonly onSnapshot: (snapshot: DynamicSnapshot) => void;
+  /** Every kind of resource the owner will subscribe to. */
+  readonly types: readonly SomeResourceType[];
+  /**
+   * Called (at most once per microtask turn, after the ACK went out) when something was
+   * accepted or found missing: the owner reads `resources()` and may change subscriptions.
+   */
+  readonly onChange: () => void;
+  readonly logger?: XdsLogger;
+  /** For the node's user_agent_* when the bootstrap leaves them out. */
+  readonly userAgent?: { readonly name: string; readonly version: string };
   /** Tests shorten these. */
   readonly doesNotExistTimeoutMs?: number;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- streams of both flavours are handled alike
-type AnyStream = XdsStreamBase<any, any>;
+/** One named subscription: a resource name and where it comes from. */
+export interface NamedSubscription {
+  readonly name: string;
+  /** undefined: over ADS. */
+  readonly source: XdsConfigSource | undefined;
+}
 
-const USER_AGENT = 'meltemi';
-const VERSION = '0.1.0';
+type Stream = XdsStreamBase<{ type_url: string }, unknown>;
 
 /** True when a ConfigSource means "over the ADS stream". */
-function isAds(cs: ConfigSourceConfig | undefined): boolean {
+function isAds(cs: XdsConfigSource | undefined): boolean {
   return cs === undefined || cs.ads !== undefined || (cs.api_config_source?.api_type.startsWith('AGGREGATED') ?? false);
 }
 
 export class XdsClient {
-  readonly #boot: BootstrapConfig;
+  readonly #boot: XdsBootstrap;
   readonly #opts: XdsClientOptions;
-  readonly #streams = new Map<string, AnyStream>();
-  readonly #listeners = new Map<string, ListenerResource>();
-  readonly #clusters = new Map<string, ClusterResource>();
-  readonly #endpoints = new Map<string, HostConfig[]>();
-  readonly #routes = new Map<string, SnapshotRoute>();
-  #snapshotQueued = false;
-  #subscriptionsQueued = false;
+  readonly #log: XdsLogger;
+  readonly #types = new Map<string, SomeResourceType>();
+  readonly #caches = new Map<string, ResourceCache<unknown>>();
+  readonly #initial = new Map<string, InitialFetch>();
+  readonly #streams = new Map<string, Stream>();
+  #changeQueued = false;
   #closed = false;
 
-  readonly #staticRds: { name: string; cs: ConfigSourceConfig }[] = [];
-
-  /** Throws when a static listener's rds.config_source is invalid. */
-  constructor(boot: BootstrapConfig, opts: XdsClientOptions) {
+  constructor(boot: XdsBootstrap, opts: XdsClientOptions) {
     this.#boot = boot;
     this.#opts = opts;
-    const errors: string[] = [];
-    for (const l of opts.staticListeners ?? []) {
-      if (l.rds === undefined) continue;
-      const cs = parseConfigSource(l.rds.configSource, `listener ${l.name}: rds.config_source`, errors);
-      if (cs !== undefined) this.#staticRds.push({ name: l.rds.routeConfigName, cs });
+    this.#log = opts.logger ?? SILENT_LOGGER;
+    for (const t of opts.types) {
+      if (this.#types.has(t.typeUrl)) throw new Error(`xDS: resource type ${t.typeUrl} given twice`);
+      this.#types.set(t.typeUrl, t);
+      this.#caches.set(t.typeUrl, new ResourceCache());
+      this.#initial.set(t.typeUrl, new InitialFetch());
     }
-    if (errors.length > 0) throw new Error(errors.join('; '));
   }
 
-  /** Whether a bootstrap asks for xDS (dynamic resources, or static listeners with rds). */
-  static wanted(boot: BootstrapConfig, staticListeners: readonly CompiledListener[]): boolean {
-    return boot.dynamic_resources !== undefined || staticListeners.some((l) => l.rds !== undefined);
+  /** Subscribes to every resource of a type (LDS, CDS) from `source`. */
+  subscribeAll(typeUrl: string, source: XdsConfigSource | undefined): void {
+    this.#streamFor(source, typeUrl, true);
   }
 
-  /** Opens the streams the bootstrap names. Connection problems are retried, never thrown. */
-  start(): void {
-    const dyn = this.#boot.dynamic_resources;
-    if (dyn?.lds_config !== undefined) this.#streamFor(dyn.lds_config, LISTENER_TYPE, true);
-    if (dyn?.cds_config !== undefined) this.#streamFor(dyn.cds_config, CLUSTER_TYPE, true);
-    this.#syncSubscriptions();
+  /**
+   * Sets the whole list of named subscriptions of a type (EDS, RDS), across config
+   * sources: names no longer listed are unsubscribed and dropped from the cache.
+   */
+  setSubscriptions(typeUrl: string, wanted: readonly NamedSubscription[]): void {
+    const byStream = new Map<string, Set<string>>();
+    for (const w of wanted) {
+      const key = this.#streamFor(w.source, typeUrl, false);
+      const set = byStream.get(key) ?? new Set<string>();
+      set.add(w.name);
+      byStream.set(key, set);
+    }
+    for (const [key, s] of this.#streams) if (s.typeStates().has(typeUrl) && !s.typeStates().get(typeUrl)!.watcher.wildcard) s.setNames(typeUrl, byStream.get(key) ?? []);
+    const names = new Set(wanted.map((w) => w.name));
+    const cache = this.#cache(typeUrl);
+    for (const n of cache.names()) if (!names.has(n)) cache.delete(n);
+  }
+
+  /** The accepted resources of a type, by name. */
+  resources<T>(type: XdsResourceType<T>): ReadonlyMap<string, CachedResource<T>> {
+    return (this.#cache(type.typeUrl) as ResourceCache<T>).accepted;
+  }
+
+  /** The accepted resources of a type with their values untyped (for dumps). */
+  accepted(typeUrl: string): ReadonlyMap<string, CachedResource<unknown>> {
+    return this.#cache(typeUrl).accepted;
+  }
+
+  /** The last rejected update of each resource of a type that has one, by name. */
+  rejected(typeUrl: string): ReadonlyMap<string, RejectedResource> {
+    return this.#cache(typeUrl).rejected;
+  }
+
+  /** Names of a type a subscription asked for and the server never sent. */
+  missing(typeUrl: string): ReadonlySet<string> {
+    return this.#cache(typeUrl).missing;
+  }
+
+  /**
+   * Settles once the first response of the type was answered (accepted or rejected), or
+   * its config source's initial_fetch_timeout (Envoy's default 15 s) passed since it was
+   * first subscribed. Stays pending while nothing subscribes to the type.
+   */
+  initialFetch(typeUrl: string): Promise<InitialFetchOutcome> {
+    const f = this.#initial.get(typeUrl);
+    if (f === undefined) throw new Error(`xDS: unknown resource type ${typeUrl}`);
+    return f.promise;
   }
 
   close(): void {
     this.#closed = true;
     for (const s of this.#streams.values()) s.close();
     this.#streams.clear();
+    for (const f of this.#initial.values()) f.cancelTimer();
   }
 
-  /** The accepted dynamic config now. */
-  snapshot(): DynamicSnapshot {
-    const clusters: CompiledCluster[] = [...this.#clusters.values()].map((c) =>
-      c.eds === undefined ? c.cluster : { ...c.cluster, hosts: this.#endpoints.get(c.eds.serviceName) ?? [] },
-    );
-    return {
-      listeners: [...this.#listeners.values()].map((l) => ({ name: l.name, listener: l.listener })),
-      clusters,
-      routes: [...this.#routes.values()],
-    };
-  }
-
-  /** /config_dump sections: resources with versions, the last NACK per type, per stream. */
-  configDump(): object[] {
-    const streams = [...this.#streams.entries()].map(([key, s]) => ({
+  /** Per stream: its control plane, connection counters and per-type protocol state. */
+  streamsDump(): object[] {
+    return [...this.#streams.entries()].map(([key, s]) => ({
       stream: key,
       control_plane_cluster: s.target,
       connected: s.connected,
@@ -120,16 +155,6 @@ export class XdsClient {
         stats: st.stats,
       })),
     }));
-    const snap = this.snapshot();
-    return [
-      {
-        '@type': 'type.googleapis.com/meltemi.admin.v1.XdsConfigDump',
-        streams,
-        dynamic_listeners: snap.listeners,
-        dynamic_clusters: snap.clusters,
-        dynamic_route_configs: snap.routes.map((r) => ({ name: r.name, route_config: r.config })),
-      },
-    ];
   }
 
   /** Stats lines in Envoy's style: `xds.<stream>.<type>.update_success: 3`. */
@@ -143,186 +168,130 @@ export class XdsClient {
     return lines;
   }
 
-  #streamFor(cs: ConfigSourceConfig | undefined, type: XdsTypeUrl, wildcard: boolean): string {
-    let api: ApiConfigSourceConfig | undefined;
+  #cache(typeUrl: string): ResourceCache<unknown> {
+    const c = this.#caches.get(typeUrl);
+    if (c === undefined) throw new Error(`xDS: unknown resource type ${typeUrl}`);
+    return c;
+  }
+
+  #type(typeUrl: string): SomeResourceType {
+    const t = this.#types.get(typeUrl);
+    if (t === undefined) throw new Error(`xDS: unknown resource type ${typeUrl}`);
+    return t;
+  }
+
+  /** The stream that carries `typeUrl` from `cs` (opened on first use); returns its key. */
+  #streamFor(cs: XdsConfigSource | undefined, typeUrl: string, wildcard: boolean): string {
+    const type = this.#type(typeUrl);
+    let api: XdsApiConfigSource | undefined;
     let key: string;
     if (isAds(cs) && cs?.api_config_source === undefined) {
       api = this.#boot.dynamic_resources?.ads_config;
-      if (api === undefined) throw new Error('xDS: a config source says ads, but the bootstrap has no dynamic_resources.ads_config');
+      if (api === undefined) throw new ConfigError(['a config source says ads, but the bootstrap has no dynamic_resources.ads_config'], 'xDS config source');
       key = 'ads';
     } else {
       api = cs!.api_config_source!;
-      key = api.api_type.startsWith('AGGREGATED') ? `ads|${api.grpc_services[0]!.envoy_grpc.cluster_name}` : `${TYPE_SHORT_NAMES[type]}|${api.grpc_services[0]!.envoy_grpc.cluster_name}`;
+      const cluster = api.grpc_services[0]!.envoy_grpc.cluster_name;
+      key = api.api_type.startsWith('AGGREGATED') ? `ads|${cluster}` : `${type.shortName}|${cluster}`;
     }
     let stream = this.#streams.get(key);
     if (stream === undefined) {
       const delta = api.api_type === 'DELTA_GRPC' || api.api_type === 'AGGREGATED_DELTA_GRPC';
-      const aggregated = key.startsWith('ads');
-      const method = aggregated ? (delta ? ADS_DELTA_METHOD : ADS_SOTW_METHOD) : perTypeMethod(type, delta);
+      const method = key.startsWith('ads') ? (delta ? ADS_DELTA_METHOD : ADS_SOTW_METHOD) : perTypeMethod(typeUrl, delta);
       const streamOpts = {
         channel: controlPlaneChannel(this.#boot, api),
         node: this.#node(),
         nodeOnFirstMessageOnly: api.set_node_on_first_message_only ?? true,
         backoff: new Backoff(this.#opts.backoffBaseMs, this.#opts.backoffMaxMs),
+        logger: this.#log,
         ...(this.#opts.doesNotExistTimeoutMs !== undefined ? { doesNotExistTimeoutMs: this.#opts.doesNotExistTimeoutMs } : {}),
       };
-      stream = delta ? new DeltaStream(streamOpts, method) : new SotwStream(streamOpts, method);
+      stream = (delta ? new DeltaStream(streamOpts, method) : new SotwStream(streamOpts, method)) as unknown as Stream;
       this.#streams.set(key, stream);
       stream.start();
-      logger.info({ xds: key, method, cluster: api.grpc_services[0]!.envoy_grpc.cluster_name }, 'xDS stream opened');
+      this.#log.info({ xds: key, method, cluster: api.grpc_services[0]!.envoy_grpc.cluster_name }, 'xDS stream opened');
     }
-    if (!stream.typeStates().has(type)) stream.watch(this.#watcher(type, wildcard, key));
+    if (!stream.typeStates().has(typeUrl)) {
+      stream.watch(this.#watcher(type, wildcard));
+      this.#initial.get(typeUrl)!.start(cs?.initial_fetch_timeout ?? this.#opts.doesNotExistTimeoutMs ?? DOES_NOT_EXIST_TIMEOUT_MS);
+    }
     return key;
   }
 
   #node(): object {
-    const n = this.#boot.node ?? {};
+    const n: XdsNode = this.#boot.node ?? {};
     return {
       id: n.id ?? '',
       cluster: n.cluster ?? '',
       ...(n.metadata !== undefined ? { metadata: n.metadata } : {}),
       ...(n.locality !== undefined ? { locality: n.locality } : {}),
-      user_agent_name: n.user_agent_name ?? USER_AGENT,
-      user_agent_version: n.user_agent_version ?? VERSION,
+      user_agent_name: n.user_agent_name ?? this.#opts.userAgent?.name ?? 'xds-client',
+      user_agent_version: n.user_agent_version ?? this.#opts.userAgent?.version ?? '',
       client_features: n.client_features ?? [],
     };
   }
 
-  #watcher(type: XdsTypeUrl, wildcard: boolean, streamKey: string): TypeWatcher {
-    const onUpdate = (u: ResourceUpdate): string[] => {
-      const errors =
-        type === LISTENER_TYPE ? this.#onListeners(u) : type === CLUSTER_TYPE ? this.#onClusters(u) : type === ENDPOINT_TYPE ? this.#onEndpoints(u) : this.#onRoutes(u, streamKey);
-      if (errors.length === 0) this.#changed();
-      return errors;
-    };
-    const onDoesNotExist = (name: string): void => {
-      if (type === ENDPOINT_TYPE && !this.#endpoints.has(name)) {
-        this.#endpoints.set(name, []);
+  #watcher(type: SomeResourceType, wildcard: boolean): TypeWatcher {
+    const cache = this.#cache(type.typeUrl);
+    const initial = this.#initial.get(type.typeUrl)!;
+    return {
+      typeUrl: type.typeUrl,
+      shortName: type.shortName,
+      wildcard,
+      onUpdate: (u, subscribed) => this.#onUpdate(type, cache, u, subscribed),
+      onDoesNotExist: (name) => {
+        if (cache.accepted.has(name) || cache.missing.has(name)) return;
+        cache.markMissing(name);
         this.#changed();
-      }
+      },
+      onResponse: (accepted) => initial.settle(accepted ? 'accepted' : 'rejected'),
     };
-    return { typeUrl: type, wildcard, onUpdate, onDoesNotExist };
   }
 
   /**
-   * A listener that cannot be used (an unknown filter, a bad field) is rejected alone, as
-   * Envoy does: the others of the push apply, the rejected one keeps its previous version,
-   * and the errors NACK the push.
+   * Decodes and validates every resource of an update, then applies it to the cache as the
+   * type's acceptance says. Returns the errors (the NACK).
    */
-  #onListeners(u: ResourceUpdate): string[] {
+  #onUpdate(type: SomeResourceType, cache: ResourceCache<unknown>, u: ResourceUpdate, subscribed: ReadonlySet<string> | '*'): string[] {
+    // With nothing subscribed, an empty request reads as the legacy wildcard to some servers:
+    // what they send then is not wanted, but not wrong either.
+    if (subscribed !== '*' && subscribed.size === 0) return [];
+    const now = new Date().toISOString();
     const errors: string[] = [];
-    const next = new Map<string, ListenerResource>();
+    const warnings: string[] = [];
+    const next = new Map<string, unknown>();
     const rejected = new Set<string>();
-    for (const [name, res] of u.resources) {
-      const before = errors.length;
-      const l = decodeListener(res, errors);
-      if (errors.length > before) rejected.add(name);
-      else if (l !== undefined && l !== 'not-ours') next.set(l.name, l);
+    for (const [name, raw] of u.resources) {
+      // A resend of what was accepted keeps its value without decoding (and compiling) it again.
+      const same = cache.unchanged(name, raw);
+      const d = same !== undefined ? ({ kind: 'ok', value: same.value } as const) : type.decode(raw);
+      if (d.kind === 'ignored') continue;
+      const problems = d.kind === 'invalid' ? d.errors : type.validate(d.value, { name, subscribed });
+      if (d.kind === 'invalid' || problems.length > 0) {
+        errors.push(...problems);
+        rejected.add(name);
+        cache.reject(name, { failedConfiguration: raw, lastUpdateAttempt: now, details: problems.join('; '), version: u.versions.get(name) ?? '' });
+        continue;
+      }
+      if (d.warnings !== undefined) warnings.push(...d.warnings);
+      next.set(name, d.value);
     }
-    if (u.full) for (const n of [...this.#listeners.keys()]) if (!rejected.has(n)) this.#listeners.delete(n);
-    for (const n of u.removed) this.#listeners.delete(n);
-    for (const [n, l] of next) this.#listeners.set(n, l);
-    // The stream calls #changed only for an update without errors; this one applied in part.
-    if (errors.length > 0) this.#changed();
+    if (errors.length > 0 && type.acceptance === 'all-or-nothing') return errors;
+    for (const w of warnings) this.#log.warn({ xds: type.shortName }, w);
+    if (u.full) for (const n of [...cache.accepted.keys()]) if (!next.has(n) && !rejected.has(n)) cache.delete(n);
+    if (type.ignoresRemovals !== true) for (const n of u.removed) cache.delete(n);
+    for (const [n, v] of next) cache.accept(n, v, u.versions.get(n) ?? '', (a, b) => type.equal(a, b), now, u.resources.get(n));
+    this.#changed();
     return errors;
   }
 
-  #onClusters(u: ResourceUpdate): string[] {
-    const errors: string[] = [];
-    const warnings: string[] = [];
-    const next = new Map<string, ClusterResource>();
-    for (const res of u.resources.values()) {
-      const c = decodeCluster(res, errors, warnings);
-      if (c !== undefined) next.set(c.cluster.name, c);
-    }
-    if (errors.length > 0) return errors;
-    for (const w of warnings) logger.warn(w);
-    if (u.full) this.#clusters.clear();
-    for (const n of u.removed) this.#clusters.delete(n);
-    for (const [n, c] of next) this.#clusters.set(n, c);
-    return [];
-  }
-
-  #onEndpoints(u: ResourceUpdate): string[] {
-    const errors: string[] = [];
-    const next = new Map<string, HostConfig[]>();
-    for (const res of u.resources.values()) {
-      const name = endpointResourceName(res);
-      const before = errors.length;
-      checkEnumValues('envoy.config.endpoint.v3.ClusterLoadAssignment', res, `cluster load assignment ${name}`, errors);
-      if (errors.length > before) continue;
-      const hosts = hostsOf(res, `cluster load assignment ${name}`, errors);
-      if (hosts !== undefined) next.set(name, hosts);
-    }
-    if (errors.length > 0) return errors;
-    for (const n of u.removed) this.#endpoints.set(n, []);
-    for (const [n, h] of next) this.#endpoints.set(n, h);
-    return [];
-  }
-
-  #onRoutes(u: ResourceUpdate, streamKey: string): string[] {
-    const wanted = this.#streams.get(streamKey)?.typeStates().get(ROUTE_TYPE)?.names ?? new Set<string>();
-    // With nothing subscribed, an empty request reads as the legacy wildcard to some servers:
-    // what they send then is not wanted, but not wrong either.
-    if (wanted.size === 0) return [];
-    const errors: string[] = [];
-    const next: SnapshotRoute[] = [];
-    for (const [name, res] of u.resources) {
-      const cfg = metaRouteConfigFromRds(res, wanted.has(name) ? name : [...wanted].join(' or '), errors);
-      if (cfg !== undefined) next.push({ name, config: cfg });
-    }
-    if (errors.length > 0) return errors;
-    // Removals are ignored (as Aeraki's client does): the table stays until no listener wants it.
-    for (const r of next) this.#routes.set(r.name, r);
-    return [];
-  }
-
-  /** Something was accepted: re-derive subscriptions and emit a snapshot, once per turn. */
+  /** Something was accepted: tell the owner once per turn, after the ACK went out. */
   #changed(): void {
-    if (!this.#subscriptionsQueued) {
-      this.#subscriptionsQueued = true;
-      // After the ACK of the response being handled goes out.
-      queueMicrotask(() => {
-        this.#subscriptionsQueued = false;
-        if (!this.#closed) this.#syncSubscriptions();
-      });
-    }
-    if (!this.#snapshotQueued) {
-      this.#snapshotQueued = true;
-      queueMicrotask(() => {
-        this.#snapshotQueued = false;
-        if (!this.#closed) this.#opts.onSnapshot(this.snapshot());
-      });
-    }
-  }
-
-  /** EDS names follow CDS, RDS names follow LDS (and the static listeners); unsubscribe by omission. */
-  #syncSubscriptions(): void {
-    const eds = new Map<string, { cs: ConfigSourceConfig | undefined; names: Set<string> }>();
-    for (const c of this.#clusters.values()) {
-      if (c.eds === undefined) continue;
-      const key = this.#streamFor(c.eds.configSource, ENDPOINT_TYPE, false);
-      const e = eds.get(key) ?? { cs: c.eds.configSource, names: new Set<string>() };
-      e.names.add(c.eds.serviceName);
-      eds.set(key, e);
-    }
-    const rds = new Map<string, Set<string>>();
-    const rdsOf = [...this.#staticRds];
-    for (const l of this.#listeners.values()) if (l.rds !== undefined) rdsOf.push({ name: l.rds.routeConfigName, cs: l.rds.configSource });
-    for (const r of rdsOf) {
-      const key = this.#streamFor(r.cs, ROUTE_TYPE, false);
-      const set = rds.get(key) ?? new Set<string>();
-      set.add(r.name);
-      rds.set(key, set);
-    }
-    for (const [key, s] of this.#streams) {
-      if (s.typeStates().has(ENDPOINT_TYPE)) s.setNames(ENDPOINT_TYPE, eds.get(key)?.names ?? []);
-      if (s.typeStates().has(ROUTE_TYPE)) s.setNames(ROUTE_TYPE, rds.get(key) ?? []);
-    }
-    // Drop what nothing references any more.
-    const edsNames = new Set([...eds.values()].flatMap((e) => [...e.names]));
-    for (const n of [...this.#endpoints.keys()]) if (!edsNames.has(n)) this.#endpoints.delete(n);
-    const rdsNames = new Set([...rds.values()].flatMap((s) => [...s]));
-    for (const n of [...this.#routes.keys()]) if (!rdsNames.has(n)) this.#routes.delete(n);
+    if (this.#changeQueued) return;
+    this.#changeQueued = true;
+    queueMicrotask(() => {
+      this.#changeQueued = false;
+      if (!this.#closed) this.#opts.onChange();
+    });
   }
 }

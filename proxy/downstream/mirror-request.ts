@@ -1,105 +1,77 @@
-import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
-import type { Message } from '../../codecs/api/index.js';
-import type { MirrorPolicy } from '../route/route-table.js';
-import type { Expirable } from '../net/deadline-queue.js';
-import type { Cluster } from '../upstream/cluster.js';
+import { FrameReader } from '../../codecs/api/index.js';
+import type { ErrorType, Message, MessageType } from '../../codecs/api/index.js';
+import type { CopySink, Deadline, RequestSnapshot, SendResult, UpstreamLink } from '../../filters/api/index.js';
+import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-connection.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 
-/** Copies of one mirror cluster in flight at most; more are dropped, so a slow mirror cannot pile up memory. */
-export const MAX_MIRRORS_IN_FLIGHT = 1024;
-
-const inFlight = new WeakMap<Cluster, number>();
-
 /**
- * A fire-and-forget copy of a request for a mirror cluster (route
- * `request_mirror_policies`). It has its own upstream id, its reply is dropped, it never
- * pauses the client, and a failure only moves a counter. A missing `runtime_fraction` means
- * 100%, as in Envoy (Aeraki's client wrongly makes it 0%).
+ * The runtime's half of a mirror copy (the router's mirror.ts holds the policy): its own
+ * decoded message and upstream id, sent on the least loaded connection of the host the
+ * router chose. It never pauses the client it copies.
  */
-class MirrorRequest implements UpstreamRequest, Expirable {
+export class MirrorCopy implements UpstreamLink<Host, Cluster>, UpstreamRequest {
   readonly request: Message;
   readonly requestMutation: ReadonlyMap<string, string> | null;
-  readonly #cluster: Cluster;
-  readonly #conn: UpstreamConnection;
+  readonly #listener: ListenerRuntime;
+  readonly #sink: CopySink;
+  #conn: UpstreamConnection | undefined = undefined;
   #id = 0;
-  done = false;
 
-  constructor(request: Message, mutation: ReadonlyMap<string, string> | null, cluster: Cluster, conn: UpstreamConnection) {
+  private constructor(listener: ListenerRuntime, request: Message, mutation: ReadonlyMap<string, string> | null, sink: CopySink) {
+    this.#listener = listener;
     this.request = request;
     this.requestMutation = mutation;
-    this.#cluster = cluster;
-    this.#conn = conn;
-    inFlight.set(cluster, (inFlight.get(cluster) ?? 0) + 1);
+    this.#sink = sink;
   }
 
-  send(): void {
-    this.#conn.send(this);
+  /**
+   * A fresh decode of `snapshot` (the request's bytes before its id was rewritten) gives the
+   * copy its own message object, whatever the codec keeps in it. Undefined when it fails.
+   */
+  static decode(listener: ListenerRuntime, snapshot: RequestSnapshot, type: MessageType, mutation: ReadonlyMap<string, string> | null, sink: CopySink): MirrorCopy | undefined {
+    if (!Buffer.isBuffer(snapshot)) return undefined;
+    const reader = new FrameReader();
+    reader.push(snapshot);
+    const copy = listener.codecFactory.createServerCodec(listener.codecContext).decode(reader);
+    if (copy === undefined || copy instanceof Error) return undefined;
+    // A method declared one-way (onewayMethods) is one-way for its copy too.
+    copy.type = type;
+    return new MirrorCopy(listener, copy, mutation, sink);
+  }
+
+  /** The least loaded connection of `host`; false when it is congested (the copy is dropped). */
+  bind(_cluster: Cluster, host: Host): boolean {
+    const listener = this.#listener;
+    const conn = host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey).pick();
+    if (conn.congested) return false;
+    this.#conn = conn;
+    return true;
+  }
+
+  send(): SendResult {
+    const unencodable = this.#conn!.send(this);
     this.#id = this.request.requestId as number;
-    if (this.request.type === MessageType.Oneway) this.#end();
+    return unencodable;
+  }
+
+  forgetTry(): void {
+    this.#conn?.forget(this.#id);
+  }
+
+  schedule(target: Deadline, ms: number): void {
+    this.#listener.deadlines.add(target, ms);
   }
 
   onUpstreamResponse(): void {
-    this.#end();
+    this.#sink.onUpstreamResponse();
   }
 
-  onUpstreamFailure(_error: ErrorType, _text: string): void {
-    this.#cluster.stats.mirror_rq_failed++;
-    this.#end();
-  }
-
-  expire(): void {
-    if (this.done) return;
-    this.#conn.forget(this.#id);
-    this.#cluster.stats.mirror_rq_failed++;
-    this.#end();
+  onUpstreamFailure(error: ErrorType, text: string): void {
+    this.#sink.onUpstreamFailure(error, text);
   }
 
   // A mirror never slows the client it copies.
   pauseSource(): void {}
   resumeSource(): void {}
-
-  #end(): void {
-    if (this.done) return;
-    this.done = true;
-    inFlight.set(this.#cluster, (inFlight.get(this.#cluster) ?? 1) - 1);
-  }
-}
-
-/**
- * Sends a copy of `pristine` (the request's bytes before its id was rewritten) to the
- * mirror policy's cluster when the policy's fraction says so.
- */
-export function mirrorRequest(
-  listener: ListenerRuntime,
-  policy: MirrorPolicy,
-  pristine: Buffer,
-  mutation: ReadonlyMap<string, string> | null,
-  timeoutMs: number,
-): void {
-  if (policy.fraction < 1 && Math.random() >= policy.fraction) return;
-  const cluster = listener.clusters.get(policy.cluster);
-  if (cluster === undefined) return;
-  const host = cluster.pick();
-  if (host === undefined || (inFlight.get(cluster) ?? 0) >= MAX_MIRRORS_IN_FLIGHT) {
-    cluster.stats.mirror_rq_dropped++;
-    return;
-  }
-  // A fresh decode gives the copy its own message object, whatever the codec keeps in it.
-  const reader = new FrameReader();
-  reader.push(pristine);
-  const copy = listener.codecFactory.createServerCodec(listener.codecContext).decode(reader);
-  if (copy === undefined || copy instanceof Error) {
-    cluster.stats.mirror_rq_dropped++;
-    return;
-  }
-  const conn = host.pool(listener.codecFactory, listener.codecContext, copy.upstreamKey).pick();
-  if (conn.congested) {
-    cluster.stats.mirror_rq_dropped++;
-    return;
-  }
-  cluster.stats.mirror_rq_total++;
-  const m = new MirrorRequest(copy, mutation, cluster, conn);
-  m.send();
-  if (!m.done && timeoutMs > 0) listener.deadlines.add(m, timeoutMs);
 }

@@ -1,13 +1,18 @@
 import { EMPTY_METADATA, ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Message, Metadata, RequestId } from '../../codecs/api/index.js';
-import type { Filter } from '../../filters/api/index.js';
+import type { Filter, SubsetSelector } from '../../filters/api/index.js';
+import { admitTo, pickAndBind } from '../../filters/router/index.js';
+import type { Bindable } from '../../filters/router/index.js';
 import { faultText, reportFault } from '../net/fault.js';
 import type { RouteEntry } from '../route/route-table.js';
-import type { Host } from '../upstream/cluster.js';
+import { countLocalError } from '../stats.js';
+import type { Cluster, Host } from '../upstream/cluster.js';
 import type { UpstreamConnection, UpstreamStream } from '../upstream/upstream-connection.js';
 import type { ExchangeHost } from './exchange-host.js';
 import { runRequestFilters } from './filter-chain.js';
 import type { ChainSubject } from './filter-chain.js';
+
+const NO_KEYS: readonly string[] = [];
 
 /** The table a stream belongs to: its client connection, and who forgets it when it ends. */
 export interface StreamOwner {
@@ -30,7 +35,7 @@ const enum StreamState {
  * It ends when both sides closed, when either side resets, when its upstream connection
  * fails, when its client leaves, or when no frame went either way for the idle timeout.
  */
-export class DownstreamStream implements ChainSubject, UpstreamStream {
+export class DownstreamStream implements ChainSubject, UpstreamStream, Bindable<Host, Cluster> {
   /** The INIT frame. Its stream id becomes the upstream one once forwarded. */
   readonly request: Message;
   /** The client's stream id. */
@@ -52,6 +57,11 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
   #waiting: Message[] | null = null;
   #upstream: UpstreamConnection | undefined = undefined;
   #upstreamId = 0;
+  /** The cluster and host the stream went to: it counts as a request in flight there. */
+  #cluster: Cluster | undefined = undefined;
+  #host: Host | undefined = undefined;
+  /** A stream has one try: no host to avoid. */
+  readonly avoid: Host | undefined = undefined;
   #initAnswered = false;
   #clientClosed = false;
   #serverClosed = false;
@@ -87,7 +97,15 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
   }
 
   clusterHost(cluster: string): Host | undefined {
-    return this.#down.listener.clusters.get(cluster)?.pick();
+    return this.#down.listener.clusters.get(cluster)?.anyHost();
+  }
+
+  get hashKeys(): readonly string[] {
+    return this.route()?.hashKeys ?? NO_KEYS;
+  }
+
+  get subset(): SubsetSelector | undefined {
+    return this.route()?.subset;
   }
 
   route(): RouteEntry | undefined {
@@ -106,24 +124,25 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
     (this.#responseMutation ??= new Map()).set(key, value);
   }
 
-  /** Binds the stream to an upstream connection of `clusterName` and sends the INIT. */
+  /**
+   * Binds the stream to an upstream connection of `clusterName` and sends the INIT. It takes
+   * the requests' forward path (filters/router/forward.ts): admission, the same host choice
+   * (hash policy, subset), the same local replies; the stream counts as a request in flight
+   * of its cluster and host until it ends.
+   */
   forward(clusterName: string): void {
     if (this.#state !== StreamState.Routing) return;
-    const listener = this.#down.listener;
-    const cluster = listener.clusters.get(clusterName);
-    if (cluster === undefined) {
-      listener.stats.cluster_not_found++;
-      this.sendLocalReply(ErrorType.ClusterNotFound, `meta protocol router: unknown cluster '${clusterName}'`);
-      return;
-    }
-    const host = cluster.pick();
-    if (host === undefined) {
-      listener.stats.no_healthy_upstream++;
-      this.sendLocalReply(ErrorType.NoHealthyUpstream, `meta protocol router: no healthy upstream for '${clusterName}'`);
-      return;
-    }
-    const conn = host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey).pick();
-    this.#upstream = conn;
+    const cluster = admitTo(this.#down.listener.clusters, clusterName, this);
+    if (cluster === undefined) return;
+    const host = pickAndBind(cluster, this);
+    if (host === undefined) return;
+    this.#cluster = cluster;
+    this.#host = host;
+    cluster.stats.upstream_rq_total++;
+    cluster.stats.upstream_rq_active++;
+    host.stats.rq_total++;
+    host.stats.rq_active++;
+    const conn = this.#upstream!;
     this.#upstreamId = conn.openStream(this);
     this.#state = StreamState.Open;
     conn.sendStreamFrame(this, this.request, this.#upstreamId, this.requestMutation);
@@ -216,6 +235,15 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
     this.#end();
   }
 
+  /** A stream shares its host's connections: the least loaded one, within max_pending_requests. */
+  bind(cluster: Cluster, host: Host): boolean {
+    const listener = this.#down.listener;
+    const conn = host.pool(listener.codecFactory, listener.codecContext, this.request.upstreamKey).pick();
+    if (conn.queuedCount > 0 && cluster.pendingRequests() >= cluster.maxPendingRequests) return false;
+    this.#upstream = conn;
+    return true;
+  }
+
   pauseSource(): void {
     this.#down.pause();
   }
@@ -227,7 +255,9 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
   /** Answers the client with an INIT refusal (before the upstream's INIT answer) or a RESET. */
   sendLocalReply(error: ErrorType, text: string): void {
     if (this.#state === StreamState.Ended) return;
-    this.#down.listener.stats.local_response_business_exception++;
+    const stats = this.#down.listener.stats;
+    stats.local_response_business_exception++;
+    countLocalError(stats, error, this.#host !== undefined);
     if (this.#route) this.#route.stats.localReplies++;
     this.#resetUpstream(error, text);
     this.#replyError(error, text);
@@ -291,6 +321,8 @@ export class DownstreamStream implements ChainSubject, UpstreamStream {
     this.#state = StreamState.Ended;
     this.#waiting = null;
     this.#upstream?.closeStream(this.#upstreamId);
+    if (this.#cluster !== undefined) this.#cluster.stats.upstream_rq_active--;
+    if (this.#host !== undefined) this.#host.stats.rq_active--;
     this.#owner.onStreamEnd(this);
   }
 }

@@ -6,7 +6,7 @@
  * config compare equal; filter configs inside it are compared as written.
  */
 import type { CompiledListener } from '../config/compile-listener.js';
-import { parseConfigSource } from '../../xds-client/resources.js';
+import { parseConfigSource } from './resource-types/config-source.js';
 
 /** A plain value to compare with `sameContent` (xds-client/resource-equality.ts). */
 export function listenerContent(c: CompiledListener): unknown {

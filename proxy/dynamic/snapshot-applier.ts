@@ -1,22 +1,24 @@
 /**
- * Applies DynamicSnapshots to a running MeltemiServer, changing only what changed (by
- * content, xds-client/resource-equality.ts: a Struct's key order or a field written at its
- * default is no change):
+ * Applies snapshots to a running MeltemiServer, changing only what changed. Resources come
+ * compiled (by the resource types, or by the worker's SnapshotCompiler), and an unchanged
+ * one is the very same object as before, or at least equal by content (a Struct's key
+ * order or a field written at its default is no change):
  * clusters first (hosts updated in place), then route tables (swapped by reference, so no
  * connection notices), then listeners (an unchanged listener is left alone; a changed one
  * keeps its socket and drains the connections of the old config; a removed one drains).
  * Snapshots are applied one at a time, in order.
  */
-import type { DynamicSnapshot } from '../../xds-client/snapshot.js';
-import { compileListener } from '../config/compile-listener.js';
-import { takeWarnings } from '../../config/schema.js';
-import { logger } from '../logger.js';
+import { sameContent } from '../../xds-client/resource-equality.js';
 import type { CompiledCluster } from '../config/compile.js';
-import type { ListenerConfig, RouteConfigurationConfig } from '../config/bootstrap-schema.js';
+import { logger } from '../logger.js';
 import { RouteTable } from '../route/route-table.js';
 import type { MeltemiServer } from '../server.js';
-import { sameContent } from '../../xds-client/resource-equality.js';
-import { listenerContent } from './listener-content.js';
+import type { CompiledSnapshot, DynamicSnapshot } from './dynamic-snapshot.js';
+import { listenerType } from './resource-types/listener-type.js';
+import type { ListenerResource } from './resource-types/listener-type.js';
+import { routeType } from './resource-types/route-type.js';
+import type { RouteResource } from './resource-types/route-type.js';
+import { SnapshotCompiler } from './snapshot-compiler.js';
 
 /** How long a new listener waits for its first MetaRDS table before it starts anyway (Envoy's initial_fetch_timeout). */
 export const WARMING_TIMEOUT_MS = 15_000;
@@ -25,13 +27,12 @@ export class SnapshotApplier {
   readonly #server: MeltemiServer;
   readonly #staticListeners: ReadonlySet<string>;
   readonly #staticClusters: ReadonlySet<string>;
-  /**
-   * What is applied, to skip what did not change: a listener as received (`raw`, for a cheap
-   * first check) and as parsed (`content`, which also sees through encoding differences).
-   */
-  readonly #listeners = new Map<string, { raw: ListenerConfig; content: unknown }>();
+  /** What is applied, to skip what did not change. */
+  readonly #listeners = new Map<string, ListenerResource>();
   readonly #clusters = new Map<string, CompiledCluster>();
-  readonly #routes = new Map<string, { config: RouteConfigurationConfig; table: RouteTable }>();
+  readonly #routes = new Map<string, RouteResource>();
+  /** For plain snapshots (a worker's): compiles each resource once. */
+  readonly #compiler = new SnapshotCompiler();
   /** Listeners (re)started and clusters (re)built, for tests and stats: an unchanged resource counts nothing. */
   listenerUpdates = 0;
   clusterUpdates = 0;
@@ -39,7 +40,7 @@ export class SnapshotApplier {
   /** New listeners waiting for their first route table, since when. */
   readonly #warming = new Map<string, number>();
   readonly #warmingTimeoutMs: number;
-  #last: DynamicSnapshot | undefined;
+  #last: CompiledSnapshot | undefined;
   /** Snapshots applied (for tests and stats). */
   applied = 0;
 
@@ -50,8 +51,13 @@ export class SnapshotApplier {
     this.#staticClusters = new Set(server.clusterNames());
   }
 
-  /** Queues a snapshot; resolves once it (and those before it) are applied. */
+  /** Queues a plain snapshot (a worker's, from the primary); compiles what changed. */
   apply(snapshot: DynamicSnapshot): Promise<void> {
+    return this.applyCompiled(this.#compiler.compile(snapshot));
+  }
+
+  /** Queues a compiled snapshot; resolves once it (and those before it) are applied. */
+  applyCompiled(snapshot: CompiledSnapshot): Promise<void> {
     this.#queue = this.#queue.then(
       () => this.#apply(snapshot),
       () => this.#apply(snapshot),
@@ -59,7 +65,15 @@ export class SnapshotApplier {
     return this.#queue;
   }
 
-  async #apply(snap: DynamicSnapshot): Promise<void> {
+  /** Resolves once every snapshot queued so far is applied. */
+  settled(): Promise<void> {
+    return this.#queue.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  async #apply(snap: CompiledSnapshot): Promise<void> {
     const server = this.#server;
     this.#last = snap;
     // Clusters: add and update before listeners and routes start pointing at them.
@@ -68,18 +82,18 @@ export class SnapshotApplier {
       if (this.#staticClusters.has(c.name)) continue;
       clusterNames.add(c.name);
       const prev = this.#clusters.get(c.name);
-      if (prev !== undefined && sameContent(prev, c)) continue;
+      if (prev !== undefined && (prev === c || sameContent(prev, c))) continue;
       server.upsertCluster(c);
       this.clusterUpdates++;
       this.#clusters.set(c.name, c);
     }
-    // Route tables: compile the new ones; a table is shared by every listener naming it.
+    // Route tables, compiled already; a table is shared by every listener naming it.
     const routeNames = new Set<string>();
     for (const r of snap.routes) {
       routeNames.add(r.name);
       const prev = this.#routes.get(r.name);
-      if (prev !== undefined && sameContent(prev.config, r.config)) continue;
-      this.#routes.set(r.name, { config: r.config, table: new RouteTable(r.config) });
+      if (prev !== undefined && (prev === r || routeType.equal(prev, r))) continue;
+      this.#routes.set(r.name, r);
     }
     for (const n of [...this.#routes.keys()]) if (!routeNames.has(n)) this.#routes.delete(n);
     // Listeners.
@@ -91,32 +105,16 @@ export class SnapshotApplier {
       }
       listenerNames.add(l.name);
       const prev = this.#listeners.get(l.name);
-      if (prev !== undefined && (prev.raw === l.listener || sameContent(prev.raw, l.listener))) {
-        prev.raw = l.listener;
-        continue;
-      }
-      const errors: string[] = [];
-      const compiled = compileListener(l.listener, `listener ${l.name}`, errors);
-      takeWarnings();
-      if (compiled === undefined) {
-        // The xDS client validated it already; this only happens on a worker with other codecs.
-        logger.error({ listener: l.name, errors }, 'cannot apply listener');
-        continue;
-      }
-      const content = listenerContent(compiled);
-      if (prev !== undefined && sameContent(prev.content, content)) {
-        // The same config in another encoding: the running listener stays as it is.
-        prev.raw = l.listener;
-        continue;
-      }
-      const rdsTable = compiled.rds !== undefined ? this.#routes.get(compiled.rds.routeConfigName)?.table : undefined;
-      if (compiled.rds !== undefined && rdsTable === undefined && prev === undefined && this.#stillWarming(l.name)) continue;
+      // The same config (in any encoding): the running listener stays as it is.
+      if (prev !== undefined && (prev === l || listenerType.equal(prev, l))) continue;
+      const rdsTable = l.rds !== undefined ? this.#routes.get(l.rds.routeConfigName)?.table : undefined;
+      if (l.rds !== undefined && rdsTable === undefined && prev === undefined && this.#stillWarming(l.name)) continue;
       this.#warming.delete(l.name);
-      const table = compiled.rds !== undefined ? (rdsTable ?? RouteTable.EMPTY) : compiled.routeTable;
+      const table = l.rds !== undefined ? (rdsTable ?? RouteTable.EMPTY) : l.compiled.routeTable;
       try {
-        await server.upsertListener(compiled, table);
+        await server.upsertListener(l.compiled, table);
         this.listenerUpdates++;
-        this.#listeners.set(l.name, { raw: l.listener, content });
+        this.#listeners.set(l.name, l);
       } catch (err) {
         logger.error({ listener: l.name, err: (err as Error).message }, 'cannot start listener');
       }
@@ -150,7 +148,7 @@ export class SnapshotApplier {
     if (since === undefined) {
       this.#warming.set(name, Date.now());
       setTimeout(() => {
-        if (this.#warming.has(name) && this.#last !== undefined) void this.apply(this.#last);
+        if (this.#warming.has(name) && this.#last !== undefined) void this.applyCompiled(this.#last);
       }, this.#warmingTimeoutMs).unref();
       return true;
     }

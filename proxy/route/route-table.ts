@@ -1,16 +1,13 @@
 import type { Metadata } from '../../codecs/api/index.js';
 import type { MetaRouteConfig, RouteConfigurationConfig } from '../config/bootstrap-schema.js';
-import type { SubsetSelector } from '../upstream/cluster.js';
+import type { MirrorPolicy, RetryOn, RetryPolicy, RouteCounters, RouterRoute, SubsetSelector } from '../../filters/api/index.js';
 import { compileHeaderMatcher } from '../../config/header-matcher.js';
 import type { MetadataPredicate } from '../../config/header-matcher.js';
 
 /** Per-route counters, read by the admin server and the quickstart summary. */
-export interface RouteStats {
-  requests: number;
-  responses: number;
-  errors: number;
-  localReplies: number;
-}
+export type RouteStats = RouteCounters;
+/** The compiled policies are the router's types (filters/api/upstream.ts). */
+export type { MirrorPolicy, RetryOn, RetryPolicy };
 
 interface WeightedTarget {
   readonly name: string;
@@ -18,14 +15,8 @@ interface WeightedTarget {
   readonly upTo: number;
 }
 
-export interface MirrorPolicy {
-  readonly cluster: string;
-  /** Probability in [0, 1]. */
-  readonly fraction: number;
-}
-
 /** One compiled route: everything the data path needs, computed when the config changed. */
-export class RouteEntry {
+export class RouteEntry implements RouterRoute {
   readonly name: string;
   readonly #matchers: MetadataPredicate[];
   readonly #cluster: string | undefined;
@@ -95,17 +86,6 @@ function compileSubset(labels: unknown): SubsetSelector | undefined {
     .sort((a, b) => (a[0] < b[0] ? -1 : 1));
   if (entries.length === 0) return undefined;
   return { key: JSON.stringify(entries), entries };
-}
-
-/** What makes a try fail in a way worth another try. */
-export type RetryOn = 'connect-failure' | 'reset' | 'error-reply' | 'per-try-timeout';
-
-export interface RetryPolicy {
-  readonly retryOn: ReadonlySet<RetryOn>;
-  readonly numRetries: number;
-  readonly perTryTimeoutMs: number | undefined;
-  readonly baseIntervalMs: number;
-  readonly maxIntervalMs: number;
 }
 
 /** Envoy's names map onto the failures a MetaProtocol request can meet. */

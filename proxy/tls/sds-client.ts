@@ -52,6 +52,7 @@ export class SdsClient {
     const stream = new SotwStream(
       {
         channel,
+        logger,
         node: { id: n.id ?? '', cluster: n.cluster ?? '', ...(n.metadata !== undefined ? { metadata: n.metadata } : {}), user_agent_name: USER_AGENT },
         nodeOnFirstMessageOnly: source.apiConfigSource.set_node_on_first_message_only ?? true,
         // Istio's initial_fetch_timeout 0s: a secret is waited for, never declared missing.
@@ -62,9 +63,11 @@ export class SdsClient {
     const names = new Set<string>();
     stream.watch({
       typeUrl: SECRET_TYPE,
+      shortName: 'sds',
       wildcard: false,
       onUpdate: (u) => this.#onUpdate(source, u),
       onDoesNotExist: () => {},
+      onResponse: () => {},
     });
     stream.start();
     logger.info({ sds: source.key, target: channel.target }, 'SDS stream opened');
@@ -80,8 +83,7 @@ export class SdsClient {
       if (s !== undefined) decoded.push([name, s]);
     }
     if (errors.length > 0) return errors;
-    const version = this.#streams.get(source.key)?.stream.typeStates().get(SECRET_TYPE)?.version ?? '';
-    for (const [name, s] of decoded) this.#store.set(source.key, name, s, version);
+    for (const [name, s] of decoded) this.#store.set(source.key, name, s, u.versions.get(name) ?? '');
     if (decoded.length > 0) logger.info({ sds: source.key, secrets: decoded.map(([n]) => n) }, 'SDS secrets updated');
     return [];
   }

@@ -1,8 +1,11 @@
 import type { ClientCodec, CodecContext, CodecFactory } from '../../codecs/api/index.js';
+import { NO_HOST } from '../../filters/api/index.js';
+import type { HostPick, PickContext, PickResult, SubsetSelector, UpstreamCluster, UpstreamHost } from '../../filters/api/index.js';
 import { ClusterStats, HostStats } from '../stats.js';
 import { DEFAULT_POLICY } from './cluster-policy.js';
 import type { ClusterPolicy } from './cluster-policy.js';
 import { createClusterBalancer, usesHash } from './lb/index.js';
+import { hashOfValues } from './lb/xxhash64.js';
 import type { ClusterLbConfig, LoadBalancer } from './lb/index.js';
 import { OutlierDetector } from './outlier-detector.js';
 import { UpstreamPool } from './upstream-pool.js';
@@ -35,7 +38,7 @@ function transportKey(t: TransportSpec | undefined): string {
 }
 
 /** One upstream endpoint, with a connection pool per codec variant. */
-export class Host {
+export class Host implements UpstreamHost {
   readonly address: string;
   readonly port: number;
   /** Health from EDS (or the bootstrap); `healthy` also accounts for outlier ejection. */
@@ -52,6 +55,8 @@ export class Host {
   ejections = 0;
   /** Requests sent to this host, by outcome (admin /clusters). */
   readonly stats = new HostStats();
+  /** This host as a pick result: handed out by every pick, so a pick allocates nothing. */
+  readonly picked: HostPick<Host> = { kind: 'host', host: this };
   readonly #pools = new Map<string, UpstreamPool>();
   /** The pool handed out last, with what it was asked for. */
   #lastPool: { readonly factory: CodecFactory; readonly variant: string; readonly pool: UpstreamPool } | undefined;
@@ -170,11 +175,7 @@ export class Host {
   }
 }
 
-/** A route's `metadata_match` (`filter_metadata["envoy.lb"]`), compiled once with a cache key. */
-export interface SubsetSelector {
-  readonly key: string;
-  readonly entries: readonly (readonly [string, string])[];
-}
+export type { SubsetSelector };
 
 export interface ClusterSettings {
   connectionsPerHost: number;
@@ -188,7 +189,7 @@ export interface ClusterSettings {
 }
 
 /** A named set of hosts and the policy that picks one of them (CDS `lb_policy`). */
-export class Cluster {
+export class Cluster implements UpstreamCluster<Host> {
   readonly name: string;
   readonly connectTimeoutMs: number;
   readonly settings: ClusterSettings;
@@ -305,19 +306,35 @@ export class Cluster {
   readonly #subsets = new Map<string, LoadBalancer<Host>>();
 
   /**
-   * A healthy host, or undefined when none is; `hashKey` feeds ring hash and maglev;
-   * `subset` keeps to hosts whose `envoy.lb` labels hold every given key/value (no fallback,
-   * as Envoy's subset balancer without a fallback policy).
+   * The host choice for one try: the balancer (of the subset asked for: hosts whose
+   * `envoy.lb` labels hold every given key/value, with no fallback, as Envoy's subset
+   * balancer without a fallback policy), the route's hash policy when the balancer hashes
+   * (Aeraki: sorted values, chained XXH64), and another host than `avoid` when the
+   * balancer offers one within three picks (hashing balancers keep their host).
    */
-  pick(hashKey?: bigint, subset?: SubsetSelector): Host | undefined {
-    if (subset === undefined) return this.#lb.pick(hashKey);
+  pick(ctx: PickContext<Host>): PickResult<Host> {
+    const keys = ctx.hashKeys;
+    const hashKey = this.usesHash && keys.length > 0 ? hashOfValues(keys.map((k) => ctx.metadata.get(k) ?? '')) : undefined;
+    const lb = ctx.subset === undefined ? this.#lb : this.#subsetBalancer(ctx.subset);
+    let host = lb.pick(hashKey);
+    const avoid = ctx.avoid;
+    for (let i = 0; i < 2 && avoid !== undefined && host === avoid && hashKey === undefined; i++) host = lb.pick(undefined);
+    return host === undefined ? NO_HOST : host.picked;
+  }
+
+  /** Any healthy host of the whole cluster (a side service, such as a rate-limit service). */
+  anyHost(): Host | undefined {
+    return this.#lb.pick(undefined);
+  }
+
+  #subsetBalancer(subset: SubsetSelector): LoadBalancer<Host> {
     let lb = this.#subsets.get(subset.key);
     if (lb === undefined) {
       const hosts = this.hosts.filter((h) => subset.entries.every(([k, v]) => h.labels[k] === v));
       lb = createClusterBalancer(this.#lbConfig.policy, hosts, this.#lbConfig);
       this.#subsets.set(subset.key, lb);
     }
-    return lb.pick(hashKey);
+    return lb;
   }
 
   /** Switches the balancing policy (a CDS update changed it). */

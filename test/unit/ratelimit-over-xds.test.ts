@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TO_OBJECT, xdsType } from '../../xds-client/proto-root.js';
-import { decodeListener } from '../../xds-client/resources.js';
+import { decodeListener } from '../xds/decoders.js';
 
 const MPP = 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
 

@@ -1,7 +1,7 @@
 /** A CDS cluster whose connect_timeout overflows a Node timer is refused (issue 13 defect 9). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeCluster } from '../../xds-client/resources.js';
+import { decodeCluster } from './decoders.js';
 import { edsCluster } from './resources.js';
 
 test('connect_timeout above 2^31-1 ms is an error naming the cluster; a normal one is fine', () => {

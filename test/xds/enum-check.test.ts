@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkEnumValues } from '../../xds-client/enum-check.js';
 import type { DiscoveryRequest } from '../../xds-client/messages.js';
-import { decodeCluster } from '../../xds-client/resources.js';
+import { decodeCluster } from './decoders.js';
 import { CLUSTER_TYPE } from '../../xds-client/type-urls.js';
 import { TestControlPlane } from './control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { compileBootstrap } from '../../proxy/config/compile.js';
-import { XdsClient } from '../../xds-client/xds-client.js';
+import { MeltemiXds } from '../../proxy/dynamic/meltemi-xds.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** Source tree or dist/: the example lives next to the sources. */
@@ -26,5 +26,5 @@ test('the istio-aeraki bootstrap template compiles and asks for ADS', () => {
   const config = compileBootstrap(parse(text));
   assert.equal(config.bootstrap.node?.id, 'sidecar~10.0.0.7~dubbo-consumer.default~default.svc.cluster.local');
   assert.equal(config.bootstrap.dynamic_resources?.ads_config?.grpc_services[0]?.envoy_grpc.cluster_name, 'xds-grpc');
-  assert.ok(XdsClient.wanted(config.bootstrap, config.listeners));
+  assert.ok(MeltemiXds.wanted(config.bootstrap, config.listeners));
 });

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { discoveryResponse } from '../../xds-client/messages.js';
-import { decodeCluster, decodeListener, hostsOf } from '../../xds-client/resources.js';
+import { hostsOf } from '../../proxy/dynamic/resource-types/endpoint-type.js';
+import { decodeCluster, decodeListener } from './decoders.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../xds-client/type-urls.js';
 import type { Resource } from './control-plane.js';
 import { cla, edsCluster, httpListener, mppListener } from './resources.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { discoveryResponse } from '../../xds-client/messages.js';
-import { metaRouteConfigFromRds } from '../../xds-client/route-translation.js';
+import { metaRouteConfigFromRds } from './decoders.js';
 import { ROUTE_TYPE } from '../../xds-client/type-urls.js';
 import type { Resource } from './control-plane.js';
 

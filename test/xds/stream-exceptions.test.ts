@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { DiscoveryRequest } from '../../xds-client/messages.js';
+import { SILENT_LOGGER } from '../../xds-client/logger.js';
 import { SotwStream } from '../../xds-client/sotw-stream.js';
 import { ADS_SOTW_METHOD, CLUSTER_TYPE } from '../../xds-client/type-urls.js';
 import type { ResourceUpdate } from '../../xds-client/type-watcher.js';
@@ -20,10 +21,11 @@ test('an exception from a watcher becomes a NACK; the next update is accepted', 
   await cp.start();
   cp.set(CLUSTER_TYPE, 'boom', [staticXdsCluster('a', [1])]);
   const client = new grpc.Client(`127.0.0.1:${cp.port}`, grpc.credentials.createInsecure());
-  const stream = new SotwStream({ channel: { clusterName: 'test', target: `127.0.0.1:${cp.port}`, client, metadata: () => new grpc.Metadata() }, node: { id: 'n' } }, ADS_SOTW_METHOD);
+  const stream = new SotwStream({ channel: { clusterName: 'test', target: `127.0.0.1:${cp.port}`, client, metadata: () => new grpc.Metadata() }, node: { id: 'n' }, logger: SILENT_LOGGER }, ADS_SOTW_METHOD);
   const seen: string[] = [];
   stream.watch({
     typeUrl: CLUSTER_TYPE,
+    shortName: 'cds',
     wildcard: true,
     onUpdate: (u: ResourceUpdate) => {
       const names = [...u.resources.keys()].join();
@@ -32,6 +34,7 @@ test('an exception from a watcher becomes a NACK; the next update is accepted', 
       return [];
     },
     onDoesNotExist: () => undefined,
+    onResponse: () => undefined,
   });
   stream.start();
   try {

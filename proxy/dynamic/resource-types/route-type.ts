@@ -1,17 +1,29 @@
 /**
- * MetaRDS → MetaProtocol route model (spec/metaprotocol.md §6.6, the client side of
- * Aeraki's `metaProtocolRoute2HttpRoute`): Aeraki carries each meta route table in an HTTP
- * RouteConfiguration with one virtual host.
+ * MetaRDS RouteConfigurations (spec/metaprotocol.md §6.6, the client side of Aeraki's
+ * `metaProtocolRoute2HttpRoute`): Aeraki carries each meta route table in an HTTP
+ * RouteConfiguration with one virtual host. Each is translated to the meta route model and
+ * compiled to its RouteTable once, here; the applier swaps that table in. Removals are
+ * ignored, as Aeraki's client does: a table stays until no listener names it.
  */
-import { routeConfiguration } from '../proxy/config/bootstrap-schema.js';
-import type { RouteConfigurationConfig } from '../proxy/config/bootstrap-schema.js';
-import { RouteTable } from '../proxy/route/route-table.js';
-import { checkEnumValues } from './enum-check.js';
+import type { DecodeResult, ValidationContext, XdsResourceType } from '../../../xds-client/resource-type.js';
+import { sameContent } from '../../../xds-client/resource-equality.js';
+import { checkEnumValues } from '../../../xds-client/enum-check.js';
+import { ROUTE_TYPE } from '../../../xds-client/type-urls.js';
+import { routeConfiguration } from '../../config/bootstrap-schema.js';
+import type { RouteConfigurationConfig } from '../../config/bootstrap-schema.js';
+import { RouteTable } from '../../route/route-table.js';
+import { arr, isObj, nameOf } from './plain-object.js';
+import type { Obj } from './plain-object.js';
 
-type Obj = Record<string, unknown>;
+/** A meta route table from MetaRDS. */
+export interface RouteResource {
+  readonly name: string;
+  /** The meta route model: plain data, for workers (IPC) and /config_dump. */
+  readonly config: RouteConfigurationConfig;
+  /** Compiled once; shared by every listener naming it. */
+  readonly table: RouteTable;
+}
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** A UInt32Value weight; proto3 leaves a zero wrapper empty (`{}`), which still means 0. */
 function weightOf(w: unknown): unknown {
@@ -55,13 +67,13 @@ function translateAction(action: Obj): Obj {
  * Translates and validates one MetaRDS resource. Returns the meta route table config, or
  * pushes the problems to `errors` (each becomes part of the NACK's error_detail).
  */
-export function metaRouteConfigFromRds(resource: Obj, expectedName: string | undefined, errors: string[]): RouteConfigurationConfig | undefined {
-  const name = typeof resource['name'] === 'string' ? resource['name'] : '';
+export function metaRouteConfigFromRds(resource: Obj, errors: string[]): RouteConfigurationConfig | undefined {
+  return translateRds(resource, errors)?.config;
+}
+
+function translateRds(resource: Obj, errors: string[]): RouteResource | undefined {
+  const name = nameOf(resource);
   const start = errors.length;
-  if (expectedName !== undefined && name !== expectedName) {
-    errors.push(`Unexpected RDS configuration (expecting ${expectedName}): ${name}`);
-    return undefined;
-  }
   checkEnumValues('envoy.config.route.v3.RouteConfiguration', resource, `route config ${name}`, errors);
   if (errors.length > start) return undefined;
   const vhosts = arr(resource['virtual_hosts']);
@@ -92,13 +104,35 @@ export function metaRouteConfigFromRds(resource: Obj, expectedName: string | und
     return out;
   });
   if (errors.length > start) return undefined;
-  const parsed = routeConfiguration.parse({ name, routes: metaRoutes }, `route config ${name}`, errors);
-  if (parsed === undefined || errors.length > start) return undefined;
+  const config = routeConfiguration.parse({ name, routes: metaRoutes }, `route config ${name}`, errors);
+  if (config === undefined || errors.length > start) return undefined;
   try {
-    new RouteTable(parsed);
+    return { name, config, table: new RouteTable(config) };
   } catch (err) {
     errors.push(`route config ${name}: ${(err as Error).message}`);
     return undefined;
   }
-  return parsed;
 }
+
+/** Decodes a MetaRDS RouteConfiguration proto into its compiled table. */
+export function decodeRoutes(resource: Obj): DecodeResult<RouteResource> {
+  const errors: string[] = [];
+  const value = translateRds(resource, errors);
+  return value === undefined ? { kind: 'invalid', errors } : { kind: 'ok', value };
+}
+
+/** Envoy's RDS check: a route config must be one this stream asked for. */
+export function validateRouteName(value: RouteResource, ctx: ValidationContext): readonly string[] {
+  if (ctx.subscribed === '*' || ctx.subscribed.has(value.name)) return [];
+  return [`Unexpected RDS configuration (expecting ${[...ctx.subscribed].join(' or ')}): ${value.name}`];
+}
+
+export const routeType: XdsResourceType<RouteResource> = {
+  typeUrl: ROUTE_TYPE,
+  shortName: 'rds',
+  acceptance: 'all-or-nothing',
+  ignoresRemovals: true,
+  decode: decodeRoutes,
+  validate: validateRouteName,
+  equal: (a, b) => sameContent(a.config, b.config),
+};
