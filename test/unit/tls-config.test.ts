@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileBootstrap } from '../../proxy/config/compile.js';
-import { decodeCluster } from '../../xds-client/resources.js';
+import { decodeCluster } from '../../proxy/dynamic/resource-types/cluster-type.js';
 import { bootstrapOf, staticCluster } from '../helpers/bootstrap.js';
 
 const UP = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
@@ -52,10 +52,9 @@ test('another transport socket, SAN matching without a CA and unknown ciphers ar
 });
 
 test('CDS: a cluster with an unsupported TLS field is NACKed, an SDS one (ISTIO_MUTUAL) is accepted', () => {
-  const errors: string[] = [];
-  const bad = decodeCluster({ name: 'c', type: 'STATIC', transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: { '@type': UP, allow_renegotiation: true } } }, errors, []);
-  assert.equal(bad, undefined);
-  assert.match(errors.join('\n'), /allow_renegotiation: not supported by Meltemi/);
+  const bad = decodeCluster({ name: 'c', type: 'STATIC', transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: { '@type': UP, allow_renegotiation: true } } });
+  assert.equal(bad.kind, 'invalid');
+  assert.match(bad.kind === 'invalid' ? bad.errors.join('\n') : '', /allow_renegotiation: not supported by Meltemi/);
   const sds = { api_config_source: { api_type: 'GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'sds-grpc' } }], set_node_on_first_message_only: true, transport_api_version: 'V3' }, resource_api_version: 'V3', initial_fetch_timeout: { seconds: '0' } };
   const istioTls = {
     name: 'envoy.transport_sockets.tls',
@@ -73,10 +72,10 @@ test('CDS: a cluster with an unsupported TLS field is NACKed, an SDS one (ISTIO_
       },
     },
   };
-  const errs2: string[] = [];
-  const ok = decodeCluster({ name: 'outbound|20880||demo', type: 'EDS', transport_socket_matches: [{ name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport_socket: istioTls }, { name: 'tlsMode-disabled', match: {}, transport_socket: { name: 'envoy.transport_sockets.raw_buffer' } }] }, errs2, []);
-  assert.deepEqual(errs2, []);
-  const tr = ok!.cluster.transport!;
+  const ok = decodeCluster({ name: 'outbound|20880||demo', type: 'EDS', transport_socket_matches: [{ name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport_socket: istioTls }, { name: 'tlsMode-disabled', match: {}, transport_socket: { name: 'envoy.transport_sockets.raw_buffer' } }] });
+  assert.equal(ok.kind, 'ok', ok.kind === 'invalid' ? ok.errors.join('\n') : '');
+  if (ok.kind !== 'ok') return;
+  const tr = ok.value.cluster.transport!;
   assert.equal(tr.matches.length, 2);
   assert.equal(tr.matches[0]!.transport.kind, 'tls');
   assert.equal(tr.matches[1]!.transport.kind, 'raw');
