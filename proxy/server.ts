@@ -22,6 +22,7 @@ import { ListenerStats } from './stats.js';
 import { Cluster } from './upstream/cluster.js';
 import { DEFAULT_POLICY } from './upstream/cluster-policy.js';
 import { TlsRuntime } from './tls/tls-runtime.js';
+import { certsView, secretsConfigDump } from './tls/certs-view.js';
 import { newTlsAcceptStats } from './tls/downstream-tls.js';
 import { acceptConnection } from './tls/listener-accept.js';
 import type { AcceptStats, ChainSelection } from './tls/listener-accept.js';
@@ -217,6 +218,14 @@ export class MeltemiServer {
     const { chains, inspect } = l.chains;
     if (!inspect && chains.length === 1 && chains[0]!.transport.kind === 'raw') return undefined;
     return { inspect, chains: chains.map((c) => ({ match: c.match, tls: c.transport.kind === 'tls' ? this.tls.contextFor(c.transport.tls) : undefined })) };
+  }
+
+  /**
+   * Envoy's /certs: the certificates of every TLS context in use (serial, SANs, validity),
+   * never a private key. For the admin server's /certs endpoint.
+   */
+  certs(): ReturnType<typeof certsView> {
+    return certsView(this.tls.contexts());
   }
 
   /** Names of the listeners now serving. */
@@ -495,6 +504,7 @@ export class MeltemiServer {
             })),
           },
           ...this.#configDumpExtra(),
+          secretsConfigDump(this.tls.store),
         ],
       }),
       statsSnapshot: () => this.statsSnapshot(),

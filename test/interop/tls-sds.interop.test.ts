@@ -18,6 +18,7 @@ import type { Pem } from '../helpers/test-pki.js';
 import { startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
 import { TestSdsServer, caSecret, certificateSecret } from '../peers/sds-server.js';
+import { secretsConfigDump } from '../../proxy/tls/certs-view.js';
 
 const SERVER_ID = 'spiffe://cluster.local/ns/default/sa/provider';
 const CLIENT_ID = 'spiffe://cluster.local/ns/default/sa/consumer';
@@ -149,5 +150,18 @@ describe('SDS: certificates from an agent, rotated under load', () => {
     assert.equal(cxAcross, 0, 'no upstream connection was re-made');
     assert.equal(newSerial, new X509Certificate(serverV2.cert).serialNumber, 'a new connection presents the rotated certificate');
     for (const c of clients) c.close();
+  });
+
+  test('/certs shows the rotated certificate, the secrets dump names default and ROOTCA, and no private key', () => {
+    const certs = inbound.server.certs();
+    const chains = certs.certificates.flatMap((c) => c.cert_chain);
+    assert.ok(chains.some((c) => c.serial_number === new X509Certificate(serverV2.cert).serialNumber.toLowerCase()));
+    assert.ok(chains.every((c) => c.subject_alt_names.some((s) => s['uri'] === SERVER_ID)));
+    const dump = JSON.stringify(secretsConfigDump(inbound.server.tls.store));
+    assert.match(dump, /"name":"default"/);
+    assert.match(dump, /"name":"ROOTCA"/);
+    assert.match(dump, /\[redacted\]/);
+    assert.doesNotMatch(dump, /PRIVATE KEY/);
+    assert.doesNotMatch(dump, new RegExp(Buffer.from(serverV2.key).toString('base64').slice(40, 80).replace(/[+/]/g, '\\$&')));
   });
 });
