@@ -17,6 +17,8 @@ import { plainSnapshot } from './dynamic/dynamic-snapshot.js';
 import type { DynamicSnapshot } from './dynamic/dynamic-snapshot.js';
 import { MeltemiXds } from './dynamic/meltemi-xds.js';
 import { SnapshotApplier } from './dynamic/snapshot-applier.js';
+import { startHttpListeners } from './http/http-listener.js';
+import type { HttpListener } from './http/http-listener.js';
 import { logger } from './logger.js';
 import { collectSnapshot } from './observability/collect.js';
 import { addMemory, addMemoryGauges, processMemory } from './observability/memory.js';
@@ -113,11 +115,14 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   };
   for (let i = 0; i < n; i++) fork();
   xds?.start();
-  const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(config, workers, () => xds, send));
+  let http: HttpListener[] = [];
+  const admin = config.admin === undefined ? undefined : await AdminServer.start(config.admin.host, config.admin.port, primaryAdmin(config, workers, () => xds, send, () => http));
+  http = await startHttpListeners(config.httpListeners ?? []);
   logger.info({ workers: n, xds: xds !== undefined }, 'primary started');
   return new Promise<number>((resolve, reject) => {
     onFailed = (): void => {
       void admin?.close();
+      for (const h of http) void h.close();
       reject(new Error(failed));
     };
     if (failed !== undefined) return onFailed();
@@ -135,8 +140,7 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
       const check = setInterval(() => {
         if (workers.size > 0) return;
         clearInterval(check);
-        void admin?.close().then(() => resolve(0));
-        if (admin === undefined) resolve(0);
+        void Promise.all([admin?.close(), ...http.map((h) => h.close())]).then(() => resolve(0));
       }, 50);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -149,6 +153,7 @@ function primaryAdmin(
   workers: Map<Worker, WorkerState>,
   xds: () => MeltemiXds | undefined,
   send: (w: Worker, msg: ToWorker) => void,
+  http: () => readonly HttpListener[],
 ): AdminSource {
   const startedAt = Date.now();
   return {
@@ -159,7 +164,17 @@ function primaryAdmin(
     statsSnapshot: () => {
       const parts = [...workers.values()].flatMap((w) => (w.stats === undefined ? [] : [w.stats]));
       // The primary's own part: xDS stats, and its memory, which the workers' gauges add to.
-      parts.push(collectSnapshot({ listeners: [], clusters: [], extraLines: xds()?.statsLines() ?? [], collectExtra: (into) => addMemoryGauges(into, processMemory()) }));
+      parts.push(
+        collectSnapshot({
+          listeners: [],
+          clusters: [],
+          extraLines: xds()?.statsLines() ?? [],
+          collectExtra: (into) => {
+            addMemoryGauges(into, processMemory());
+            for (const h of http()) h.collect(into);
+          },
+        }),
+      );
       return mergeStatsSnapshots(parts);
     },
     memory: () => {
@@ -184,7 +199,8 @@ function primaryAdmin(
 export async function runWorker(config: CompiledConfig): Promise<number> {
   let server: MeltemiServer;
   try {
-    server = await MeltemiServer.start({ ...config, admin: undefined });
+    // The admin and the static HTTP listeners that front it run in the primary.
+    server = await MeltemiServer.start({ ...config, admin: undefined, httpListeners: [] });
   } catch (err) {
     // Restarting would fail the same way (a port in use stays in use): tell the primary.
     const msg: ToPrimary = { type: 'meltemi.fatal', error: (err as Error).message };

@@ -85,7 +85,9 @@ export class LocalRateLimiter implements Filter {
         break;
       }
     }
-    if (bucket === undefined || bucket.tryTake()) {
+    // An empty bucket first catches up on fills its timer has not run yet (a busy event loop
+    // runs timers late): a request after the fill interval must not be refused for that.
+    if (bucket === undefined || bucket.tryTake() || bucket.tryTakeAfterRefill(performance.now())) {
       this.stats.ok++;
       return FilterStatus.Continue;
     }

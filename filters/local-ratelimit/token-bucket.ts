@@ -24,6 +24,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Catches up on fills due by `now`, then takes one token; false when still empty. */
+  tryTakeAfterRefill(now: number): boolean {
+    this.refill(now);
+    return this.tryTake();
+  }
+
   /** Adds a fill for every whole interval elapsed since the last one. */
   refill(now: number): void {
     const fills = Math.floor((now - this.#lastFill) / this.fillIntervalMs);

@@ -130,6 +130,13 @@ const listener = object(
     listener_filters: optional(list(listenerFilter)),
     /** How long draining connections get on shutdown or removal (Envoy: --drain-time-s). */
     drain_type: optional(oneOfValues(['DEFAULT', 'MODIFY_ONLY'])),
+    /**
+     * Istio's static HTTP listeners (15090, 15021) set these: no connection limit or overload
+     * action applies to them. Meltemi's HTTP listeners are always exempt; a MetaProtocol
+     * listener cannot be, and refuses `true`.
+     */
+    ignore_global_conn_limit: optional(bool()),
+    bypass_overload_manager: optional(bool()),
   },
   {
     ignored: { per_connection_buffer_limit_bytes: 'Meltemi uses its own watermarks' },
@@ -205,6 +212,9 @@ const cluster = object(
     ignored: {
       upstream_connection_options: 'TCP keepalive is not configurable yet',
       max_requests_per_connection: 'upstream connections are multiplexed',
+      alt_stat_name: 'cluster stats are named by the cluster name',
+      respect_dns_ttl: 'STRICT_DNS hosts are resolved when a connection is made',
+      dns_refresh_rate: 'STRICT_DNS hosts are resolved when a connection is made',
     },
     proto: 'envoy.config.cluster.v3.Cluster',
   },
@@ -326,7 +336,17 @@ export const bootstrap = object(
     overload_manager: optional(unknownValue()),
     /** `stats_matcher.reject_all: true` turns metrics (latency histograms, /stats) off. */
     stats_config: optional(statsConfig),
+    /** Checked by name in compile.ts: only extensions that change nothing for Meltemi are accepted. */
+    bootstrap_extensions: optional(list(object({ name: str({ minLength: 1 }), typed_config: optional(unknownValue()) }, { proto: 'envoy.config.core.v3.TypedExtensionConfig' }))),
   },
-  { ignored: { layered_runtime: 'Meltemi has no runtime layer' }, proto: 'envoy.config.bootstrap.v3.Bootstrap' },
+  {
+    ignored: {
+      layered_runtime: 'Meltemi has no runtime layer',
+      application_log_config: 'the log format is set with --log-format',
+      tracing: "Envoy's HTTP tracer; MetaProtocol listeners trace with their own tracing config",
+      deferred_stat_options: 'stats are created when first written',
+    },
+    proto: 'envoy.config.bootstrap.v3.Bootstrap',
+  },
 );
 export type BootstrapConfig = Infer<typeof bootstrap>;

@@ -12,6 +12,8 @@ import type { ClusterTransport } from '../tls/cluster-transport.js';
 import type { CompiledListener } from './compile-listener.js';
 import { takeWarnings, withUnknownFieldsAllowed } from '../../config/schema.js';
 import { compileOverload } from '../overload/overload-config.js';
+import { compileHttpListener, isHttpListener } from '../http/compile-http-listener.js';
+import type { CompiledHttpListener } from '../http/compile-http-listener.js';
 import type { OverloadSettings } from '../overload/overload-config.js';
 
 export interface CompiledCluster {
@@ -43,6 +45,8 @@ export interface RuntimeSettings {
 
 export interface CompiledConfig {
   readonly listeners: CompiledListener[];
+  /** Static HTTP listeners (Istio's Prometheus and readiness ports); served by the process that runs the admin. */
+  readonly httpListeners?: readonly CompiledHttpListener[];
   readonly clusters: CompiledCluster[];
   readonly admin: { host: string; port: number } | undefined;
   readonly settings: RuntimeSettings;
@@ -51,6 +55,10 @@ export interface CompiledConfig {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** Bootstrap extensions Istio's template adds that change nothing for Meltemi, and why. */
+const HARMLESS_BOOTSTRAP_EXTENSIONS: Readonly<Record<string, string>> = {
+  'envoy.bootstrap.internal_listener': 'Meltemi has no internal listeners, and no listener it serves names one',
+};
 /** Long enough for a large frame over a slow link, short enough that slow clients do not pile up. */
 const DEFAULT_FRAME_READ_TIMEOUT_MS = 30_000;
 /** Long enough for a client to see the go-away frame and stop sending on this connection. */
@@ -100,19 +108,34 @@ export interface CompileOptions {
 /** Validates a parsed bootstrap document and compiles it; throws ConfigError listing every problem. */
 export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: CompileOptions = {}): CompiledConfig {
   const errors: string[] = [];
+  const warningsOfExtensions: string[] = [];
   takeWarnings();
   const allow = opts.allowUnknownStaticFields === true;
   const boot = withUnknownFieldsAllowed(allow, () => bootstrap.parse(doc, '', errors));
   if (boot === undefined || errors.length > 0) throw new ConfigError(errors, source);
   const listeners: CompiledListener[] = [];
+  const httpListeners: CompiledHttpListener[] = [];
   const names = new Set<string>();
   (boot.static_resources?.listeners ?? []).forEach((l, i) => {
     const path = `static_resources.listeners[${i}]`;
     if (names.has(l.name)) errors.push(`${path}.name: duplicate listener name '${l.name}'`);
     names.add(l.name);
+    if (isHttpListener(l)) {
+      const http = withUnknownFieldsAllowed(allow, () => compileHttpListener(l, path, errors, boot.static_resources?.clusters ?? []));
+      if (http !== undefined) httpListeners.push(http);
+      return;
+    }
+    for (const f of ['ignore_global_conn_limit', 'bypass_overload_manager'] as const) {
+      if (l[f] === true) errors.push(`${path}.${f}: not supported on a MetaProtocol listener (connection limits and overload actions apply to every one)`);
+    }
     // The listener's typed_config is parsed here, and is part of the static bootstrap too.
     const compiled = withUnknownFieldsAllowed(allow, () => compileListener(l, path, errors));
     if (compiled !== undefined) listeners.push(compiled);
+  });
+  (boot.bootstrap_extensions ?? []).forEach((e, i) => {
+    const reason = HARMLESS_BOOTSTRAP_EXTENSIONS[e.name];
+    if (reason === undefined) errors.push(`bootstrap_extensions[${i}]: extension '${e.name}' is not supported by Meltemi`);
+    else warningsOfExtensions.push(`bootstrap_extensions[${i}] (${e.name}): ignored (${reason})`);
   });
   const clusters: CompiledCluster[] = [];
   const clusterNames = new Set<string>();
@@ -123,7 +146,7 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: Compi
   });
   const overload = compileOverload(boot.overload_manager, boot.meltemi?.overload, errors);
   if (errors.length > 0) throw new ConfigError(errors, source);
-  const warnings = takeWarnings();
+  const warnings = [...takeWarnings(), ...warningsOfExtensions];
   for (const l of listeners) {
     for (const r of l.routeTable.routes) {
       for (const c of r.clusters) {
@@ -135,6 +158,7 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: Compi
   const adminAddr = boot.admin?.address.socket_address;
   return {
     listeners,
+    httpListeners,
     clusters,
     admin: adminAddr === undefined ? undefined : { host: adminAddr.address, port: adminAddr.port_value ?? 0 },
     settings: {

@@ -7,13 +7,14 @@ import { faultConfig } from '../../filters/fault/index.js';
 import { localRateLimit } from '../../filters/local-ratelimit/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
 import { downstreamTlsContext, upstreamTlsContext } from '../../proxy/config/tls-schema.js';
+import { httpConnectionManager } from '../../proxy/http/hcm-schema.js';
 import type { Schema, Shape } from '../../config/schema.js';
 import { xdsRoot } from '../../xds-client/proto-root.js';
 
 type ObjectShape = Extract<Shape, { kind: 'object' }>;
 
 /** The protos beyond those the xDS client loads that the bootstrap's messages live in. */
-const EXTRA_PROTOS = ['envoy/config/bootstrap/v3/bootstrap.proto'];
+const EXTRA_PROTOS = ['envoy/config/bootstrap/v3/bootstrap.proto', 'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto'];
 
 interface Section {
   readonly path: string;
@@ -130,6 +131,8 @@ export function renderConfigDocs(): Record<string, string> {
   const tlsSections: Section[] = [];
   collectSections('', upstreamTlsContext.shape, tlsSections, seen);
   collectSections('', downstreamTlsContext.shape, tlsSections, seen);
+  const hcmSections: Section[] = [];
+  collectSections('', httpConnectionManager.shape, hcmSections, seen);
   const filterSections: Section[] = [];
   collectSections('aeraki.meta_protocol.filters.local_ratelimit', localRateLimit.shape, filterSections, seen);
   collectSections('meltemi.filters.fault', faultConfig.shape, filterSections, seen);
@@ -149,6 +152,12 @@ export function renderConfigDocs(): Record<string, string> {
     'UpstreamTlsContext on a cluster\'s `transport_socket` (or `transport_socket_matches[].transport_socket`), DownstreamTlsContext on a listener filter chain\'s `transport_socket`. Any other field of these messages is refused with its path (bootstrap and xDS alike): Meltemi never sends plaintext where TLS is configured. `sds_config` is a ConfigSource with `api_config_source` of `api_type: GRPC` (Istio\'s `sds-grpc`).',
     '',
     ...tlsSections.map((s) => sectionMarkdown(s, root)),
+    '## HttpConnectionManager (the `typed_config` of `envoy.filters.network.http_connection_manager`)',
+    '',
+    "Static listeners only: Istio's Prometheus (15090) and readiness (15021) listeners. The",
+    'routes reach static clusters; the router is the only HTTP filter. HTTP/1.1 is served.',
+    '',
+    ...hcmSections.map((s) => sectionMarkdown(s, root)),
     '## Filter configs (the `config` of a `meta_protocol_filters[]` entry)',
     '',
     'The router (`aeraki.meta_protocol.filters.router`), `.istio_stats` and `.metadata_exchange` take no config.',
@@ -157,7 +166,7 @@ export function renderConfigDocs(): Record<string, string> {
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections, ...tlsSections, ...filterSections]) {
+  for (const s of [...sections, ...mppSections, ...tlsSections, ...hcmSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }

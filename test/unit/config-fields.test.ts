@@ -37,10 +37,10 @@ const TC = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_conf
 describe('unknown field or not supported by Meltemi', () => {
   test('a valid Envoy cluster field Meltemi lacks says "not supported by Meltemi"', () => {
     const d = good();
-    d.static_resources.clusters[0]!['respect_dns_ttl'] = true;
+    d.static_resources.clusters[0]!['lrs_server'] = {};
     const p = problems(d);
     assert.equal(p.length, 1, p.join('\n'));
-    assert.match(p[0]!, /^static_resources\.clusters\[0\]\.respect_dns_ttl: not supported by Meltemi \(a field of envoy\.config\.cluster\.v3\.Cluster/);
+    assert.match(p[0]!, /^static_resources\.clusters\[0\]\.lrs_server: not supported by Meltemi \(a field of envoy\.config\.cluster\.v3\.Cluster/);
   });
 
   test('a typo says "unknown field", with the likely intended name', () => {
@@ -60,8 +60,8 @@ describe('unknown field or not supported by Meltemi', () => {
 
   test('camelCase spellings of an unsupported Envoy field are recognised too', () => {
     const d = good();
-    d.static_resources.clusters[0]!['respectDnsTtl'] = true;
-    assert.match(problems(d)[0] ?? '', /respect_dns_ttl: not supported by Meltemi/);
+    d.static_resources.clusters[0]!['lrsServer'] = {};
+    assert.match(problems(d)[0] ?? '', /lrs_server: not supported by Meltemi/);
   });
 });
 
@@ -82,7 +82,7 @@ describe('--allow-unknown-static-fields', () => {
 
   test('fields Meltemi does not support are still refused', () => {
     const d = good();
-    d.static_resources.clusters[0]!['respect_dns_ttl'] = true;
+    d.static_resources.clusters[0]!['lrs_server'] = {};
     assert.match(problems(d, { allowUnknownStaticFields: true })[0] ?? '', /not supported by Meltemi/);
   });
 
@@ -144,7 +144,7 @@ describe('docs/configuration.md', () => {
     const doc = renderConfigDocs()['docs/configuration.md']!;
     assert.match(doc, /\| `connect_timeout` \| duration \| supported \|/);
     assert.match(doc, /\| `per_connection_buffer_limit_bytes` \| \| accepted and ignored, with a warning \(Meltemi uses its own watermarks\) \|/);
-    assert.match(doc, /\| `respect_dns_ttl` \| \| rejected: not supported by Meltemi \|/);
+    assert.match(doc, /\| `lrs_server` \| \| rejected: not supported by Meltemi \|/);
     assert.match(doc, /\| `request_timeout` \| duration \| supported \(Meltemi extension\) \|/);
   });
 });

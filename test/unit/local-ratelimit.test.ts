@@ -119,3 +119,13 @@ describe('fault filter', () => {
     assert.equal(f.stats.active_faults, 0);
   });
 });
+
+test('an empty bucket catches up on fills its timer has not run yet, and only on whole intervals', () => {
+  const b = new TokenBucket(2, 2, 1000, 0);
+  assert.equal(b.tryTake() && b.tryTake(), true);
+  assert.equal(b.tryTake(), false, 'empty');
+  assert.equal(b.tryTakeAfterRefill(999), false, 'no fill before the interval has passed');
+  assert.equal(b.tryTakeAfterRefill(1001), true, 'the fill due at 1000 ms counts though no timer ran');
+  assert.equal(b.tryTake(), true);
+  assert.equal(b.tryTakeAfterRefill(1500), false, 'one fill per interval, not per call');
+});

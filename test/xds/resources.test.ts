@@ -85,3 +85,15 @@ test('endpoints: every priority with its level and locality, health and weight; 
   assert.equal(hostsOf(wire(cla('y', [0])), 'y', errors), undefined);
   assert.match(errors[0]!, /invalid socket address/);
 });
+
+test('traffic_direction survives decoding: an inbound-only drain needs it', () => {
+  const inbound = mppListener('in', { inlineCluster: 'v1' });
+  inbound['traffic_direction'] = 'INBOUND';
+  const unspecified = mppListener('plain', { inlineCluster: 'v1' });
+  delete unspecified['traffic_direction'];
+  const decoded = [mppListener('out', { inlineCluster: 'v1' }), inbound, unspecified].map((r) => decodeListener(wire(r), []));
+  assert.deepEqual(
+    decoded.map((l) => (l === undefined || l === 'not-ours' ? l : l.listener.traffic_direction)),
+    ['OUTBOUND', 'INBOUND', undefined],
+  );
+});

@@ -127,9 +127,12 @@ export function decodeListener(res: Obj): DecodeResult<ListenerResource> {
   const address = isObj(res['address']) ? res['address'] : {};
   const sa = isObj(address['socket_address']) ? address['socket_address'] : undefined;
   if (sa === undefined || typeof sa['address'] !== 'string') return { kind: 'invalid', errors: [`listener ${name}: a MetaProtocol listener needs address.socket_address`] };
+  // traffic_direction decides which listeners an inbound-only drain stops (istio-proxy's shutdown).
+  const direction = res['traffic_direction'];
   const listener = {
     name,
     address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },
+    ...(direction === 'INBOUND' || direction === 'OUTBOUND' ? { traffic_direction: direction } : {}),
     filter_chains: tlsSiblings(res, chain).map((c) => ({
       filters: [{ name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) }],
       ...chainTransport(c, name, errors),

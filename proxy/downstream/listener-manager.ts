@@ -1,0 +1,201 @@
+import type { CompiledConfig } from '../config/compile.js';
+import type { CompiledListener } from '../config/compile-listener.js';
+import { logger } from '../logger.js';
+import type { DeadlineQueue } from '../net/deadline-queue.js';
+import type { ServerObservability } from '../observability/server-observability.js';
+import type { OverloadManager } from '../overload/overload-manager.js';
+import type { RouteTable } from '../route/route-table.js';
+import { ListenerStats } from '../stats.js';
+import type { Cluster } from '../upstream/cluster.js';
+import type { DownstreamConnection } from './downstream-connection.js';
+import { filterChainBuilder } from './filter-chain.js';
+import { Listener } from './listener.js';
+import type { ListenerRuntime } from './listener-runtime.js';
+import { whenChainsReady } from './listener.js';
+import type { ChainSelection } from '../tls/listener-accept.js';
+import type { TlsRuntime } from '../tls/tls-runtime.js';
+
+/** What every listener's runtime shares: process-wide parts owned by the server. */
+export interface ListenerManagerDeps {
+  readonly config: CompiledConfig;
+  readonly overload: OverloadManager;
+  readonly observability: ServerObservability;
+  readonly clusters: ReadonlyMap<string, Cluster>;
+  readonly deadlines: DeadlineQueue;
+  /** Secure contexts (and SDS) for filter chains that terminate TLS. */
+  readonly tls: TlsRuntime;
+}
+
+/**
+ * The listeners of one process by name: adds, updates in place (same address), moves
+ * (new address), removes and drains them. A listener update never closes a connection at
+ * once: the connections of the old config drain.
+ */
+export class ListenerManager {
+  readonly #listeners = new Map<string, Listener>();
+  readonly #deps: ListenerManagerDeps;
+
+  constructor(deps: ListenerManagerDeps) {
+    this.#deps = deps;
+    for (const l of deps.config.listeners) this.#listeners.set(l.name, new Listener(l, this.#runtimeOf(l, l.routeTable, undefined), deps.overload));
+  }
+
+  #runtimeOf(l: CompiledListener, routes: RouteTable, previous: ListenerRuntime | undefined): ListenerRuntime {
+    const settings = this.#deps.config.settings;
+    const fresh = new ListenerStats(l.protocol, l.statPrefix);
+    // Counters survive a listener update that keeps the stat prefix.
+    const stats = previous !== undefined && previous.stats.prefix === fresh.prefix ? previous.stats : fresh;
+    return {
+      name: l.name,
+      codecFactory: l.codecFactory,
+      codecContext: l.codecContext,
+      routes: { current: routes },
+      filters: l.filters,
+      newFilterChain: filterChainBuilder(l.filters),
+      stats,
+      observer: this.#deps.observability.observerFor(l, stats),
+      idleTimeoutMs: l.idleTimeoutMs,
+      frameReadTimeoutMs: settings.frameReadTimeoutMs,
+      drainGraceMs: settings.drainGraceMs,
+      overload: this.#deps.overload,
+      requestTimeoutMs: l.requestTimeoutMs,
+      streamIdleTimeoutMs: l.proxyConfig.stream_idle_timeout,
+      highWatermark: settings.highWatermark,
+      onewayMethods: l.onewayMethods,
+      clusters: this.#deps.clusters,
+      deadlines: this.#deps.deadlines,
+      chainSelection: this.#chainSelectionOf(l),
+    };
+  }
+
+  /** The chains of a listener with their TLS contexts; undefined for one plaintext chain (no per-connection work). */
+  #chainSelectionOf(l: CompiledListener): ChainSelection | undefined {
+    const { chains, inspect } = l.chains;
+    if (!inspect && chains.length === 1 && chains[0]!.transport.kind === 'raw') return undefined;
+    return { inspect, chains: chains.map((c) => ({ match: c.match, tls: c.transport.kind === 'tls' ? this.#deps.tls.contextFor(c.transport.tls) : undefined })) };
+  }
+
+  /** Binds every listener of the static config, in order; rejects on the first that cannot bind. */
+  async listenAll(): Promise<void> {
+    for (const l of this.#listeners.values()) {
+      await l.listen();
+      logger.info({ listener: l.compiled.name, address: l.address, codec: l.compiled.codecFactory.name }, 'listener started');
+    }
+  }
+
+  /** Every listener now serving (for stats, admin and drains). */
+  all(): IterableIterator<Listener> {
+    return this.#listeners.values();
+  }
+
+  names(): string[] {
+    return [...this.#listeners.keys()];
+  }
+
+  get(name: string): Listener | undefined {
+    return this.#listeners.get(name);
+  }
+
+  /** The listener of that name; throws when there is none (tests and the quickstart ask by name). */
+  expect(name: string): Listener {
+    const l = this.#listeners.get(name);
+    if (l === undefined) throw new Error(`no listener named '${name}'`);
+    return l;
+  }
+
+  /**
+   * Adds a listener, or updates the one of that name (xDS LDS). On the same address the
+   * socket stays bound and only the connections accepted before the update are drained;
+   * on a new address the new socket is bound first, then the old listener is drained.
+   */
+  async upsert(compiled: CompiledListener, routes: RouteTable): Promise<void> {
+    const old = this.#listeners.get(compiled.name);
+    if (old !== undefined && old.compiled.host === compiled.host && old.compiled.port === compiled.port) {
+      const before = [...old.connections];
+      const runtime = this.#runtimeOf(compiled, routes, old.runtime);
+      // New TLS secrets first: until they are here, the old config keeps serving.
+      await whenChainsReady(runtime);
+      old.runtime = runtime;
+      old.compiled = compiled;
+      old.retime();
+      for (const c of before) c.drain();
+      this.#closeAfterDrainTimeout(before);
+      logger.info({ listener: compiled.name, draining: before.length }, 'listener updated');
+      return;
+    }
+    const fresh = new Listener(compiled, this.#runtimeOf(compiled, routes, old?.runtime), this.#deps.overload);
+    await fresh.listen();
+    this.#listeners.set(compiled.name, fresh);
+    if (old !== undefined) this.#retire(old);
+    logger.info({ listener: compiled.name, address: fresh.address }, old === undefined ? 'listener added' : 'listener moved');
+  }
+
+  /** Removes a listener: its socket closes, its connections drain. */
+  remove(name: string): void {
+    const l = this.#listeners.get(name);
+    if (l === undefined) return;
+    this.#listeners.delete(name);
+    this.#retire(l);
+    logger.info({ listener: name }, 'listener removed');
+  }
+
+  /** Swaps a listener's route table; applies from the next request on every connection. */
+  setRoutes(name: string, routes: RouteTable): void {
+    const l = this.#listeners.get(name);
+    if (l !== undefined) l.runtime.routes.current = routes;
+  }
+
+  #retire(l: Listener): void {
+    const conns = [...l.connections];
+    void l.closeAndDrain();
+    this.#closeAfterDrainTimeout(conns);
+  }
+
+  /**
+   * The last resort of a drain: closes the drained connections still open after the drain
+   * timeout (a connection closes by itself as soon as it has nothing in flight).
+   */
+  #closeAfterDrainTimeout(conns: DownstreamConnection[]): void {
+    if (conns.length === 0) return;
+    setTimeout(() => {
+      const left = conns.filter((c) => !c.closed);
+      if (left.length > 0) logger.warn({ connections: left.length, requests: left.reduce((n, c) => n + c.inflight, 0) }, 'drain timeout: closing connections with requests in flight');
+      for (const c of left) c.close();
+    }, this.#deps.config.settings.drainTimeoutMs).unref();
+  }
+
+  /**
+   * Admin /drain_listeners: stop accepting on every listener (or only INBOUND ones); with
+   * `graceful`, connections close once their requests are answered.
+   */
+  drainListeners(opts: { graceful: boolean; inboundOnly: boolean }): void {
+    for (const l of this.#listeners.values()) {
+      if (opts.inboundOnly && l.compiled.source.traffic_direction !== 'INBOUND') continue;
+      l.stopAccepting();
+      if (opts.graceful) l.drainConnections();
+    }
+    logger.info(opts, 'admin: listeners drained');
+  }
+
+  /**
+   * Stops accepting on every listener and drains every connection; resolves true once the
+   * last one closed, false when `timeoutMs` passed first (those left are then reported).
+   */
+  async drainAll(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const drained = Promise.all([...this.#listeners.values()].map((l) => l.closeAndDrain())).then(() => true);
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const clean = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    if (!clean) {
+      const conns = [...this.#listeners.values()].flatMap((l) => [...l.connections]);
+      logger.warn({ connections: conns.length, requests: conns.reduce((n, c) => n + c.inflight, 0) }, 'drain timeout: closing connections with requests in flight');
+    }
+    return clean;
+  }
+
+  /** Closes every socket and connection now. */
+  close(): void {
+    for (const l of this.#listeners.values()) l.close();
+  }
+}
