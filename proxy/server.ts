@@ -232,7 +232,8 @@ export class MeltemiServer {
       startedAt: this.#startedAt,
       draining: () => this.#draining,
       statsSnapshot: () => this.statsSnapshot(),
-      configDumpExtra: () => [...this.#configDumpExtra(), secretsConfigDump(this.tls.store)],
+      // The SecretsConfigDump once there are SDS secrets (a config without them keeps its sections).
+      configDumpExtra: () => [...this.#configDumpExtra(), ...(this.tls.store.version > 0 ? [secretsConfigDump(this.tls.store)] : [])],
       httpListeners: () => this.#http,
     });
   }

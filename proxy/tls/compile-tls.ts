@@ -107,12 +107,12 @@ interface CommonParts {
   ecdhCurve: string | undefined;
 }
 
-function commonParts(c: CommonTlsContextConfig | undefined, side: 'upstream' | 'downstream', path: string, errors: string[]): CommonParts {
+function commonParts(c: CommonTlsContextConfig | undefined, side: 'upstream' | 'downstream', path: string, errors: string[], fileErrors: string[] = errors): CommonParts {
   const certificates: CertificateSource[] = [];
   (c?.tls_certificates ?? []).forEach((tc, i) => {
     const p = `${path}.tls_certificates[${i}]`;
-    const certPem = readData(tc.certificate_chain, `${p}.certificate_chain`, errors);
-    const keyPem = readData(tc.private_key, `${p}.private_key`, errors);
+    const certPem = readData(tc.certificate_chain, `${p}.certificate_chain`, fileErrors);
+    const keyPem = readData(tc.private_key, `${p}.private_key`, fileErrors);
     if (certPem !== undefined && keyPem !== undefined) certificates.push({ kind: 'inline', certPem, keyPem });
   });
   (c?.tls_certificate_sds_secret_configs ?? []).forEach((s, i) => {
@@ -125,7 +125,7 @@ function commonParts(c: CommonTlsContextConfig | undefined, side: 'upstream' | '
     const vp = `${path}.validation_context`;
     const vc = c.validation_context;
     if (vc.trusted_ca !== undefined) {
-      const pem = readData(vc.trusted_ca, `${vp}.trusted_ca`, errors);
+      const pem = readData(vc.trusted_ca, `${vp}.trusted_ca`, fileErrors);
       if (pem !== undefined) trustedCa = { kind: 'inline', pem };
     }
     sanMatchers = sanMatchersOf(vc, vp, errors);
@@ -187,9 +187,14 @@ export function compileTransportSocket(ts: TransportSocketConfig | undefined, si
     if (raw === undefined) return undefined;
     const cfg = upstreamTlsContext.parse(raw, tp, errors);
     if (cfg === undefined || errors.length > start) return undefined;
-    const parts = commonParts(cfg.common_tls_context, side, `${tp}.common_tls_context`, errors);
+    // A client certificate file that cannot be read does not refuse the config (a bootstrap's
+    // control-plane clusters name files that exist only in the pod): the cluster's
+    // connections fail with the reason instead, and never go out in plaintext.
+    const fileErrors: string[] = [];
+    const parts = commonParts(cfg.common_tls_context, side, `${tp}.common_tls_context`, errors, fileErrors);
     if (errors.length > start) return undefined;
-    return { kind: 'tls', tls: finish({ side, sni: cfg.sni === '' ? undefined : cfg.sni, requireClientCertificate: false, ...parts }) };
+    const problem = fileErrors.length > 0 ? fileErrors.join('; ') : undefined;
+    return { kind: 'tls', tls: finish({ side, sni: cfg.sni === '' ? undefined : cfg.sni, requireClientCertificate: false, ...parts, ...(problem !== undefined ? { problem } : {}) }) };
   }
   const raw = typedConfigOf(ts, DOWNSTREAM_TLS_CONTEXT_TYPE, path, errors);
   if (raw === undefined) return undefined;

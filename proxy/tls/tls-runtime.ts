@@ -42,9 +42,9 @@ export class TlsContext {
     return this.current() !== undefined;
   }
 
-  /** Resolves when `ready` (at once if it is). */
+  /** Resolves when `ready` (at once if it is, or if it never can be: `spec.problem`). */
   whenReady(): Promise<void> {
-    if (this.ready) return Promise.resolve();
+    if (this.ready || this.spec.problem !== undefined) return Promise.resolve();
     return new Promise((resolve) => {
       const stop = this.#store.onChange(() => {
         if (!this.ready) return;
@@ -68,6 +68,7 @@ export class TlsContext {
 
   #rebuild(): void {
     const version = this.#store.version;
+    if (this.spec.problem !== undefined) return this.#keep(version);
     const certs: string[] = [];
     const keys: string[] = [];
     for (const c of this.spec.certificates) {

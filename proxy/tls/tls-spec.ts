@@ -51,6 +51,12 @@ export interface TlsSpec {
   /** OpenSSL cipher string (TLS 1.2 suites plus the fixed TLS 1.3 ones); undefined: node's default. */
   readonly ciphers: string | undefined;
   readonly ecdhCurve: string | undefined;
+  /**
+   * Set when the context cannot be built (an upstream certificate file that cannot be read,
+   * e.g. a control-plane cluster's files outside the pod): connections with it fail with
+   * this reason, never in plaintext.
+   */
+  readonly problem?: string | undefined;
   /** A stable text of the whole spec: equal specs share one secure context. */
   readonly key: string;
 }

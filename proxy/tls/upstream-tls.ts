@@ -20,7 +20,8 @@ export function openUpstreamSocket(host: string, port: number, ctx: TlsContext |
   if (ctx === undefined) return { socket: net.connect({ host, port, noDelay: true }), readyEvent: 'connect' };
   const secureContext = ctx.current();
   if (secureContext === undefined) {
-    return { socket: new net.Socket(), readyEvent: 'connect', refused: 'TLS certificates for this cluster have not arrived from SDS yet' };
+    const why = ctx.spec.problem ?? 'TLS certificates for this cluster have not arrived from SDS yet';
+    return { socket: new net.Socket(), readyEvent: 'connect', refused: why };
   }
   const spec = ctx.spec;
   const verify = spec.trustedCa !== undefined;

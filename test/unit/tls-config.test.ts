@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileBootstrap } from '../../proxy/config/compile.js';
 import { decodeCluster } from '../../proxy/dynamic/resource-types/cluster-type.js';
-import { bootstrapOf, staticCluster } from '../helpers/bootstrap.js';
+import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
 
 const UP = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -79,4 +79,20 @@ test('CDS: a cluster with an unsupported TLS field is NACKed, an SDS one (ISTIO_
   assert.equal(tr.matches.length, 2);
   assert.equal(tr.matches[0]!.transport.kind, 'tls');
   assert.equal(tr.matches[1]!.transport.kind, 'raw');
+});
+
+test('an upstream certificate file that cannot be read leaves the cluster TLS with the reason, never plaintext; a listener one is refused', () => {
+  const cfg = compileBootstrap(bootstrapOf([], [tlsCluster({ common_tls_context: { tls_certificates: [{ certificate_chain: { filename: '/nonexistent/cert.pem' }, private_key: { filename: '/nonexistent/key.pem' } }] } })]));
+  const t = cfg.clusters[0]!.transport!.default;
+  assert.equal(t.kind, 'tls');
+  assert.match(t.kind === 'tls' ? (t.tls.problem ?? '') : '', /cannot read \/nonexistent\/cert\.pem/);
+  const listener = metaProtocolListener({ routes: [{ name: 'r', cluster: 'c' }] }) as { filter_chains: Record<string, unknown>[] };
+  listener.filter_chains[0]!['transport_socket'] = {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+      common_tls_context: { tls_certificates: [{ certificate_chain: { filename: '/nonexistent/cert.pem' }, private_key: { filename: '/nonexistent/key.pem' } }] },
+    },
+  };
+  assert.match(problems(bootstrapOf([listener], [staticCluster('c', [1])])), /filter_chains\[0\]\.transport_socket\.typed_config\.common_tls_context\.tls_certificates\[0\]\.certificate_chain\.filename: cannot read/);
 });
