@@ -16,6 +16,7 @@ import {
   upstreamTlsContext,
 } from '../config/tls-schema.js';
 import type { CommonTlsContextConfig, DataSourceConfig, SdsSecretConfigValue, TlsVersionName, TransportSocketConfig, ValidationContextConfig } from '../config/tls-schema.js';
+import { logger } from '../logger.js';
 import { RAW_TRANSPORT } from './tls-spec.js';
 import type { CaSource, CertificateSource, NodeTlsVersion, SanMatcherSpec, SdsSource, TlsSpec, TransportSpec } from './tls-spec.js';
 
@@ -92,6 +93,21 @@ function ciphersOf(names: readonly string[] | undefined, path: string, errors: s
   return `${names.join(':')}:${TLS13_SUITES}`;
 }
 
+/**
+ * ALPN `istio-peer-exchange` obliges both ends to write and strip Istio's metadata-exchange
+ * preamble inside the TLS stream (spec/istio-sidecar.md §5.3), which Meltemi does not
+ * implement yet. Offering or selecting it would let an Envoy peer send or wait for that
+ * preamble, so it is left out of what Meltemi negotiates (with a warning): Envoy then
+ * settles on `istio`, which istiod lists too. Filter chain matching still sees the client's
+ * full offer.
+ */
+const PEER_EXCHANGE = 'istio-peer-exchange';
+function negotiableAlpn(alpn: readonly string[], path: string): string[] {
+  if (!alpn.includes(PEER_EXCHANGE)) return [...alpn];
+  logger.warn({ path }, `ALPN ${PEER_EXCHANGE} is not negotiated: Meltemi does not implement the metadata-exchange preamble it requires`);
+  return alpn.filter((p) => p !== PEER_EXCHANGE);
+}
+
 function versionOf(v: TlsVersionName | undefined, fallback: NodeTlsVersion): NodeTlsVersion {
   return v === undefined || v === 'TLS_AUTO' ? fallback : VERSIONS[v];
 }
@@ -153,7 +169,7 @@ function commonParts(c: CommonTlsContextConfig | undefined, side: 'upstream' | '
   if (RANK[minVersion] > RANK[maxVersion]) errors.push(`${path}.tls_params: tls_minimum_protocol_version ${minVersion} is above tls_maximum_protocol_version ${maxVersion}`);
   const ciphers = ciphersOf(tp?.cipher_suites, `${path}.tls_params.cipher_suites`, errors);
   const ecdhCurve = tp?.ecdh_curves !== undefined && tp.ecdh_curves.length > 0 ? tp.ecdh_curves.join(':') : undefined;
-  return { certificates, trustedCa, sanMatchers, alpn: c?.alpn_protocols ?? [], minVersion, maxVersion, ciphers, ecdhCurve };
+  return { certificates, trustedCa, sanMatchers, alpn: negotiableAlpn(c?.alpn_protocols ?? [], path), minVersion, maxVersion, ciphers, ecdhCurve };
 }
 
 function typedConfigOf(ts: TransportSocketConfig, want: string, path: string, errors: string[]): Record<string, unknown> | undefined {

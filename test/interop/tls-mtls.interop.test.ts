@@ -166,6 +166,10 @@ describe('mTLS between Meltemis (files)', () => {
     assert.equal(r.secure, true);
     assert.equal(r.alpn, 'istio');
     assert.equal(r.closedWithoutData, false, 'the heartbeat was answered over TLS');
+    // An Envoy client offers istio-peer-exchange first; without the metadata-exchange
+    // preamble Meltemi must settle on istio (spec/istio-sidecar.md §5.3).
+    const envoyLike = await tlsProbe(inbound.listenerPort('inbound'), { cert: client.cert, key: client.key, ca: ca.cert, ALPNProtocols: ['istio-peer-exchange', 'istio'] });
+    assert.equal(envoyLike.alpn, 'istio');
   });
 
   test('an upstream whose SAN does not match the expected identity is refused: the call gets an error reply', async () => {
