@@ -7,6 +7,8 @@ import type { Infer } from '../../config/schema.js';
 import { routeMatch } from '../../config/matchers.js';
 import { fractionalPercent } from '../../config/percent.js';
 import { accessLog, statsConfig, tracing } from '../observability/config-schema.js';
+import { transportSocket } from './tls-schema.js';
+import { filterChainMatch, listenerFilter } from './filter-chain-match-schema.js';
 
 export const META_PROTOCOL_PROXY_TYPE = 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
 
@@ -107,10 +109,25 @@ const listener = object(
   {
     name: str({ minLength: 1 }),
     address,
-    filter_chains: list(object({ name: optional(str()), filters: list(networkFilter, { minItems: 1 }) }, { proto: 'envoy.config.listener.v3.FilterChain' }), {
-      minItems: 1,
-    }),
+    filter_chains: list(
+      object(
+        {
+          name: optional(str()),
+          filters: list(networkFilter, { minItems: 1 }),
+          /** TLS termination (DownstreamTlsContext) or plaintext: proxy/tls/compile-tls.ts. */
+          transport_socket: optional(transportSocket),
+          /** Which connections this chain serves (PERMISSIVE: tls / raw_buffer): proxy/downstream/filter-chain-match.ts. */
+          filter_chain_match: optional(filterChainMatch),
+        },
+        { proto: 'envoy.config.listener.v3.FilterChain' },
+      ),
+      {
+        minItems: 1,
+      },
+    ),
     traffic_direction: optional(oneOfValues(['UNSPECIFIED', 'INBOUND', 'OUTBOUND'])),
+    /** Only envoy.filters.listener.tls_inspector (others are refused by name in compile-listener.ts). */
+    listener_filters: optional(list(listenerFilter)),
     /** How long draining connections get on shutdown or removal (Envoy: --drain-time-s). */
     drain_type: optional(oneOfValues(['DEFAULT', 'MODIFY_ONLY'])),
     /**
@@ -122,7 +139,7 @@ const listener = object(
     bypass_overload_manager: optional(bool()),
   },
   {
-    ignored: { per_connection_buffer_limit_bytes: 'Meltemi uses its own watermarks', listener_filters: 'no listener filters yet' },
+    ignored: { per_connection_buffer_limit_bytes: 'Meltemi uses its own watermarks' },
     proto: 'envoy.config.listener.v3.Listener',
   },
 );
@@ -155,8 +172,11 @@ export const clusterLoadAssignment = object({
   policy: optional(unknownValue()),
 }, { proto: 'envoy.config.endpoint.v3.ClusterLoadAssignment' });
 
-/** A transport socket (TLS to a control plane); its typed_config is read by the xDS client. */
-const transportSocket = object({ name: str({ minLength: 1 }), typed_config: optional(unknownValue()) }, { proto: 'envoy.config.core.v3.TransportSocket' });
+/** Istio's auto-mTLS: per-endpoint TLS by `envoy.transport_socket_match` metadata (proxy/tls/cluster-transport.ts). */
+const transportSocketMatch = object(
+  { name: str({ minLength: 1 }), match: optional(unknownValue()), transport_socket: optional(transportSocket) },
+  { proto: 'envoy.config.cluster.v3.Cluster.TransportSocketMatch' },
+);
 
 const cluster = object(
   {
@@ -180,7 +200,9 @@ const cluster = object(
     /** HTTP/2 settings of a control-plane cluster (gRPC is always HTTP/2): accepted as written. */
     http2_protocol_options: optional(unknownValue()),
     typed_extension_protocol_options: optional(unknownValue()),
+    /** TLS (UpstreamTlsContext) or plaintext to the cluster's hosts: proxy/tls/compile-tls.ts. */
     transport_socket: optional(transportSocket),
+    transport_socket_matches: optional(list(transportSocketMatch)),
     dns_lookup_family: optional(oneOfValues(['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'])),
     /** Read by proxy/upstream/cluster-policy.ts (thresholds of the DEFAULT priority). */
     circuit_breakers: optional(unknownValue()),

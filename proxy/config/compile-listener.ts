@@ -9,6 +9,8 @@ import { directionOf, ListenerFilterContext } from '../observability/filter-cont
 import { RouteTable } from '../route/route-table.js';
 import { META_PROTOCOL_PROXY_TYPE, metaProtocolProxy } from './bootstrap-schema.js';
 import type { ListenerConfig, MetaProtocolProxyConfig } from './bootstrap-schema.js';
+import { compileChains } from '../tls/compile-chains.js';
+import type { CompiledChains } from '../tls/compile-chains.js';
 import { ONEWAY_METHODS_KEY, OnewayMethods } from '../downstream/oneway-methods.js';
 import type { RbacAuthorizer } from '../../filters/rbac/index.js';
 import { compileNetworkRbac } from './network-rbac.js';
@@ -46,6 +48,8 @@ export interface CompiledListener {
    * first table arrives, `routeTable` is empty and every request gets a no-route reply.
    */
   readonly rds: { readonly routeConfigName: string; readonly configSource: unknown } | undefined;
+  /** The filter chains by match (tls / raw_buffer, SNI, ALPN) with their TLS termination. */
+  readonly chains: CompiledChains;
 }
 
 /**
@@ -82,7 +86,6 @@ export function unwrapTypedConfig(value: unknown, wantType: string, path: string
 
 export function compileListener(l: ListenerConfig, path: string, errors: string[]): CompiledListener | undefined {
   const startErrors = errors.length;
-  if (l.filter_chains.length > 1) errors.push(`${path}.filter_chains: only one filter chain per listener is supported (got ${l.filter_chains.length})`);
   const filters = l.filter_chains[0]?.filters ?? [];
   // The MetaProtocol proxy is the last (terminal) filter; network RBAC filters may precede it.
   const last = filters.length - 1;
@@ -91,8 +94,9 @@ export function compileListener(l: ListenerConfig, path: string, errors: string[
   const raw = unwrapTypedConfig(filters[last]?.typed_config, META_PROTOCOL_PROXY_TYPE, fpath, errors);
   if (raw === undefined || networkRbac === undefined) return undefined;
   const cfg = metaProtocolProxy.parse(raw, fpath, errors);
-  if (cfg === undefined || errors.length > startErrors) return undefined;
-  return compileProxyConfig(l, cfg, networkRbac, fpath, errors);
+  const chains = compileChains(l, path, errors);
+  if (cfg === undefined || chains === undefined || errors.length > startErrors) return undefined;
+  return compileProxyConfig(l, cfg, networkRbac, fpath, errors, chains);
 }
 
 function compileProxyConfig(
@@ -101,6 +105,7 @@ function compileProxyConfig(
   networkRbac: readonly RbacAuthorizer[],
   path: string,
   errors: string[],
+  chains: CompiledChains,
 ): CompiledListener | undefined {
   const codecCfg = cfg.protocol?.codec ?? cfg.codec;
   if (codecCfg === undefined) {
@@ -171,6 +176,7 @@ function compileProxyConfig(
     proxyConfig: cfg,
     observability,
     rds: cfg.rds === undefined ? undefined : { routeConfigName: cfg.rds.route_config_name, configSource: cfg.rds.config_source },
+    chains,
   };
 }
 

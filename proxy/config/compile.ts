@@ -7,6 +7,8 @@ import { bootstrap } from './bootstrap-schema.js';
 import type { BootstrapConfig, ClusterConfig } from './bootstrap-schema.js';
 import { ConfigError } from '../../config/errors.js';
 import { compileListener } from './compile-listener.js';
+import { PLAINTEXT_CLUSTER, compileClusterTransport, transportMatchLabels } from '../tls/cluster-transport.js';
+import type { ClusterTransport } from '../tls/cluster-transport.js';
 import type { CompiledListener } from './compile-listener.js';
 import { takeWarnings, withUnknownFieldsAllowed } from '../../config/schema.js';
 import { compileOverload } from '../overload/overload-config.js';
@@ -22,6 +24,8 @@ export interface CompiledCluster {
   readonly lb?: ClusterLbConfig;
   /** Circuit breakers and outlier detection; absent means Envoy's defaults. */
   readonly policy?: ClusterPolicy;
+  /** TLS per host (transport_socket, transport_socket_matches); absent means plaintext. */
+  readonly transport?: ClusterTransport;
 }
 
 export interface RuntimeSettings {
@@ -66,7 +70,7 @@ const DEFAULT_FRAME_READ_TIMEOUT_MS = 30_000;
 const DEFAULT_DRAIN_GRACE_MS = 500;
 
 /** Compiles one cluster (static, or delivered by CDS). Unix-socket endpoints carry no RPC traffic and are skipped. */
-export function compileCluster(c: ClusterConfig): CompiledCluster {
+export function compileCluster(c: ClusterConfig, path = `cluster ${c.name}`, errors: string[] = []): CompiledCluster {
   const hosts: HostConfig[] = [];
   for (const locality of c.load_assignment?.endpoints ?? []) {
     const facts = localityFacts(locality as unknown as Record<string, unknown>);
@@ -75,6 +79,7 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
       if (sa === undefined) continue;
       const status = e.health_status ?? 'UNKNOWN';
       const labels = subsetLabels(e as unknown as Record<string, unknown>);
+      const transportMatch = transportMatchLabels(e as unknown as Record<string, unknown>);
       hosts.push({
         address: sa.address,
         port: sa.port_value ?? 0,
@@ -84,6 +89,7 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
         locality: facts.locality,
         ...(facts.localityWeight !== undefined ? { localityWeight: facts.localityWeight } : {}),
         ...(labels !== undefined ? { labels } : {}),
+        ...(transportMatch !== undefined ? { transportMatch } : {}),
       });
     }
   }
@@ -95,7 +101,8 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
     ...(c.least_request_lb_config?.choice_count !== undefined ? { leastRequestChoices: c.least_request_lb_config.choice_count } : {}),
   };
   const policy = clusterPolicyOf({ circuit_breakers: c.circuit_breakers, outlier_detection: c.outlier_detection });
-  return { name: c.name, connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS, hosts, lb, policy };
+  const transport = compileClusterTransport(c.transport_socket, c.transport_socket_matches, path, errors);
+  return { name: c.name, connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS, hosts, lb, policy, ...(transport !== undefined && transport !== PLAINTEXT_CLUSTER ? { transport } : {}) };
 }
 
 export interface CompileOptions {
@@ -140,7 +147,7 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: Compi
   (boot.static_resources?.clusters ?? []).forEach((c, i) => {
     if (clusterNames.has(c.name)) errors.push(`static_resources.clusters[${i}].name: duplicate cluster name '${c.name}'`);
     clusterNames.add(c.name);
-    clusters.push(compileCluster(c));
+    clusters.push(compileCluster(c, `static_resources.clusters[${i}]`, errors));
   });
   const overload = compileOverload(boot.overload_manager, boot.meltemi?.overload, errors);
   if (errors.length > 0) throw new ConfigError(errors, source);

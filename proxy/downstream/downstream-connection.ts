@@ -12,6 +12,7 @@ import type { PinnedClient } from '../upstream/dedicated-upstream.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import type { UpstreamPool } from '../upstream/upstream-pool.js';
 import { connectionInfoOf } from './connection-info.js';
+import type { DownstreamPeer } from '../tls/downstream-peer.js';
 import { Exchange } from './exchange.js';
 import { InflightList } from './inflight-list.js';
 import type { ExchangeHost } from './exchange-host.js';
@@ -97,8 +98,12 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
   /** Set when the codec pins streams (bRPC option pinStreams): this client's own upstream. */
   readonly #pinned: DedicatedUpstream | undefined;
 
-  constructor(socket: Socket, listener: ListenerRuntime, onClosed: (c: DownstreamConnection) => void) {
+  /** What the TLS accept path learned in the handshake (or the plaintext facts); feeds connectionInfo. */
+  readonly peer: DownstreamPeer | undefined;
+
+  constructor(socket: Socket, listener: ListenerRuntime, onClosed: (c: DownstreamConnection) => void, peer?: DownstreamPeer) {
     this.#socket = socket;
+    this.peer = peer;
     this.listener = listener;
     this.#onClosed = onClosed;
     this.codec = listener.codecFactory.createServerCodec(listener.codecContext);
@@ -126,9 +131,12 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
     return (this.#localAddress ??= `${this.#socket.localAddress ?? ''}:${this.#socket.localPort ?? 0}`);
   }
 
-  /** Addresses and TLS peer of this connection, read from the socket when first asked for. */
+  /**
+   * Addresses and TLS peer of this connection, built when first asked for: from the accept
+   * path's handshake facts when it had them (a principal only from a verified certificate).
+   */
   get connectionInfo(): ConnectionInfo {
-    return (this.#connectionInfo ??= connectionInfoOf(this.#socket));
+    return (this.#connectionInfo ??= connectionInfoOf(this.#socket, this.peer));
   }
 
   /** True once the connection closed. */

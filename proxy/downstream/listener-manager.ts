@@ -11,6 +11,9 @@ import type { DownstreamConnection } from './downstream-connection.js';
 import { filterChainBuilder } from './filter-chain.js';
 import { Listener } from './listener.js';
 import type { ListenerRuntime } from './listener-runtime.js';
+import { whenChainsReady } from './listener.js';
+import type { ChainSelection } from '../tls/listener-accept.js';
+import type { TlsRuntime } from '../tls/tls-runtime.js';
 
 /** Envoy's /drain_listeners query flags: `inboundonly`, `graceful`, `skip_exit`. */
 export interface DrainListenersOptions {
@@ -26,6 +29,8 @@ export interface ListenerManagerDeps {
   readonly observability: ServerObservability;
   readonly clusters: ReadonlyMap<string, Cluster>;
   readonly deadlines: DeadlineQueue;
+  /** Secure contexts (and SDS) for filter chains that terminate TLS. */
+  readonly tls: TlsRuntime;
 }
 
 /**
@@ -69,7 +74,15 @@ export class ListenerManager {
       onewayMethods: l.onewayMethods,
       clusters: this.#deps.clusters,
       deadlines: this.#deps.deadlines,
+      chainSelection: this.#chainSelectionOf(l),
     };
+  }
+
+  /** The chains of a listener with their TLS contexts; undefined for one plaintext chain (no per-connection work). */
+  #chainSelectionOf(l: CompiledListener): ChainSelection | undefined {
+    const { chains, inspect } = l.chains;
+    if (!inspect && chains.length === 1 && chains[0]!.transport.kind === 'raw') return undefined;
+    return { inspect, chains: chains.map((c) => ({ match: c.match, tls: c.transport.kind === 'tls' ? this.#deps.tls.contextFor(c.transport.tls) : undefined })) };
   }
 
   /** Binds every listener of the static config, in order; rejects on the first that cannot bind. */
@@ -109,7 +122,10 @@ export class ListenerManager {
     const old = this.#listeners.get(compiled.name);
     if (old !== undefined && old.compiled.host === compiled.host && old.compiled.port === compiled.port) {
       const before = [...old.connections];
-      old.runtime = this.#runtimeOf(compiled, routes, old.runtime);
+      const runtime = this.#runtimeOf(compiled, routes, old.runtime);
+      // New TLS secrets first: until they are here, the old config keeps serving.
+      await whenChainsReady(runtime);
+      old.runtime = runtime;
       old.compiled = compiled;
       old.retime();
       for (const c of before) c.drain();

@@ -9,6 +9,7 @@ import type { RouteTable } from '../route/route-table.js';
 import type { OnewayMethods } from './oneway-methods.js';
 import type { ListenerStats } from '../stats.js';
 import type { Cluster } from '../upstream/cluster.js';
+import type { ChainSelection } from '../tls/listener-accept.js';
 
 /**
  * Everything a downstream connection needs from its listener's compiled config. The route
@@ -44,4 +45,6 @@ export interface ListenerRuntime {
   readonly deadlines: DeadlineQueue;
   /** Metrics, access log, tracing hooks; undefined when all are off (nothing is paid). */
   readonly observer?: ExchangeObserver | undefined;
+  /** The filter chains (match, TLS context) a new connection is sorted into; absent: plaintext only. */
+  readonly chainSelection?: ChainSelection | undefined;
 }

@@ -5,6 +5,11 @@ import type { OverloadManager, Refusal } from '../overload/overload-manager.js';
 import { ConnectionSweeper, sweepIntervalMs } from './connection-sweeper.js';
 import { DownstreamConnection } from './downstream-connection.js';
 import type { ListenerRuntime } from './listener-runtime.js';
+import { plaintextPeer } from '../tls/downstream-peer.js';
+import type { DownstreamPeer } from '../tls/downstream-peer.js';
+import { newTlsAcceptStats } from '../tls/downstream-tls.js';
+import { acceptConnection } from '../tls/listener-accept.js';
+import type { AcceptStats } from '../tls/listener-accept.js';
 
 /**
  * One listening socket and the connections it accepted. `runtime` and `compiled` are
@@ -27,6 +32,8 @@ export class Listener {
   #accepting = false;
   /** Set by a graceful drain: connections accepted from now on are told to drain at once. */
   #drainingNew = false;
+  /** Handshakes, refusals and unmatched connections (Envoy's `listener.<name>.ssl.*`, `no_filter_chain_match`). */
+  readonly acceptStats: AcceptStats = { ...newTlsAcceptStats(), noFilterChainMatch: 0 };
 
   constructor(compiled: CompiledListener, runtime: ListenerRuntime, overload: OverloadManager) {
     this.compiled = compiled;
@@ -43,11 +50,21 @@ export class Listener {
         this.#refuse(socket, refusal);
         return;
       }
-      overload.activeConnections++;
-      const c = new DownstreamConnection(socket, this.runtime, forget);
-      this.connections.add(c);
-      // A gracefully draining listener still accepts (Envoy), but tells each newcomer to go at once.
-      if (this.#drainingNew) c.drain();
+      const runtime = this.runtime;
+      const serve = (served: net.Socket, peer: DownstreamPeer): void => {
+        overload.activeConnections++;
+        const c = new DownstreamConnection(served, runtime, forget, peer);
+        this.connections.add(c);
+        // A gracefully draining listener still accepts (Envoy), but tells each newcomer to go at once.
+        if (this.#drainingNew) c.drain();
+      };
+      if (runtime.chainSelection === undefined) {
+        serve(socket, plaintextPeer(socket));
+        return;
+      }
+      // TLS or a chain to pick: the connection is served once the handshake (if any) is done.
+      socket.on('error', ignore);
+      acceptConnection(socket, runtime.chainSelection, this.acceptStats, serve);
     });
     this.retime();
   }
@@ -69,6 +86,8 @@ export class Listener {
   }
 
   async listen(): Promise<void> {
+    // Envoy's init manager: a TLS listener binds once its certificates are here (SDS).
+    await whenChainsReady(this.runtime);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.compiled.port, this.compiled.host, () => {
@@ -152,3 +171,8 @@ export class Listener {
 }
 
 function ignore(): void {}
+
+/** Resolves once the certificates of every chain of `r` are here (at once for plaintext). */
+export async function whenChainsReady(r: ListenerRuntime): Promise<void> {
+  await Promise.all((r.chainSelection?.chains ?? []).map((c) => c.tls?.whenReady()));
+}

@@ -16,5 +16,7 @@ export function listenerContent(c: CompiledListener): unknown {
   const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
   // '@type' is there for a direct Any and not for a TypedStruct's value: not content.
   const networkRbac = c.networkRbac.map((r) => Object.fromEntries(Object.entries(r.config).filter(([k]) => k !== '@type')));
-  return { host: c.host, port: c.port, traffic_direction: c.source.traffic_direction, proxy: { ...proxy, rds }, networkRbac };
+  // A TLS change (another certificate file, SAN list, ALPN) is a change of the listener.
+  const transport = { inspect: c.chains.inspect, chains: c.chains.chains.map((ch) => ({ match: ch.match, tls: ch.transport.kind === 'tls' ? ch.transport.tls.key : 'raw' })) };
+  return { host: c.host, port: c.port, traffic_direction: c.source.traffic_direction, proxy: { ...proxy, rds }, networkRbac, transport };
 }

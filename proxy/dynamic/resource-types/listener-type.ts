@@ -5,6 +5,10 @@
  * unknown filter, a bad field) is rejected alone, as Envoy does: the others of the push
  * apply and it keeps its previous version.
  */
+import { transportSocket } from '../../config/tls-schema.js';
+import type { TransportSocketConfig } from '../../config/tls-schema.js';
+import { TLS_INSPECTOR, TLS_INSPECTOR_OLD } from '../../config/filter-chain-match-schema.js';
+import type { FilterChainMatchConfig } from '../../config/filter-chain-match-schema.js';
 import type { XdsResourceType } from '../../../xds-client/resource-type.js';
 import type { DecodeResult } from '../../../xds-client/resource-type.js';
 import { sameContent } from '../../../xds-client/resource-equality.js';
@@ -76,6 +80,41 @@ export function compileListenerResource(listener: ListenerConfig, errors: string
   return { name, listener, compiled, content: listenerContent(compiled), rds };
 }
 
+/**
+ * The MetaProtocol chains of a listener that differ from `chain` only by TLS (istiod's
+ * PERMISSIVE split: mTLS, TLS passthrough, plaintext, each with the same filters after
+ * Aeraki's REPLACE). Chains for other ports (virtualInbound's destination_port) are left
+ * to the address matching that takes them.
+ */
+function tlsSiblings(res: Obj, chain: Obj): Obj[] {
+  const key = (c: Obj): string => {
+    const m = isObj(c['filter_chain_match']) ? c['filter_chain_match'] : {};
+    const { transport_protocol: _t, server_names: _s, application_protocols: _a, ...rest } = m;
+    return JSON.stringify([c['filters'], rest]);
+  };
+  const want = key(chain);
+  return arr(res['filter_chains']).filter((c): c is Obj => isObj(c) && key(c) === want);
+}
+
+/** The TLS criteria of a chain's filter_chain_match (the address criteria are not read here). */
+function chainTlsMatch(chain: Obj): { filter_chain_match?: FilterChainMatchConfig } {
+  const m = isObj(chain['filter_chain_match']) ? chain['filter_chain_match'] : undefined;
+  if (m === undefined) return {};
+  const out: { -readonly [K in keyof FilterChainMatchConfig]: FilterChainMatchConfig[K] } = {};
+  if (typeof m['transport_protocol'] === 'string' && m['transport_protocol'] !== '') out.transport_protocol = m['transport_protocol'] as 'tls' | 'raw_buffer';
+  if (Array.isArray(m['server_names'])) out.server_names = m['server_names'].map(String);
+  if (Array.isArray(m['application_protocols'])) out.application_protocols = m['application_protocols'].map(String);
+  return Object.keys(out).length === 0 ? {} : { filter_chain_match: out };
+}
+
+/** A filter chain's transport_socket (TLS termination), checked by compileListener. */
+function chainTransport(chain: Obj, listener: string, errors: string[]): { transport_socket?: TransportSocketConfig } {
+  if (chain['transport_socket'] === undefined) return {};
+  const ts = transportSocket.parse(chain['transport_socket'], `listener ${listener}: filter_chains.transport_socket`, errors);
+  takeWarnings();
+  return ts === undefined ? {} : { transport_socket: ts };
+}
+
 /** Decodes a Listener proto (as protobufjs gives it) into a compiled MetaProtocol listener. */
 export function decodeListener(res: Obj): DecodeResult<ListenerResource> {
   const name = nameOf(res);
@@ -99,15 +138,18 @@ export function decodeListener(res: Obj): DecodeResult<ListenerResource> {
     name,
     address: { socket_address: { address: sa['address'], port_value: Number(sa['port_value'] ?? 0) } },
     ...(direction === 'INBOUND' || direction === 'OUTBOUND' ? { traffic_direction: direction } : {}),
-    filter_chains: [
-      {
-        filters: [
-          ...rbac.map((f) => ({ name: String(f['name'] ?? ''), typed_config: f['typed_config'] })),
-          { name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) },
-        ],
-      },
-    ],
+    // The siblings carry the same filters as `chain` (tlsSiblings), so its RBAC filters too.
+    filter_chains: tlsSiblings(res, chain).map((c) => ({
+      filters: [
+        ...rbac.map((f) => ({ name: String(f['name'] ?? ''), typed_config: f['typed_config'] })),
+        { name: String(filter['name'] ?? ''), typed_config: zeroWeights(filter['typed_config']) },
+      ],
+      ...chainTransport(c, name, errors),
+      ...chainTlsMatch(c),
+    })),
+    ...(arr(res['listener_filters']).some((f) => isObj(f) && (f['name'] === TLS_INSPECTOR || f['name'] === TLS_INSPECTOR_OLD)) ? { listener_filters: [{ name: TLS_INSPECTOR }] } : {}),
   } as ListenerConfig;
+  if (errors.length > 0) return { kind: 'invalid', errors };
   const value = compileListenerResource(listener, errors);
   return value === undefined ? { kind: 'invalid', errors } : { kind: 'ok', value };
 }
