@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
@@ -257,5 +258,72 @@ describe('PERMISSIVE: one port, mTLS and plaintext (tls_inspector)', () => {
     const r = await tlsProbe(inbound.listenerPort('inbound'), { ALPNProtocols: ['h2'] });
     assert.equal(r.closedWithoutData, true);
     assert.equal(r.secure, false);
+  });
+});
+
+describe('TLS in the filter chain model: per-chain transport, tcp_proxy beside MetaProtocol, RBAC by principal', () => {
+  const pki = new TestPki();
+  const RBAC_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';
+  const TCP_PROXY = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+  const INTRUDER_ID = 'spiffe://cluster.local/ns/default/sa/intruder';
+  let provider: Provider;
+  let echo: net.Server;
+  let inbound: RunningMeltemi;
+  let outbound: RunningMeltemi;
+  let intruder: RunningMeltemi;
+
+  before(async () => {
+    const ca = pki.ca('cluster-local');
+    const server = pki.workload('provider', ca, SERVER_ID);
+    const client = pki.workload('consumer', ca, CLIENT_ID);
+    const other = pki.workload('intruder', ca, INTRUDER_ID);
+    provider = await startSofaProvider({ name: 'p3' });
+    echo = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    const echoPort = (echo.address() as net.AddressInfo).port;
+    const base = metaProtocolListener({ name: 'inbound', routes: [{ name: 'all', cluster: 'local' }] }) as { filter_chains: Record<string, unknown>[] } & Record<string, unknown>;
+    const meta = base.filter_chains[0]!['filters'] as object[];
+    const onlyConsumer = {
+      name: 'envoy.filters.network.rbac',
+      typed_config: { '@type': RBAC_TYPE, stat_prefix: 'tls_chain.', rules: { policies: { consumer: { permissions: [{ any: true }], principals: [{ authenticated: { principal_name: { exact: CLIENT_ID } } }] } } } },
+    };
+    // mTLS: RBAC on the verified principal, then the MetaProtocol proxy; plaintext: tcp_proxy to an echo server.
+    base.filter_chains = [
+      { name: 'mtls', filter_chain_match: { transport_protocol: 'tls' }, filters: [onlyConsumer, ...meta], transport_socket: downstreamTls(server, ca) },
+      { name: 'raw', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [{ name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TCP_PROXY, stat_prefix: 'raw', cluster: 'echo' } }] },
+    ];
+    base['listener_filters'] = [{ name: 'envoy.filters.listener.tls_inspector' }];
+    inbound = await startMeltemi(bootstrapOf([base], [staticCluster('local', [provider.port]), staticCluster('echo', [echoPort])]));
+    const inPort = inbound.listenerPort('inbound');
+    const outboundWith = (who: Pem, name: string): Promise<RunningMeltemi> =>
+      startMeltemi(bootstrapOf([metaProtocolListener({ name, routes: [{ name: 'all', cluster: 'remote' }] })], [staticCluster('remote', [inPort], { transport_socket: upstreamTls(who, ca, SERVER_ID) })]));
+    outbound = await outboundWith(client, 'outbound');
+    intruder = await outboundWith(other, 'intruder');
+  });
+  after(async () => {
+    await Promise.all([outbound?.close(), intruder?.close(), inbound?.close()]);
+    await provider?.close();
+    await new Promise((r) => echo?.close(r));
+  });
+
+  test('a plaintext connection takes the tcp_proxy chain: bytes come back untouched', async () => {
+    const s = net.connect(inbound.listenerPort('inbound'), '127.0.0.1');
+    const got: Buffer[] = [];
+    s.on('data', (d: Buffer) => got.push(d));
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    s.write('not dubbo, not tls\n');
+    const deadline = Date.now() + 5000;
+    while (Buffer.concat(got).toString() !== 'not dubbo, not tls\n' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    s.destroy();
+    assert.equal(Buffer.concat(got).toString(), 'not dubbo, not tls\n');
+  });
+
+  test("mTLS takes the MetaProtocol chain, whose network RBAC reads the client certificate's principal", async () => {
+    const ok = await call(outbound.listenerPort('outbound'), 31, 'consumer-over-mtls');
+    assert.equal(ok.status, 20);
+    assert.ok(provider.calls.some((c) => c.args[0] === 'consumer-over-mtls'));
+    const denied = await call(intruder.listenerPort('intruder'), 32, 'intruder-over-mtls');
+    assert.notEqual(denied.status, 20, 'another workload of the same trust domain is refused by the principal rule');
+    assert.ok(!provider.calls.some((c) => c.args[0] === 'intruder-over-mtls'));
   });
 });
