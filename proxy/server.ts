@@ -18,6 +18,9 @@ import type { ServerState } from './server-state.js';
 import { MeltemiXds } from './dynamic/meltemi-xds.js';
 import type { ListenerStats } from './stats.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
+import { TlsRuntime } from './tls/tls-runtime.js';
+import { certsView } from './tls/certs-view.js';
+import { registerTlsAdmin } from './tls/tls-admin.js';
 import type { HostConnectionStatus } from './upstream/cluster-manager.js';
 
 /**
@@ -47,12 +50,17 @@ export class MeltemiServer {
   #initState: () => ServerState;
   /** What POST /quitquitquit does: the CLI's shutdown; a drain and close without it. */
   #quit: () => void = () => void this.drain();
+  /** Secure contexts and the SDS client of this process (proxy/tls/). */
+  readonly tls: TlsRuntime;
+  /** Takes this server's certificates and secrets out of /certs and /config_dump again. */
+  #dropTlsAdmin: () => void = () => undefined;
   #statsExtra: () => string[] = () => [];
 
   private constructor(config: CompiledConfig) {
     this.config = config;
     const waitsForXds = MeltemiXds.wanted(config.bootstrap, config.listeners);
     this.#initState = () => (waitsForXds ? 'PRE_INITIALIZING' : 'LIVE');
+    this.tls = new TlsRuntime(config.bootstrap);
     this.#overload = new OverloadManager(config.settings.overload);
     this.#observability = new ServerObservability({
       metricsOn: config.bootstrap.stats_config?.stats_matcher?.reject_all !== true,
@@ -63,14 +71,19 @@ export class MeltemiServer {
         return h === undefined ? undefined : `${h.address}:${h.port}`;
       },
     });
-    this.#clusters = new ClusterManager(config.settings, config.clusters);
-    this.#listeners = new ListenerManager({ config, overload: this.#overload, observability: this.#observability, clusters: this.#clusters.clusters, deadlines: this.#deadlines });
+    this.#clusters = new ClusterManager(config.settings, config.clusters, this.tls);
+    this.#listeners = new ListenerManager({ config, overload: this.#overload, observability: this.#observability, clusters: this.#clusters.clusters, deadlines: this.#deadlines, tls: this.tls });
   }
 
   /** Starts every listener and the admin server; rejects (after cleaning up) if one cannot bind. */
   static async start(config: CompiledConfig): Promise<MeltemiServer> {
     const server = new MeltemiServer(config);
+    // /certs and the SecretsConfigDump show this server's TLS contexts and SDS secrets.
+    server.#dropTlsAdmin = registerTlsAdmin(server.tls);
     try {
+      // Static clusters with TLS wait for their SDS secrets before the listeners start, so
+      // that no request finds a cluster without its certificate.
+      await server.#clusters.whenTlsReady();
       await server.#listeners.listenAll();
       server.#http = await startHttpListeners(config.httpListeners ?? []);
       if (config.admin !== undefined) server.#admin = await AdminServer.start(config.admin.host, config.admin.port, server.#adminSource());
@@ -80,6 +93,14 @@ export class MeltemiServer {
     }
     for (const w of config.warnings) logger.warn(w);
     return server;
+  }
+
+  /**
+   * Envoy's /certs: the certificates of every TLS context in use (serial, SANs, validity),
+   * never a private key. For the admin server's /certs endpoint.
+   */
+  certs(): ReturnType<typeof certsView> {
+    return certsView(this.tls.contexts());
   }
 
   /** Names of the listeners now serving. */
@@ -235,6 +256,8 @@ export class MeltemiServer {
     this.#listeners.close();
     this.#overload.close();
     this.#clusters.close();
+    this.#dropTlsAdmin();
+    this.tls.close();
     this.#deadlines.clear();
     await Promise.all(this.#http.map((h) => h.close()));
     await this.#admin?.close();

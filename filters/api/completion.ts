@@ -1,4 +1,5 @@
 import type { ErrorType, Metadata, ResponseStatus } from '../../codecs/api/index.js';
+import type { ConnectionInfo } from './connection.js';
 
 /**
  * How an exchange ended, from the client's point of view:
@@ -47,4 +48,6 @@ export interface ExchangeCompletion {
   readonly upstreamHost: string | undefined;
   readonly downstreamRemoteAddress: string;
   readonly downstreamLocalAddress: string;
+  /** The downstream connection (addresses, TLS peer identity); undefined for a test double's exchange. */
+  readonly connection: ConnectionInfo | undefined;
 }

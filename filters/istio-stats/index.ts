@@ -9,7 +9,7 @@ export { IstioStatsFilter } from './istio-stats-filter.js';
 export { decodePeerMetadata, encodePeerMetadata } from './peer-metadata.js';
 export type { StructValue } from './peer-metadata.js';
 export { istioLabels, serviceFromCluster, workloadOf } from './labels.js';
-export type { Reporter, Workload } from './labels.js';
+export type { ConnectionSecurity, Reporter, Workload } from './labels.js';
 
 export const ISTIO_STATS_FILTER = 'aeraki.meta_protocol.filters.istio_stats';
 

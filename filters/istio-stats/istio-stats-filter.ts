@@ -1,14 +1,22 @@
 import { ResponseStatus } from '../../codecs/api/index.js';
 import { FilterStatus } from '../api/index.js';
-import type { Counter, ExchangeCompletion, Filter, Histogram, StatsScope } from '../api/index.js';
+import type { ConnectionInfo, Counter, ExchangeCompletion, Filter, Histogram, StatsScope } from '../api/index.js';
 import type { IstioStatsConfig } from './config.js';
 import { istioLabels, serviceFromCluster, workloadOf } from './labels.js';
-import type { Reporter, Workload } from './labels.js';
+import type { ConnectionSecurity, Reporter, Workload } from './labels.js';
 import { decodePeerMetadata } from './peer-metadata.js';
 
 const PEER_KEY = 'x-envoy-peer-metadata';
 /** Past this many label sets, new peers are reported as unknown: a bound on memory. */
 const MAX_SERIES = 10_000;
+
+/** Istio's source_principal and connection_security_policy of an inbound request's connection. */
+function securityOf(connection: ConnectionInfo | undefined): ConnectionSecurity {
+  if (connection === undefined) return { sourcePrincipal: 'unknown', destinationPrincipal: 'unknown', policy: 'unknown' };
+  const principal = connection.peer?.principal;
+  if (principal !== undefined) return { sourcePrincipal: principal, destinationPrincipal: 'unknown', policy: 'mutual_tls' };
+  return { sourcePrincipal: 'unknown', destinationPrincipal: 'unknown', policy: connection.peer === undefined ? 'none' : 'unknown' };
+}
 
 /** One label set's metrics. */
 interface IstioSeries {
@@ -49,11 +57,14 @@ export class IstioStatsFilter implements Filter {
     const code = c.responseStatus === ResponseStatus.Ok ? 0 : 1;
     const svc = inbound ? this.#config.destinationService : serviceFromCluster(c.upstreamCluster);
     if (this.#series.size >= MAX_SERIES) peerB64 = undefined;
-    const key = `${this.#reporter}|${code}|${svc}|${peerB64 ?? ''}`;
+    // Inbound: the client's identity from a certificate that verified (mutual_tls), none on
+    // plaintext, unknown on TLS without one (or a test double without a connection).
+    const security = inbound ? securityOf(c.connection) : undefined;
+    const key = `${this.#reporter}|${code}|${svc}|${peerB64 ?? ''}|${security === undefined ? '' : `${security.policy}|${security.sourcePrincipal}`}`;
     let series = this.#series.get(key);
     if (series === undefined) {
       const peer = workloadOf(decodePeerMetadata(peerB64));
-      const labels = inbound ? istioLabels('destination', peer, this.#local, svc, code) : istioLabels('source', this.#local, peer, svc, code);
+      const labels = inbound ? istioLabels('destination', peer, this.#local, svc, code, security) : istioLabels('source', this.#local, peer, svc, code);
       const s = this.#stats;
       series = {
         requests: s.counter('istio_requests_total', labels),

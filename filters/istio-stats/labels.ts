@@ -39,11 +39,28 @@ export function workloadOf(meta: { readonly [k: string]: StructValue } | undefin
 /** Traffic direction of the listener: inbound proxies report as destination. */
 export type Reporter = 'source' | 'destination';
 
+/** The mTLS facts of a request's connection (Istio's principal and security policy labels). */
+export interface ConnectionSecurity {
+  readonly sourcePrincipal: string;
+  readonly destinationPrincipal: string;
+  /** `mutual_tls`, `none` or `unknown` (outbound: Istio reports unknown). */
+  readonly policy: string;
+}
+
+const UNKNOWN_SECURITY: ConnectionSecurity = { sourcePrincipal: 'unknown', destinationPrincipal: 'unknown', policy: 'unknown' };
+
 /**
  * The labels of `istio_requests_total` and the three histograms, in Istio's order
  * (spec/metaprotocol.md §7.5). Missing values are `unknown`.
  */
-export function istioLabels(reporter: Reporter, source: Workload, destination: Workload, destinationService: string, responseCode: number): [string, string][] {
+export function istioLabels(
+  reporter: Reporter,
+  source: Workload,
+  destination: Workload,
+  destinationService: string,
+  responseCode: number,
+  security: ConnectionSecurity = UNKNOWN_SECURITY,
+): [string, string][] {
   const svc = destinationService === '' ? UNKNOWN : destinationService;
   const svcName = svc === UNKNOWN ? UNKNOWN : svc.split('.')[0]!;
   return [
@@ -55,6 +72,7 @@ export function istioLabels(reporter: Reporter, source: Workload, destination: W
     ['source_version', source.version],
     ['source_canonical_service', source.canonicalService],
     ['source_canonical_revision', source.canonicalRevision],
+    ['source_principal', security.sourcePrincipal],
     ['destination_workload', destination.workload],
     ['destination_workload_namespace', destination.namespace],
     ['destination_service', svc],
@@ -65,7 +83,9 @@ export function istioLabels(reporter: Reporter, source: Workload, destination: W
     ['destination_version', destination.version],
     ['destination_canonical_service', destination.canonicalService],
     ['destination_canonical_revision', destination.canonicalRevision],
+    ['destination_principal', security.destinationPrincipal],
     ['response_code', String(responseCode)],
+    ['connection_security_policy', security.policy],
   ];
 }
 

@@ -7,6 +7,7 @@ import type { Infer } from '../../config/schema.js';
 import { routeMatch } from '../../config/matchers.js';
 import { fractionalPercent } from '../../config/percent.js';
 import { accessLog, statsConfig, tracing } from '../observability/config-schema.js';
+import { transportSocket } from './tls-schema.js';
 
 export const META_PROTOCOL_PROXY_TYPE = 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
 
@@ -128,6 +129,8 @@ const filterChain = object(
     name: optional(str()),
     filter_chain_match: optional(filterChainMatch),
     filters: list(networkFilter, { minItems: 1 }),
+    /** TLS termination (DownstreamTlsContext) or plaintext: proxy/tls/compile-tls.ts. */
+    transport_socket: optional(transportSocket),
     /** Opaque to Meltemi; shown in /config_dump as written. */
     metadata: optional(unknownValue()),
   },
@@ -135,7 +138,7 @@ const filterChain = object(
 );
 export type FilterChainConfig = Infer<typeof filterChain>;
 
-/** A listener filter; the names Meltemi runs are checked in compile-listener.ts (an unknown one is refused by name). */
+/** A listener filter; the names Meltemi runs (original_dst, tls_inspector) are checked in compile-listener.ts (an unknown one is refused by name). */
 const listenerFilter = object(
   { name: str({ minLength: 1 }), typed_config: optional(unknownValue()) },
   { proto: 'envoy.config.listener.v3.ListenerFilter' },
@@ -210,8 +213,11 @@ export const clusterLoadAssignment = object({
   policy: optional(unknownValue()),
 }, { proto: 'envoy.config.endpoint.v3.ClusterLoadAssignment' });
 
-/** A transport socket (TLS to a control plane); its typed_config is read by the xDS client. */
-const transportSocket = object({ name: str({ minLength: 1 }), typed_config: optional(unknownValue()) }, { proto: 'envoy.config.core.v3.TransportSocket' });
+/** Istio's auto-mTLS: per-endpoint TLS by `envoy.transport_socket_match` metadata (proxy/tls/cluster-transport.ts). */
+const transportSocketMatch = object(
+  { name: str({ minLength: 1 }), match: optional(unknownValue()), transport_socket: optional(transportSocket) },
+  { proto: 'envoy.config.cluster.v3.Cluster.TransportSocketMatch' },
+);
 
 const cluster = object(
   {
@@ -251,7 +257,9 @@ const cluster = object(
     /** HTTP/2 settings of a control-plane cluster (gRPC is always HTTP/2): accepted as written. */
     http2_protocol_options: optional(unknownValue()),
     typed_extension_protocol_options: optional(unknownValue()),
+    /** TLS (UpstreamTlsContext) or plaintext to the cluster's hosts: proxy/tls/compile-tls.ts. */
     transport_socket: optional(transportSocket),
+    transport_socket_matches: optional(list(transportSocketMatch)),
     dns_lookup_family: optional(oneOfValues(['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'])),
     /** Read by proxy/upstream/cluster-policy.ts (thresholds of the DEFAULT priority). */
     circuit_breakers: optional(unknownValue()),

@@ -17,6 +17,9 @@ import { compileChainMatch, FilterChainSelector, matchKey } from '../downstream/
 import { originalDstUnavailable } from '../net/original-dst.js';
 import { compileTcpProxy, TCP_PROXY_NAMES, TCP_PROXY_TYPE, tcpProxy } from '../tcp-proxy/tcp-proxy-config.js';
 import type { CompiledTcpProxy, TcpProxyConfig } from '../tcp-proxy/tcp-proxy-config.js';
+import { compileTransportSocket } from '../tls/compile-tls.js';
+import type { TransportSpec } from '../tls/tls-spec.js';
+import { TLS_INSPECTOR, TLS_INSPECTOR_OLD } from './tls-inspector-names.js';
 
 export const DEFAULT_MAX_FRAME_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -26,6 +29,7 @@ const TYPED_STRUCT_TYPES = new Set(['type.googleapis.com/udpa.type.v1.TypedStruc
 const META_PROTOCOL_NAMES = new Set(['envoy.filters.network.meta_protocol_proxy', 'aeraki.meta_protocol_proxy']);
 const ORIGINAL_DST_FILTER = 'envoy.filters.listener.original_dst';
 const ORIGINAL_DST_FILTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst';
+const TLS_INSPECTOR_TYPE = 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector';
 
 /**
  * A listener, compiled: its address, how it finds a connection's original destination, and
@@ -44,6 +48,13 @@ export interface CompiledListener {
   readonly recoversOriginalDst: boolean;
   /** TPROXY: IP_TRANSPARENT on the socket; the local address is the original destination. */
   readonly transparent: boolean;
+  /**
+   * Read each connection's first bytes (the ClientHello) before a chain is chosen: the
+   * tls_inspector listener filter is there, or a chain matches on transport_protocol tls,
+   * server_names or application_protocols (without the inspector Envoy would see every
+   * connection as raw_buffer without SNI or ALPN, and such a chain could never match).
+   */
+  readonly inspectTls: boolean;
   readonly chains: readonly CompiledChain[];
   readonly defaultChain: CompiledChain | undefined;
   readonly selector: FilterChainSelector<CompiledChain>;
@@ -56,10 +67,13 @@ export interface CompiledListener {
   readonly rds: { readonly routeConfigName: string; readonly configSource: unknown } | undefined;
 }
 
-/** One filter chain: a MetaProtocol proxy, or a tcp_proxy that copies bytes. */
+/**
+ * One filter chain: a MetaProtocol proxy, or a tcp_proxy that copies bytes; `transport` is
+ * how its connections are terminated (its DownstreamTlsContext, or plaintext).
+ */
 export type CompiledChain =
-  | { readonly name: string; readonly index: number; readonly kind: 'meta'; readonly meta: CompiledMetaChain }
-  | { readonly name: string; readonly index: number; readonly kind: 'tcp'; readonly tcp: CompiledTcpProxy; readonly tcpConfig: TcpProxyConfig };
+  | { readonly name: string; readonly index: number; readonly transport: TransportSpec; readonly kind: 'meta'; readonly meta: CompiledMetaChain }
+  | { readonly name: string; readonly index: number; readonly transport: TransportSpec; readonly kind: 'tcp'; readonly tcp: CompiledTcpProxy; readonly tcpConfig: TcpProxyConfig };
 
 /** A MetaProtocol filter chain, compiled: what a downstream connection on it needs. */
 export interface CompiledMetaChain {
@@ -128,10 +142,12 @@ export function compileListener(l: ListenerConfig, path: string, errors: string[
   const startErrors = errors.length;
   const useOriginalDst = l.use_original_dst === true;
   let originalDstFilter = false;
+  let tlsInspector = false;
   (l.listener_filters ?? []).forEach((f, i) => {
     const type = typeof f.typed_config === 'object' && f.typed_config !== null ? (f.typed_config as Record<string, unknown>)['@type'] : undefined;
     if (f.name === ORIGINAL_DST_FILTER || type === ORIGINAL_DST_FILTER_TYPE) originalDstFilter = true;
-    else errors.push(`${path}.listener_filters[${i}]: unknown listener filter '${f.name}' (Meltemi runs ${ORIGINAL_DST_FILTER})`);
+    else if (f.name === TLS_INSPECTOR || f.name === TLS_INSPECTOR_OLD || type === TLS_INSPECTOR_TYPE) tlsInspector = true;
+    else errors.push(`${path}.listener_filters[${i}]: unknown listener filter '${f.name}' (Meltemi runs ${ORIGINAL_DST_FILTER} and ${TLS_INSPECTOR})`);
   });
   const recoversOriginalDst = useOriginalDst || originalDstFilter;
   const transparent = l.transparent === true;
@@ -174,6 +190,7 @@ export function compileListener(l: ListenerConfig, path: string, errors: string[
     useOriginalDst,
     recoversOriginalDst,
     transparent,
+    inspectTls: tlsInspector || [...chainCfgs, ...(l.default_filter_chain === undefined ? [] : [l.default_filter_chain])].some((fc) => needsTlsInspection(fc)),
     chains,
     defaultChain,
     selector: new FilterChainSelector(entries, defaultChain),
@@ -195,6 +212,8 @@ function compileChain(l: ListenerConfig, fc: FilterChainConfig, index: number, p
     errors.push(`${path}.filters: no network filter (the MetaProtocol proxy or tcp_proxy is needed)`);
     return undefined;
   }
+  // TLS termination of this chain's connections (DownstreamTlsContext), or plaintext.
+  const transport = compileTransportSocket(fc.transport_socket, 'downstream', `${path}.transport_socket`, errors);
   const last = filters.length - 1;
   const f = filters[last]!;
   const fpath = `${path}.filters[${last}].typed_config`;
@@ -211,7 +230,7 @@ function compileChain(l: ListenerConfig, fc: FilterChainConfig, index: number, p
     const cfg = tcpProxy.parse(raw, fpath, errors);
     if (cfg === undefined || errors.length > startErrors) return undefined;
     const tcp = compileTcpProxy(cfg, fpath, errors);
-    return tcp === undefined ? undefined : { name, index, kind: 'tcp', tcp, tcpConfig: cfg };
+    return tcp === undefined || transport === undefined ? undefined : { name, index, transport, kind: 'tcp', tcp, tcpConfig: cfg };
   }
   if (!META_PROTOCOL_NAMES.has(f.name) && type !== META_PROTOCOL_PROXY_TYPE) {
     errors.push(`${path}.filters[${last}]: unknown network filter '${f.name}' (Meltemi runs envoy.filters.network.meta_protocol_proxy and envoy.filters.network.tcp_proxy)`);
@@ -224,7 +243,13 @@ function compileChain(l: ListenerConfig, fc: FilterChainConfig, index: number, p
   const cfg = metaProtocolProxy.parse(raw, fpath, errors);
   if (cfg === undefined || errors.length > startErrors) return undefined;
   const meta = compileProxyConfig(l, cfg, networkRbac, fpath, errors);
-  return meta === undefined ? undefined : { name, index, kind: 'meta', meta };
+  return meta === undefined || transport === undefined ? undefined : { name, index, transport, kind: 'meta', meta };
+}
+
+/** A chain whose match reads what only the ClientHello tells (SNI, ALPN, TLS or not). */
+function needsTlsInspection(fc: FilterChainConfig): boolean {
+  const m = fc.filter_chain_match;
+  return m !== undefined && ((m.server_names ?? []).length > 0 || m.transport_protocol === 'tls' || (m.application_protocols ?? []).length > 0);
 }
 
 /** The type a typed_config declares, looking inside a TypedStruct. */

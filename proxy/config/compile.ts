@@ -7,6 +7,8 @@ import { bootstrap } from './bootstrap-schema.js';
 import type { BootstrapConfig, ClusterConfig } from './bootstrap-schema.js';
 import { ConfigError } from '../../config/errors.js';
 import { compileListener } from './compile-listener.js';
+import { PLAINTEXT_CLUSTER, compileClusterTransport, transportMatchLabels } from '../tls/cluster-transport.js';
+import type { ClusterTransport } from '../tls/cluster-transport.js';
 import type { CompiledListener } from './compile-listener.js';
 import { takeWarnings, withUnknownFieldsAllowed } from '../../config/schema.js';
 import { compileOverload } from '../overload/overload-config.js';
@@ -26,6 +28,8 @@ export interface CompiledCluster {
   readonly originalDst?: boolean;
   /** upstream_bind_config.source_address: the local address of every upstream connection. */
   readonly sourceAddress?: string;
+  /** TLS per host (transport_socket, transport_socket_matches); absent means plaintext. */
+  readonly transport?: ClusterTransport;
 }
 
 export interface RuntimeSettings {
@@ -70,7 +74,7 @@ const DEFAULT_FRAME_READ_TIMEOUT_MS = 30_000;
 const DEFAULT_DRAIN_GRACE_MS = 500;
 
 /** Compiles one cluster (static, or delivered by CDS). Unix-socket endpoints carry no RPC traffic and are skipped. */
-export function compileCluster(c: ClusterConfig): CompiledCluster {
+export function compileCluster(c: ClusterConfig, path = `cluster ${c.name}`, errors: string[] = []): CompiledCluster {
   const hosts: HostConfig[] = [];
   for (const locality of c.load_assignment?.endpoints ?? []) {
     const facts = localityFacts(locality as unknown as Record<string, unknown>);
@@ -79,6 +83,7 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
       if (sa === undefined) continue;
       const status = e.health_status ?? 'UNKNOWN';
       const labels = subsetLabels(e as unknown as Record<string, unknown>);
+      const transportMatch = transportMatchLabels(e as unknown as Record<string, unknown>);
       hosts.push({
         address: sa.address,
         port: sa.port_value ?? 0,
@@ -88,6 +93,7 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
         locality: facts.locality,
         ...(facts.localityWeight !== undefined ? { localityWeight: facts.localityWeight } : {}),
         ...(labels !== undefined ? { labels } : {}),
+        ...(transportMatch !== undefined ? { transportMatch } : {}),
       });
     }
   }
@@ -100,6 +106,7 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
   };
   const policy = clusterPolicyOf({ circuit_breakers: c.circuit_breakers, outlier_detection: c.outlier_detection });
   const source = c.upstream_bind_config?.source_address;
+  const transport = compileClusterTransport(c.transport_socket, c.transport_socket_matches, path, errors);
   return {
     name: c.name,
     connectTimeoutMs: c.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -108,6 +115,7 @@ export function compileCluster(c: ClusterConfig): CompiledCluster {
     policy,
     ...(c.type === 'ORIGINAL_DST' ? { originalDst: true } : {}),
     ...(source !== undefined ? { sourceAddress: source.address } : {}),
+    ...(transport !== undefined && transport !== PLAINTEXT_CLUSTER ? { transport } : {}),
   };
 }
 
@@ -168,7 +176,7 @@ export function compileBootstrap(doc: unknown, source = 'bootstrap', opts: Compi
     clusterNames.add(c.name);
     const cpath = `static_resources.clusters[${i}]`;
     errors.push(...clusterProblems(c).map((p) => `${cpath}.${p}`));
-    clusters.push(compileCluster(c));
+    clusters.push(compileCluster(c, cpath, errors));
   });
   const overload = compileOverload(boot.overload_manager, boot.meltemi?.overload, errors);
   if (errors.length > 0) throw new ConfigError(errors, source);

@@ -62,7 +62,7 @@ export function peerIdentityOfTls(socket: TLSSocket): PeerIdentity {
 }
 
 /**
- * What a TLS accept path learned in the handshake (proxy/tls's DownstreamPeer has this
+ * What a TLS accept path learned in the handshake (proxy/tls/downstream-peer.ts DownstreamPeer has this
  * shape): used instead of reading the socket when given.
  */
 export interface HandshakeFacts {

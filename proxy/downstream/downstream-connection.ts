@@ -12,6 +12,7 @@ import type { PinnedClient } from '../upstream/dedicated-upstream.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import type { UpstreamPool } from '../upstream/upstream-pool.js';
 import { connectionInfoOf } from './connection-info.js';
+import type { DownstreamPeer } from '../tls/downstream-peer.js';
 import { Exchange } from './exchange.js';
 import { InflightList } from './inflight-list.js';
 import type { ExchangeHost } from './exchange-host.js';
@@ -97,13 +98,23 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
   /** Set when the codec pins streams (bRPC option pinStreams): this client's own upstream. */
   readonly #pinned: DedicatedUpstream | undefined;
 
+  /** What the TLS accept path learned in the handshake (or the plaintext facts); feeds connectionInfo. */
+  readonly peer: DownstreamPeer | undefined;
+
   /**
    * `originalDestination`: where an intercepted connection was going, as the listener that
-   * accepted (or was handed) it recovered it.
+   * accepted (or was handed) it recovered it. `peer`: the TLS handshake's facts.
    */
-  constructor(socket: Socket, listener: ListenerRuntime, onClosed: (c: DownstreamConnection) => void, originalDestination?: { readonly address: string; readonly port: number }) {
+  constructor(
+    socket: Socket,
+    listener: ListenerRuntime,
+    onClosed: (c: DownstreamConnection) => void,
+    originalDestination?: { readonly address: string; readonly port: number },
+    peer?: DownstreamPeer,
+  ) {
     this.#socket = socket;
     this.originalDestination = originalDestination;
+    this.peer = peer;
     this.listener = listener;
     this.#onClosed = onClosed;
     this.codec = listener.codecFactory.createServerCodec(listener.codecContext);
@@ -135,12 +146,13 @@ export class DownstreamConnection implements ExchangeHost, PinnedClient, SweptCo
   }
 
   /**
-   * Addresses and TLS peer of this connection, read from the socket when first asked for. The
-   * local address is the original destination when one was recovered (as Envoy's
-   * connection's local address after the original_dst listener filter).
+  /**
+   * Addresses and TLS peer of this connection, built when first asked for: from the accept
+   * path's handshake facts (a principal only from a verified certificate), with the original
+   * destination as the local address when one was recovered.
    */
   get connectionInfo(): ConnectionInfo {
-    return (this.#connectionInfo ??= connectionInfoOf(this.#socket, undefined, this.originalDestination));
+    return (this.#connectionInfo ??= connectionInfoOf(this.#socket, this.peer, this.originalDestination));
   }
 
   /** True once the connection closed. */

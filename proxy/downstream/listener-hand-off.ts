@@ -1,6 +1,8 @@
 import type net from 'node:net';
 import type { OriginalDestination } from '../net/original-dst.js';
 import type { ConnectionFacts } from './filter-chain-match.js';
+import { RAW_FACTS } from '../tls/listener-accept.js';
+import type { TlsFacts } from '../tls/listener-accept.js';
 
 /**
  * The hand-off of a `use_original_dst` listener (Istio's virtualOutbound) to the listener
@@ -37,15 +39,18 @@ function addressKey(host: string, port: number): string {
   return `${h.toLowerCase()}|${port}`;
 }
 
-/** What filter chain matching sees of a plaintext connection; `dest` replaces the local address when known. */
-export function connectionFacts(socket: net.Socket, dest: OriginalDestination | undefined): ConnectionFacts {
+/**
+ * What filter chain matching sees of a connection; `dest` replaces the local address when
+ * known, `tls` is what the tls_inspector read of the ClientHello (raw_buffer without one).
+ */
+export function connectionFacts(socket: net.Socket, dest: OriginalDestination | undefined, tls: TlsFacts = RAW_FACTS): ConnectionFacts {
   return {
     destinationIp: dest?.address ?? socket.localAddress ?? '',
     destinationPort: dest?.port ?? socket.localPort ?? 0,
     sourceIp: socket.remoteAddress ?? '',
     sourcePort: socket.remotePort ?? 0,
-    transportProtocol: 'raw_buffer',
-    applicationProtocols: [],
-    serverName: '',
+    transportProtocol: tls.transportProtocol,
+    applicationProtocols: tls.applicationProtocols,
+    serverName: tls.serverName,
   };
 }

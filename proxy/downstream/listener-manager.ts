@@ -15,6 +15,8 @@ import { Listener } from './listener.js';
 import type { ChainRuntime, ListenerContext } from './listener.js';
 import { ListenerAddressIndex } from './listener-hand-off.js';
 import type { ListenerRuntime } from './listener-runtime.js';
+import { whenChainsReady } from './listener.js';
+import type { TlsRuntime } from '../tls/tls-runtime.js';
 
 /** Envoy's /drain_listeners query flags: `inboundonly`, `graceful`, `skip_exit`. */
 export interface DrainListenersOptions {
@@ -30,6 +32,8 @@ export interface ListenerManagerDeps {
   readonly observability: ServerObservability;
   readonly clusters: ReadonlyMap<string, Cluster>;
   readonly deadlines: DeadlineQueue;
+  /** Secure contexts (and SDS) for filter chains that terminate TLS. */
+  readonly tls: TlsRuntime;
 }
 
 /**
@@ -66,15 +70,17 @@ export class ListenerManager {
     const oldTcp = previous?.tcpRuntimes() ?? [];
     const obs = this.#deps.observability;
     for (const c of [...l.chains, ...(l.defaultChain === undefined ? [] : [l.defaultChain])]) {
+      // The chain's DownstreamTlsContext as a secure context (shared by equal specs, SDS-fed).
+      const tls = c.transport.kind === 'tls' ? this.#deps.tls.contextFor(c.transport.tls) : undefined;
       if (c.kind === 'meta') {
         const routes = c.meta.rds !== undefined ? (rdsRoutes ?? RouteTable.EMPTY) : c.meta.routeTable;
-        out.set(c, { kind: 'meta', runtime: this.#runtimeOf(c.meta, routes, oldMeta) });
+        out.set(c, { kind: 'meta', runtime: this.#runtimeOf(c.meta, routes, oldMeta), tls });
         continue;
       }
       const prefix = `tcp.${c.tcp.statPrefix}.`;
       const stats = oldTcp.find((r) => r.stats.prefix === prefix)?.stats ?? new TcpProxyStats(c.tcp.statPrefix);
       const accessLogs = c.tcp.accessLogs.map((a) => ({ sink: obs.logSink(a.path), format: a.format }));
-      out.set(c, { kind: 'tcp', runtime: { config: c.tcp, stats, clusters: this.#deps.clusters, accessLogs, highWatermark: this.#deps.config.settings.highWatermark } });
+      out.set(c, { kind: 'tcp', runtime: { config: c.tcp, stats, clusters: this.#deps.clusters, accessLogs, highWatermark: this.#deps.config.settings.highWatermark }, tls });
     }
     return out;
   }
@@ -152,9 +158,12 @@ export class ListenerManager {
       old.compiled.bindToPort === compiled.bindToPort &&
       old.compiled.transparent === compiled.transparent;
     if (old !== undefined && sameSocket) {
+      const chains = this.#chainRuntimes(compiled, routes, old);
+      // New TLS secrets first: until they are here, the old config keeps serving.
+      await whenChainsReady(chains.values());
       const before = [...old.connections];
       const tcpBefore = [...old.tcpSessions];
-      old.chains = this.#chainRuntimes(compiled, routes, old);
+      old.chains = chains;
       old.compiled = compiled;
       old.retime();
       for (const c of before) c.drain();

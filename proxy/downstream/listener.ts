@@ -12,9 +12,20 @@ import { ConnectionSweeper, sweepIntervalMs } from './connection-sweeper.js';
 import { DownstreamConnection } from './downstream-connection.js';
 import { connectionFacts } from './listener-hand-off.js';
 import type { ListenerRuntime } from './listener-runtime.js';
+import type { DownstreamPeer } from '../tls/downstream-peer.js';
+import { newTlsAcceptStats } from '../tls/downstream-tls.js';
+import type { TlsAcceptStats } from '../tls/downstream-tls.js';
+import { inspectTls, RAW_FACTS, terminate } from '../tls/listener-accept.js';
+import type { TlsFacts } from '../tls/listener-accept.js';
+import type { TlsContext } from '../tls/tls-runtime.js';
 
-/** The runtime of one filter chain: a MetaProtocol proxy, or tcp_proxy. */
-export type ChainRuntime = { readonly kind: 'meta'; readonly runtime: ListenerRuntime } | { readonly kind: 'tcp'; readonly runtime: TcpProxyRuntime };
+/**
+ * The runtime of one filter chain: a MetaProtocol proxy, or tcp_proxy; `tls` terminates its
+ * connections (the chain's DownstreamTlsContext), undefined for plaintext.
+ */
+export type ChainRuntime =
+  | { readonly kind: 'meta'; readonly runtime: ListenerRuntime; readonly tls?: TlsContext | undefined }
+  | { readonly kind: 'tcp'; readonly runtime: TcpProxyRuntime; readonly tls?: TlsContext | undefined };
 
 /** What a listener needs beyond its own config. */
 export interface ListenerContext {
@@ -40,6 +51,8 @@ export class Listener {
   readonly tcpSessions = new Set<TcpProxySession>();
   /** Connections no filter chain took (Envoy's no_filter_chain_match). */
   noFilterChainMatch = 0;
+  /** TLS handshakes and refusals of this listener's chains (Envoy's `listener.<address>.ssl.*`). */
+  readonly tlsStats: TlsAcceptStats = newTlsAcceptStats();
   /** Idle, frame-read and drain timers of every MetaProtocol connection: one periodic sweep. */
   readonly #sweeper = new ConnectionSweeper(this.connections);
   /** The port bound by listen(), kept so that it can be shown after the socket closed. */
@@ -115,9 +128,29 @@ export class Listener {
     }
   }
 
-  /** Serves a connection accepted here or handed off to this listener, on the chain its facts select. */
+  /**
+   * Serves a connection accepted here or handed off to this listener, on the chain its facts
+   * select. With a tls_inspector the ClientHello is read first (without consuming it), so the
+   * selection sees transport_protocol, SNI and ALPN.
+   */
   serve(socket: net.Socket, dest: OriginalDestination | undefined): void {
-    const chain = this.compiled.selector.select(connectionFacts(socket, dest));
+    if (!this.compiled.inspectTls) {
+      this.#serveOn(socket, dest, RAW_FACTS, false);
+      return;
+    }
+    socket.on('error', ignore);
+    inspectTls(socket, (tls) => {
+      try {
+        this.#serveOn(socket, dest, tls, true);
+      } catch (err) {
+        reportFault('accept', err, { listener: this.compiled.name });
+        socket.destroy();
+      }
+    });
+  }
+
+  #serveOn(socket: net.Socket, dest: OriginalDestination | undefined, tls: TlsFacts, paused: boolean): void {
+    const chain = this.compiled.selector.select(connectionFacts(socket, dest, tls));
     const rt = chain === undefined ? undefined : this.chains.get(chain);
     if (rt === undefined) {
       this.noFilterChainMatch++;
@@ -126,14 +159,21 @@ export class Listener {
       socket.destroy();
       return;
     }
+    // A MetaProtocol connection closes its side when the client ends (Node's default);
+    // tcp_proxy passes a FIN on.
+    if (rt.kind === 'meta') socket.allowHalfOpen = false;
+    if (rt.tls !== undefined) socket.on('error', ignore);
+    // The TLS handshake (if any) and peer checks first; a refused client is closed there.
+    terminate(socket, rt.tls, this.tlsStats, paused && rt.kind === 'meta', (served, peer) => this.#start(served, rt, dest, peer));
+  }
+
+  #start(socket: net.Socket, rt: ChainRuntime, dest: OriginalDestination | undefined, peer: DownstreamPeer): void {
     this.#ctx.overload.activeConnections++;
     if (rt.kind === 'tcp') {
       this.tcpSessions.add(new TcpProxySession(socket, rt.runtime, dest, this.#forgetTcp));
       return;
     }
-    // A MetaProtocol connection closes its side when the client ends (Node's default).
-    socket.allowHalfOpen = false;
-    const c = new DownstreamConnection(socket, rt.runtime, this.#forget, dest);
+    const c = new DownstreamConnection(socket, rt.runtime, this.#forget, dest, peer);
     this.connections.add(c);
     // A gracefully draining listener still accepts (Envoy), but tells each newcomer to go at once.
     if (this.#drainingNew) c.drain();
@@ -166,6 +206,8 @@ export class Listener {
   }
 
   async listen(): Promise<void> {
+    // Envoy's listener warming: a TLS chain's certificates (SDS) are here before the socket binds.
+    await whenChainsReady(this.chains.values());
     const server = this.server;
     if (server === undefined) return;
     await new Promise<void>((resolve, reject) => {
@@ -263,3 +305,8 @@ export class Listener {
 }
 
 function ignore(): void {}
+
+/** Resolves once the certificates of every TLS chain of `chains` are here (at once for plaintext). */
+export async function whenChainsReady(chains: Iterable<ChainRuntime>): Promise<void> {
+  await Promise.all([...chains].map((c) => c.tls?.whenReady()));
+}

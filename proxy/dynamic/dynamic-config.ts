@@ -38,8 +38,10 @@ export function startDynamicConfig(server: MeltemiServer, config: CompiledConfig
     ...xdsOpts,
     staticListeners: config.listeners,
     onSnapshot: (snap) => {
-      // Readiness counts a response once what it carried is applied, not when it arrived.
-      void applier.applyCompiled(snap).then(() => init.check());
+      // Readiness counts a response once what it carried is applied, not when it arrived:
+      // an init target, so a listener still waiting for its SDS certificates keeps the
+      // proxy INITIALIZING.
+      init.waitFor(applier.applyCompiled(snap));
     },
   });
   const init = new InitManager(config.bootstrap, () => xds.typeTotals(), () => logger.info('init done: every first xDS response applied (or timed out); LIVE'));

@@ -5,6 +5,9 @@
  * then /ready and `server.state` say INITIALIZING, so the kubelet's probe (through
  * pilot-agent) keeps the pod out of its Service. A rejected first response also ends the
  * wait for its type, as in Envoy; pilot-agent then still waits for an accepted one.
+ * Envoy's init targets are here too: work started before LIVE that must end first (a
+ * listener from LDS that waits for its SDS certificates before it binds) holds the state
+ * at INITIALIZING until it settles (waitFor).
  */
 import type { BootstrapConfig } from '../config/bootstrap-schema.js';
 import type { ServerState } from '../server-state.js';
@@ -29,6 +32,8 @@ export class InitManager {
   readonly #types: () => ReadonlyMap<string, TypeProgress>;
   #timer: NodeJS.Timeout | undefined;
   readonly #onLive: () => void;
+  /** Init targets not settled yet (waitFor). */
+  #pending = 0;
 
   /**
    * `types` returns the watched types with their counters, as they are after the snapshots
@@ -59,9 +64,23 @@ export class InitManager {
     this.check();
   }
 
+  /**
+   * An init target: LIVE waits until `work` settles (either way) when it starts before LIVE;
+   * after LIVE it changes nothing (Envoy: a later listener warms on its own).
+   */
+  waitFor(work: Promise<unknown>): void {
+    if (this.#state === 'LIVE') return;
+    this.#pending++;
+    const done = (): void => {
+      this.#pending--;
+      this.check();
+    };
+    work.then(done, done);
+  }
+
   /** Re-evaluates (call it after a snapshot was applied). */
   check(now = Date.now()): void {
-    if (this.#state !== 'INITIALIZING') return;
+    if (this.#state !== 'INITIALIZING' || this.#pending > 0) return;
     const types = this.#types();
     for (const t of this.#base) if (!this.#since.has(t)) this.#since.set(t, now);
     for (const t of types.keys()) if (!this.#since.has(t)) this.#since.set(t, now);

@@ -12,12 +12,14 @@ import { parseConfigSource } from './resource-types/config-source.js';
 
 function chainContent(c: CompiledChain | undefined): unknown {
   if (c === undefined) return undefined;
-  if (c.kind === 'tcp') return { name: c.name, tcp: c.tcpConfig };
+  // A TLS change (another certificate file, SAN list, ALPN) is a change of the listener.
+  const tls = c.transport.kind === 'tls' ? c.transport.tls.key : 'raw';
+  if (c.kind === 'tcp') return { name: c.name, tls, tcp: c.tcpConfig };
   const proxy = c.meta.proxyConfig;
   const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
   // '@type' is there for a direct Any and not for a TypedStruct's value: not content.
   const networkRbac = c.meta.networkRbac.map((r) => Object.fromEntries(Object.entries(r.config).filter(([k]) => k !== '@type')));
-  return { name: c.name, proxy: { ...proxy, rds }, networkRbac };
+  return { name: c.name, tls, proxy: { ...proxy, rds }, networkRbac };
 }
 
 /** A plain value to compare with `sameContent` (xds-client/resource-equality.ts). */
@@ -31,6 +33,7 @@ export function listenerContent(c: CompiledListener): unknown {
     use_original_dst: c.useOriginalDst,
     original_dst: c.recoversOriginalDst,
     transparent: c.transparent,
+    inspect_tls: c.inspectTls,
     matches: (s.filter_chains ?? []).map((fc) => fc.filter_chain_match),
     chains: c.chains.map(chainContent),
     default_chain: chainContent(c.defaultChain),

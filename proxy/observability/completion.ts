@@ -1,6 +1,6 @@
 import { ErrorType, MessageType, ResponseStatus } from '../../codecs/api/index.js';
 import type { Metadata } from '../../codecs/api/index.js';
-import type { ExchangeCompletion, ExchangeOutcome } from '../../filters/api/index.js';
+import type { ConnectionInfo, ExchangeCompletion, ExchangeOutcome } from '../../filters/api/index.js';
 import type { ObservedExchange } from './observed-exchange.js';
 
 /**
@@ -105,6 +105,10 @@ export class Completion implements ExchangeCompletion {
 
   get downstreamLocalAddress(): string {
     return this.exchange.downstreamLocalAddress;
+  }
+
+  get connection(): ConnectionInfo | undefined {
+    return this.exchange.connection;
   }
 }
 

@@ -1,4 +1,5 @@
 import { ErrorType } from '../../codecs/api/index.js';
+import type { ConnectionInfo } from '../../filters/api/index.js';
 import type { Message, Metadata } from '../../codecs/api/index.js';
 import type { ClusterStats } from '../stats.js';
 
@@ -32,6 +33,8 @@ export interface ObservedExchange {
   readonly upstreamClusterStats: ClusterStats | undefined;
   readonly downstreamRemoteAddress: string;
   readonly downstreamLocalAddress: string;
+  /** Addresses and TLS peer identity of the client connection (access log); undefined for test doubles. */
+  readonly connection?: ConnectionInfo | undefined;
   /** Bytes of the answer written to the client (response or local reply), 0 for none. */
   readonly responseBytes: number;
   /** Keys the proxy adds to the forwarded request (route mutation, generated x-request-id, trace context). */

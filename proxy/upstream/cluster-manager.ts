@@ -2,6 +2,7 @@ import type { ClusterStatus } from '../admin/clusters-view.js';
 import type { CompiledCluster, RuntimeSettings } from '../config/compile.js';
 import { Cluster } from './cluster.js';
 import { DEFAULT_POLICY } from './cluster-policy.js';
+import type { TlsRuntime } from '../tls/tls-runtime.js';
 
 /** One row of `clusterStatus()`: a host with its upstream connections and requests in flight. */
 export interface HostConnectionStatus {
@@ -19,9 +20,12 @@ export interface HostConnectionStatus {
 export class ClusterManager {
   readonly #clusters = new Map<string, Cluster>();
   readonly #settings: RuntimeSettings;
+  /** Secure contexts and SDS for clusters whose transport is TLS. */
+  readonly #tls: TlsRuntime;
 
-  constructor(settings: RuntimeSettings, initial: readonly CompiledCluster[]) {
+  constructor(settings: RuntimeSettings, initial: readonly CompiledCluster[], tls: TlsRuntime) {
     this.#settings = settings;
+    this.#tls = tls;
     for (const c of initial) this.#clusters.set(c.name, this.#build(c));
   }
 
@@ -39,16 +43,22 @@ export class ClusterManager {
       keepClientOrder: s.keepClientOrder,
       sourceAddress: c.sourceAddress,
       originalDst: c.originalDst,
+      tls: this.#tls,
     };
-    return new Cluster(c.name, c.connectTimeoutMs, settings, c.hosts, c.lb, c.policy);
+    return new Cluster(c.name, c.connectTimeoutMs, settings, c.hosts, c.lb, c.policy, c.transport);
   }
 
   /** Adds a cluster, or updates its hosts in place (the pools of surviving hosts stay). */
   upsert(c: CompiledCluster): void {
     const existing = this.#clusters.get(c.name);
     const drainMs = this.#settings.drainTimeoutMs;
-    // A new source address or kind needs new pools: the cluster is rebuilt.
-    const sameKind = existing !== undefined && existing.settings.sourceAddress === c.sourceAddress && existing.settings.originalDst === c.originalDst;
+    // A new source address, kind or transport (TLS on or off, other certificates) needs new
+    // pools: the cluster is rebuilt.
+    const sameKind =
+      existing !== undefined &&
+      existing.settings.sourceAddress === c.sourceAddress &&
+      existing.settings.originalDst === c.originalDst &&
+      (existing.transport?.key ?? '') === (c.transport?.key ?? '');
     if (existing !== undefined && sameKind && existing.connectTimeoutMs === c.connectTimeoutMs) {
       existing.updateHosts(c.hosts, drainMs);
       existing.setLbConfig(c.lb ?? { policy: 'ROUND_ROBIN' });
@@ -65,6 +75,14 @@ export class ClusterManager {
     if (c === undefined) return;
     this.#clusters.delete(name);
     c.closeWhenIdle(this.#settings.drainTimeoutMs);
+  }
+
+  /**
+   * Resolves once every cluster's TLS secrets are here (Envoy's init manager: static
+   * clusters with SDS certificates warm before the listeners start).
+   */
+  async whenTlsReady(): Promise<void> {
+    await Promise.all([...this.#clusters.values()].flatMap((c) => c.tlsContexts().map((t) => t.whenReady())));
   }
 
   names(): string[] {

@@ -12,6 +12,10 @@ import { sharedPolicy } from '../shared-policy/shared-policy.js';
 import { OutlierDetector } from './outlier-detector.js';
 import type { HostOutcomes } from './outlier-detector.js';
 import { UpstreamPool } from './upstream-pool.js';
+import type { TlsContext, TlsRuntime } from '../tls/tls-runtime.js';
+import type { TransportSpec } from '../tls/tls-spec.js';
+import { transportFor } from '../tls/cluster-transport.js';
+import type { ClusterTransport } from '../tls/cluster-transport.js';
 
 const ROUND_ROBIN: ClusterLbConfig = { policy: 'ROUND_ROBIN' };
 
@@ -28,6 +32,12 @@ export interface HostConfig {
   localityWeight?: number;
   /** Subset labels (`filter_metadata["envoy.lb"]`). */
   labels?: Record<string, string>;
+  /** The endpoint's `envoy.transport_socket_match` metadata (picks among the cluster's transport_socket_matches). */
+  transportMatch?: Record<string, string>;
+}
+
+function transportKey(t: TransportSpec | undefined): string {
+  return t?.kind === 'tls' ? t.tls.key : '';
 }
 
 /** One upstream endpoint, with a connection pool per codec variant. */
@@ -41,6 +51,7 @@ export class Host implements UpstreamHost {
   locality: string;
   localityWeight: number | undefined;
   labels: Readonly<Record<string, string>>;
+  readonly transport: TransportSpec | undefined;
   /** Outlier detection state. */
   consecutiveErrors = 0;
   ejected = false;
@@ -64,6 +75,7 @@ export class Host implements UpstreamHost {
     this.locality = cfg.locality ?? '';
     this.localityWeight = cfg.localityWeight;
     this.labels = cfg.labels ?? {};
+    this.transport = transportFor(cluster.transport, cfg.transportMatch);
   }
 
   /** Takes the EDS facts of an update for a host that stays. */
@@ -133,10 +145,27 @@ export class Host implements UpstreamHost {
         createCodec: (): ClientCodec => factory.createClientCodec(ctx),
         keepClientOrder: s.keepClientOrder ?? true,
         onFault: () => this.#cluster.stats.upstream_cx_internal_error++,
+        ...this.#tlsOption(),
       });
       this.#pools.set(key, pool);
     }
     return pool;
+  }
+
+  /** The TLS context of connections to this host (`{}` for plaintext), as an options spread. */
+  #tlsOption(): { tls?: TlsContext } {
+    const ctx = this.tlsContext();
+    return ctx === undefined ? {} : { tls: ctx };
+  }
+
+  /** The TLS context of connections to this host; undefined for plaintext. */
+  tlsContext(): TlsContext | undefined {
+    const t = this.transport;
+    if (t?.kind !== 'tls') return undefined;
+    const runtime = this.#cluster.settings.tls;
+    // Compiled TLS with no runtime to serve it would be plaintext: refuse loudly instead.
+    if (runtime === undefined) throw new Error(`cluster ${this.#cluster.name}: TLS is configured but this server has no TLS runtime`);
+    return runtime.contextFor(t.tls);
   }
 
   pools(): IterableIterator<UpstreamPool> {
@@ -163,6 +192,8 @@ export interface ClusterSettings {
   sourceAddress?: string | undefined;
   /** ORIGINAL_DST: no hosts of its own; each connection goes to its original destination. */
   originalDst?: boolean | undefined;
+  /** Secure contexts and SDS of this process; needed by hosts whose transport is TLS. */
+  tls?: TlsRuntime;
 }
 
 /** A named set of hosts and the policy that picks one of them (CDS `lb_policy`). */
@@ -170,6 +201,8 @@ export class Cluster implements UpstreamCluster<Host> {
   readonly name: string;
   readonly connectTimeoutMs: number;
   readonly settings: ClusterSettings;
+  /** TLS or plaintext, per host (transport_socket and transport_socket_matches). */
+  readonly transport: ClusterTransport | undefined;
   hosts: Host[];
   #lbConfig: ClusterLbConfig;
   #lb: LoadBalancer<Host>;
@@ -191,16 +224,30 @@ export class Cluster implements UpstreamCluster<Host> {
     hosts: HostConfig[],
     lb: ClusterLbConfig = ROUND_ROBIN,
     policy: ClusterPolicy = DEFAULT_POLICY,
+    transport?: ClusterTransport,
   ) {
     this.name = name;
     this.connectTimeoutMs = connectTimeoutMs;
     this.settings = settings;
+    this.transport = transport;
     this.hosts = hosts.map((h) => new Host(this, h));
     this.#lbConfig = lb;
     this.usesHash = usesHash(lb.policy);
     this.#lb = createClusterBalancer(lb.policy, this.hosts, lb);
     this.#policy = policy;
     this.#outliers = this.#detectorFor(policy);
+    this.tlsContexts();
+  }
+
+  /**
+   * The TLS contexts of this cluster's transports, made now so that their SDS secrets are
+   * asked for at once (Envoy warms a cluster before it is used); empty for plaintext.
+   */
+  tlsContexts(): TlsContext[] {
+    const runtime = this.settings.tls;
+    const t = this.transport;
+    if (runtime === undefined || t === undefined) return [];
+    return [t.default, ...t.matches.map((m) => m.transport)].flatMap((x) => (x.kind === 'tls' ? [runtime.contextFor(x.tls)] : []));
   }
 
   #detectorFor(policy: ClusterPolicy): HostOutcomes<Host> | undefined {
@@ -349,7 +396,8 @@ export class Cluster implements UpstreamCluster<Host> {
     for (const cfg of configs) {
       const id = `${cfg.address}:${cfg.port}`;
       const kept = byId.get(id);
-      if (kept !== undefined) {
+      // A host whose transport changed (TLS on or off, another context) is a new host.
+      if (kept !== undefined && transportKey(transportFor(this.transport, cfg.transportMatch)) === transportKey(kept.transport)) {
         byId.delete(id);
         kept.update(cfg);
         next.push(kept);

@@ -1,4 +1,5 @@
 import type { CodecContext, CodecFactory, ErrorType, Message } from '../../codecs/api/index.js';
+import type { TlsContext } from '../tls/tls-runtime.js';
 import type { Cluster, Host } from './cluster.js';
 import { UpstreamConnection } from './upstream-connection.js';
 import type { UpstreamStream } from './upstream-connection.js';
@@ -48,6 +49,7 @@ export class DedicatedUpstream implements UpstreamStream {
         codec: this.#factory.createClientCodec(this.#ctx),
         onClosed: () => undefined,
         onGoAway: () => undefined,
+        ...tlsOf(host),
       });
       conn.setStreamSink(this);
       this.#conn = conn;
@@ -89,4 +91,10 @@ export class DedicatedUpstream implements UpstreamStream {
     this.#closed = true;
     this.#conn?.close();
   }
+}
+
+/** The TLS option of a connection to `host` (`{}` for plaintext). */
+function tlsOf(host: Host): { tls?: TlsContext } {
+  const ctx = host.tlsContext();
+  return ctx === undefined ? {} : { tls: ctx };
 }

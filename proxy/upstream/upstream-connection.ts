@@ -1,10 +1,12 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { ErrorType, FrameReader, MessageType } from '../../codecs/api/index.js';
 import type { ClientCodec, CodecError, Message } from '../../codecs/api/index.js';
 import { logger } from '../logger.js';
 import { faultText, reportFault } from '../net/fault.js';
 import { WriteQueue } from '../net/write-queue.js';
 import { VarintIdAllocator } from './varint-ids.js';
+import { openUpstreamSocket } from '../tls/upstream-tls.js';
+import type { TlsContext } from '../tls/tls-runtime.js';
 
 /** Something whose input a congested upstream connection pauses (backpressure). */
 export interface FlowSource {
@@ -48,6 +50,8 @@ export interface UpstreamConnectionOptions {
   onGoAway(conn: UpstreamConnection): void;
   /** Called when an exception was caught on this connection (counted by its cluster). */
   onFault?(): void;
+  /** TLS to the host (the cluster's transport socket); absent: plaintext. */
+  tls?: TlsContext;
 }
 
 const MAX_ID = 0x7fffffff;
@@ -86,11 +90,16 @@ export class UpstreamConnection {
 
   constructor(opts: UpstreamConnectionOptions) {
     this.#opts = opts;
-    const socket = net.connect({ host: opts.host, port: opts.port, noDelay: true, ...(opts.sourceAddress !== undefined ? { localAddress: opts.sourceAddress } : {}) });
+    const opened = openUpstreamSocket(opts.host, opts.port, opts.tls, opts.sourceAddress);
+    const socket = opened.socket;
     this.#socket = socket;
     this.#out = new WriteQueue(socket);
     this.#connectTimer = setTimeout(() => this.#fail(`connection failure '${this.address}' due to timeout`, ErrorType.NoHealthyUpstream), opts.connectTimeoutMs);
-    socket.once('connect', () => this.#onConnect());
+    if (opened.refused !== undefined) {
+      const why = opened.refused;
+      setImmediate(() => this.#fail(`connection failure '${this.address}': ${why}`, ErrorType.NoHealthyUpstream));
+    }
+    socket.once(opened.readyEvent, () => this.#onConnect());
     socket.on('data', (chunk: Buffer) => this.#onChunk(chunk));
     socket.on('drain', this.#resumeSources);
     // Java Dubbo providers close channels idle for about 3 heartbeat periods (60 s each): an

@@ -1,5 +1,6 @@
 import type { ClientCodec } from '../../codecs/api/index.js';
 import { UpstreamConnection } from './upstream-connection.js';
+import type { TlsContext } from '../tls/tls-runtime.js';
 
 export interface PoolOptions {
   host: string;
@@ -23,6 +24,8 @@ export interface PoolOptions {
   keepClientOrder?: boolean;
   /** Called when an exception was caught on one of the pool's connections. */
   onFault?(): void;
+  /** TLS to this host; absent: plaintext. */
+  tls?: TlsContext;
 }
 
 /**
@@ -86,6 +89,7 @@ export class UpstreamPool {
       onClosed: (c) => this.#remove(c),
       onGoAway: (c) => this.#remove(c),
       ...(o.onFault !== undefined ? { onFault: o.onFault } : {}),
+      ...(o.tls !== undefined ? { tls: o.tls } : {}),
     });
     this.#conns.push(conn);
     return conn;

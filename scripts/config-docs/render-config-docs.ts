@@ -7,6 +7,7 @@ import { faultConfig } from '../../filters/fault/index.js';
 import { localRateLimit } from '../../filters/local-ratelimit/index.js';
 import { metaRbacConfig, networkRbacConfig } from '../../filters/rbac/index.js';
 import { bootstrap, metaProtocolProxy } from '../../proxy/config/bootstrap-schema.js';
+import { downstreamTlsContext, upstreamTlsContext } from '../../proxy/config/tls-schema.js';
 import { httpConnectionManager } from '../../proxy/http/hcm-schema.js';
 import { tcpProxy } from '../../proxy/tcp-proxy/tcp-proxy-config.js';
 import type { Schema, Shape } from '../../config/schema.js';
@@ -134,6 +135,9 @@ export function renderConfigDocs(): Record<string, string> {
   collectSections('', bootstrap.shape, sections, seen);
   const mppSections: Section[] = [];
   collectSections('', metaProtocolProxy.shape, mppSections, seen);
+  const tlsSections: Section[] = [];
+  collectSections('', upstreamTlsContext.shape, tlsSections, seen);
+  collectSections('', downstreamTlsContext.shape, tlsSections, seen);
   const hcmSections: Section[] = [];
   collectSections('', httpConnectionManager.shape, hcmSections, seen);
   const networkSections: Section[] = [];
@@ -155,6 +159,11 @@ export function renderConfigDocs(): Record<string, string> {
     'Also the resource of a MetaRDS / RDS route configuration (`route_config`).',
     '',
     ...mppSections.map((s) => sectionMarkdown(s, root)),
+    '## TLS contexts (the `typed_config` of `envoy.transport_sockets.tls`)',
+    '',
+    'UpstreamTlsContext on a cluster\'s `transport_socket` (or `transport_socket_matches[].transport_socket`), DownstreamTlsContext on a listener filter chain\'s `transport_socket`. Any other field of these messages is refused with its path (bootstrap and xDS alike): Meltemi never sends plaintext where TLS is configured. `sds_config` is a ConfigSource with `api_config_source` of `api_type: GRPC` (Istio\'s `sds-grpc`).',
+    '',
+    ...tlsSections.map((s) => sectionMarkdown(s, root)),
     '## HttpConnectionManager (the `typed_config` of `envoy.filters.network.http_connection_manager`)',
     '',
     "Static listeners only: Istio's Prometheus (15090) and readiness (15021) listeners. The",
@@ -181,7 +190,7 @@ export function renderConfigDocs(): Record<string, string> {
   ].join('\n');
 
   const fields: Record<string, string[]> = {};
-  for (const s of [...sections, ...mppSections, ...hcmSections, ...networkSections, ...tcpSections, ...filterSections]) {
+  for (const s of [...sections, ...mppSections, ...tlsSections, ...hcmSections, ...networkSections, ...tcpSections, ...filterSections]) {
     const names = protoFields(s.shape.options.proto, root);
     if (s.shape.options.proto !== undefined && names !== undefined) fields[s.shape.options.proto] = names;
   }

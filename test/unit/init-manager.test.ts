@@ -52,3 +52,37 @@ test('initial_fetch_timeout ends the wait for a type that never answers; unset m
   dflt.check(Date.now() + 15_500);
   assert.equal(dflt.state, 'LIVE');
 });
+
+test('an init target (a listener waiting for its SDS certificates) holds LIVE until it settles', async () => {
+  const types = new Map<string, TypeProgress>([
+    ['lds', ok],
+    ['cds', ok],
+  ]);
+  const init = new InitManager(boot(0, 0), () => types);
+  let release: () => void = () => undefined;
+  init.waitFor(new Promise<void>((r) => (release = r)));
+  init.start();
+  init.close();
+  init.check(1e9);
+  assert.equal(init.state, 'INITIALIZING', 'every type answered, but a listener still waits for its certificates');
+  release();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(init.state, 'LIVE');
+  init.waitFor(new Promise<void>(() => undefined));
+  init.check(2e9);
+  assert.equal(init.state, 'LIVE', 'a target after LIVE changes nothing');
+});
+
+test('a failed init target ends the wait too', async () => {
+  const types = new Map<string, TypeProgress>([
+    ['lds', ok],
+    ['cds', ok],
+  ]);
+  const init = new InitManager(boot(0, 0), () => types);
+  init.waitFor(Promise.reject(new Error('listener could not bind')));
+  init.start();
+  init.close();
+  assert.equal(init.state, 'INITIALIZING');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(init.state, 'LIVE');
+});

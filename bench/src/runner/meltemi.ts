@@ -115,9 +115,11 @@ export interface MeltemiStart {
   readonly filters?: string | undefined;
   /** Swap the route table through MetaRDS every this many seconds; 0 or undefined: inline routes. */
   readonly routeSwapS?: number | undefined;
+  /** Writes another bootstrap than the plain one (the mesh targets, meltemi-mesh.ts). */
+  readonly customBootstrap?: ((listenerPort: number) => Promise<string>) | undefined;
 }
 
-export async function startMeltemi({ cli, echoPort, cpus, protocol, name, workers, nofile, profileDir, filters, routeSwapS }: MeltemiStart): Promise<RunningTarget> {
+export async function startMeltemi({ cli, echoPort, cpus, protocol, name, workers, nofile, profileDir, filters, routeSwapS, customBootstrap }: MeltemiStart): Promise<RunningTarget> {
   if (!existsSync(cli)) {
     throw new Error(
       `meltemi target: ${cli} does not exist. Build the proxy first (cd /work/main && npm run build), ` +
@@ -134,7 +136,7 @@ export async function startMeltemi({ cli, echoPort, cpus, protocol, name, worker
   const clusterList = withClusters?.clusters ?? [];
   if (!Array.isArray(filterList) || !Array.isArray(clusterList)) throw new Error(`--meltemi-filters ${filters}: expected a YAML list of filter entries, or { filters: [...], clusters: [...] }`);
   const swapper = routeSwapS !== undefined && routeSwapS > 0 ? await startRouteSwapper(cli, protocol, routeSwapS) : undefined;
-  writeFileSync(file, bootstrap(port, echoPort, protocol, filterList as object[], clusterList as object[], swapper?.port));
+  writeFileSync(file, customBootstrap !== undefined ? await customBootstrap(port) : bootstrap(port, echoPort, protocol, filterList as object[], clusterList as object[], swapper?.port));
   // The profile is written when the process exits normally, which Meltemi does on SIGTERM.
   const args = profileDir === undefined ? [cli, '-c', file] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, cli, '-c', file];
   if (protocol.codecPackage !== undefined) args.push('--codec', `${protocol.codecName}=${protocol.codecPackage}`);

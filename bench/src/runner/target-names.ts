@@ -4,11 +4,13 @@
 /**
  * `direct`: the echo server itself. `pipe`: a raw TCP pipe proxy. `meltemi`: Meltemi with one
  * worker. `meltemi-<n>`: Meltemi started with `--concurrency <n>`. `external`: a proxy the user
- * runs, at `--external host:port`, pointed at the echo server.
+ * runs, at `--external host:port`, pointed at the echo server. `meltemi-chain` / `meltemi-mtls`:
+ * one Meltemi whose outbound listener reaches the echo server through its own inbound
+ * listener, in plaintext / over Istio-style mTLS (runner/meltemi-mesh.ts).
  */
 export type TargetName = string;
 
-export const FIXED_TARGETS = ['direct', 'pipe', 'meltemi', 'external'] as const;
+export const FIXED_TARGETS = ['direct', 'pipe', 'meltemi', 'meltemi-chain', 'meltemi-mtls', 'external'] as const;
 
 /** Workers of a `meltemi-<n>` target, or null when the name is not one. */
 export function meltemiWorkers(name: string): number | null {
@@ -22,7 +24,7 @@ export function isTargetName(name: string): boolean {
   return (FIXED_TARGETS as readonly string[]).includes(name) || meltemiWorkers(name) !== null;
 }
 
-export const TARGETS_HELP = 'direct, pipe, meltemi, meltemi-<n> (n workers), external';
+export const TARGETS_HELP = 'direct, pipe, meltemi, meltemi-<n> (n workers), meltemi-chain (outbound → inbound hop, plaintext), meltemi-mtls (the same hop over mTLS), external';
 
 export interface RunningTarget {
   readonly name: TargetName;

@@ -5,6 +5,7 @@ import type { ExternalTarget } from '../options.ts';
 import type { BenchProtocol } from '../protocols/protocol.ts';
 import { pidOf, spawnBenchChild, stopChild, waitForMessage } from './children.ts';
 import { startMeltemi } from './meltemi.ts';
+import { meshBootstrap } from './meltemi-mesh.ts';
 import { waitForPort } from './net-util.ts';
 import { meltemiWorkers, type RunningTarget, type TargetName } from './target-names.ts';
 
@@ -32,6 +33,10 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   if (name === 'direct') return { name, host: '127.0.0.1', port: ctx.echoPort, pid: null, stop: () => Promise.resolve() };
   if (name === 'pipe') return startPipe(ctx);
   if (name === 'external') return checkExternal(ctx);
+  if (name === 'meltemi-chain' || name === 'meltemi-mtls') {
+    const base = { cli: ctx.meltemiCli, echoPort: ctx.echoPort, cpus: ctx.proxyCpus, protocol: ctx.protocol, name, workers: null, nofile: ctx.nofile, profileDir: ctx.profileDir };
+    return startMeltemi({ ...base, customBootstrap: (port) => meshBootstrap(name, port, ctx.echoPort, ctx.protocol) });
+  }
   const workers = name === 'meltemi' ? null : meltemiWorkers(name);
   if (name !== 'meltemi' && workers === null) throw new Error(`unknown target ${name}`);
   return startMeltemi({ cli: ctx.meltemiCli, echoPort: ctx.echoPort, cpus: ctx.proxyCpus, protocol: ctx.protocol, name, workers, nofile: ctx.nofile, profileDir: ctx.profileDir, filters: ctx.meltemiFilters, routeSwapS: ctx.routeSwapS });

@@ -18,6 +18,10 @@ import type { ClusterLbConfig, LbPolicy } from '../../upstream/lb/index.js';
 import { parseConfigSource } from './config-source.js';
 import { hostsOf } from './endpoint-type.js';
 import { isObj } from './plain-object.js';
+import { takeWarnings } from '../../../config/schema.js';
+import { transportSocket } from '../../config/tls-schema.js';
+import { PLAINTEXT_CLUSTER, compileClusterTransport } from '../../tls/cluster-transport.js';
+import type { ClusterTransport } from '../../tls/cluster-transport.js';
 import type { Obj } from './plain-object.js';
 
 /** A cluster from CDS; an EDS cluster's hosts come from `eds.serviceName`'s assignment. */
@@ -54,14 +58,18 @@ function decodeClusterInto(res: Obj, errors: string[], warnings: string[]): Clus
   const policy = clusterPolicyOf(res, warnings);
   const bind = isObj(res['upstream_bind_config']) && isObj(res['upstream_bind_config']['source_address']) ? res['upstream_bind_config']['source_address'] : undefined;
   const sourceAddress = typeof bind?.['address'] === 'string' && bind['address'] !== '' ? { sourceAddress: bind['address'] } : {};
+  // TLS that cannot be honoured NACKs the cluster: it never goes out in plaintext.
+  const tlsStart = errors.length;
+  const transport = clusterTransportOf(res, `cluster ${name}`, errors);
+  if (errors.length > tlsStart) return undefined;
   if (type === 'ORIGINAL_DST') {
     // lb_policy CLUSTER_PROVIDED: the cluster picks the host (the original destination).
-    return { cluster: { name, connectTimeoutMs, hosts: [], lb: { policy: 'ROUND_ROBIN' }, policy, originalDst: true, ...sourceAddress }, eds: undefined };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb: { policy: 'ROUND_ROBIN' }, policy, originalDst: true, ...sourceAddress, ...transport }, eds: undefined };
   }
   const lb = lbConfigOf(res, name, warnings);
   if (!SUPPORTED_CLUSTER_TYPES.has(type)) {
     warnings.push(`cluster ${name}: type ${type} is not supported; it has no hosts`);
-    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy }, eds: undefined };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy, ...transport }, eds: undefined };
   }
   if (type === 'EDS') {
     const ecc = isObj(res['eds_cluster_config']) ? res['eds_cluster_config'] : {};
@@ -72,11 +80,26 @@ function decodeClusterInto(res: Obj, errors: string[], warnings: string[]): Clus
       source = parseConfigSource(ecc['eds_config'], `cluster ${name}: eds_cluster_config.eds_config`, errors);
       if (errors.length > start) return undefined;
     }
-    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy, ...sourceAddress }, eds: { serviceName, configSource: source } };
+    return { cluster: { name, connectTimeoutMs, hosts: [], lb, policy, ...sourceAddress, ...transport }, eds: { serviceName, configSource: source } };
   }
   const hosts = hostsOf(res['load_assignment'], `cluster ${name}: load_assignment`, errors);
   if (hosts === undefined) return undefined;
-  return { cluster: { name, connectTimeoutMs, hosts, lb, policy, ...sourceAddress }, eds: undefined };
+  return { cluster: { name, connectTimeoutMs, hosts, lb, policy, ...sourceAddress, ...transport }, eds: undefined };
+}
+
+/** The cluster's transport_socket and transport_socket_matches, checked as strictly as the bootstrap's. */
+function clusterTransportOf(res: Obj, path: string, errors: string[]): { transport?: ClusterTransport } {
+  const start = errors.length;
+  const ts = res['transport_socket'] === undefined ? undefined : transportSocket.parse(res['transport_socket'], `${path}: transport_socket`, errors);
+  const matches = (Array.isArray(res['transport_socket_matches']) ? (res['transport_socket_matches'] as unknown[]) : []).map((m, i) => {
+    const mm = isObj(m) ? m : {};
+    const t = mm['transport_socket'] === undefined ? undefined : transportSocket.parse(mm['transport_socket'], `${path}: transport_socket_matches[${i}].transport_socket`, errors);
+    return { name: String(mm['name'] ?? ''), match: mm['match'], transport_socket: t };
+  });
+  takeWarnings();
+  if (errors.length > start) return {};
+  const ct = compileClusterTransport(ts, matches, path, errors);
+  return ct === undefined || ct === PLAINTEXT_CLUSTER ? {} : { transport: ct };
 }
 
 /** The CDS balancing policy; ones Meltemi does not implement fall back to round robin with a warning. */

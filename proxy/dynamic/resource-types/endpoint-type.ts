@@ -2,6 +2,7 @@
  * EDS ClusterLoadAssignments: the priority-0 hosts of a cluster's service name (higher
  * priorities are failover, not supported yet). A response is taken whole or not at all.
  */
+import { transportMatchLabels } from '../../tls/cluster-transport.js';
 import type { DecodeResult, XdsResourceType } from '../../../xds-client/resource-type.js';
 import { sameContent } from '../../../xds-client/resource-equality.js';
 import { checkEnumValues } from '../../../xds-client/enum-check.js';
@@ -35,6 +36,7 @@ export function hostsOf(cla: unknown, path: string, errors: string[]): HostConfi
       const w = isObj(e) ? e['load_balancing_weight'] : undefined;
       const weight = isObj(w) ? Number(w['value'] ?? 1) : typeof w === 'number' ? w : 1;
       const labels = isObj(e) ? subsetLabels(e) : undefined;
+      const transportMatch = isObj(e) ? transportMatchLabels(e) : undefined;
       hosts.push({
         address: sa['address'],
         port,
@@ -44,6 +46,7 @@ export function hostsOf(cla: unknown, path: string, errors: string[]): HostConfi
         locality: facts.locality,
         ...(facts.localityWeight !== undefined ? { localityWeight: facts.localityWeight } : {}),
         ...(labels !== undefined ? { labels } : {}),
+        ...(transportMatch !== undefined ? { transportMatch } : {}),
       });
     });
   });

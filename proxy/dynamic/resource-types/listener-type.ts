@@ -5,6 +5,7 @@
  * unknown filter, a bad field) is rejected alone, as Envoy does: the others of the push
  * apply and it keeps its previous version.
  */
+import { transportSocket } from '../../config/tls-schema.js';
 import type { XdsResourceType } from '../../../xds-client/resource-type.js';
 import type { DecodeResult } from '../../../xds-client/resource-type.js';
 import { sameContent } from '../../../xds-client/resource-equality.js';
@@ -90,7 +91,7 @@ function isTcpProxyFilter(f: unknown): boolean {
  * metadata-exchange and telemetry filters are left out, as they always were for MetaProtocol
  * chains. Undefined for a chain with neither (an HTTP connection manager chain).
  */
-function chainOf(c: unknown): Obj | undefined {
+function chainOf(c: unknown, listener: string, errors: string[]): Obj | undefined {
   if (!isObj(c)) return undefined;
   const filters = arr(c['filters']);
   const mppAt = filters.findIndex(isMetaProtocolFilter);
@@ -106,6 +107,12 @@ function chainOf(c: unknown): Obj | undefined {
   };
   if (typeof c['name'] === 'string' && c['name'] !== '') out['name'] = c['name'];
   if (isObj(c['filter_chain_match'])) out['filter_chain_match'] = unwrapUInt32(c['filter_chain_match']);
+  // TLS termination (DownstreamTlsContext), checked as strictly as the bootstrap's.
+  if (c['transport_socket'] !== undefined) {
+    const ts = transportSocket.parse(c['transport_socket'], `listener ${listener}: filter_chains.transport_socket`, errors);
+    takeWarnings();
+    if (ts !== undefined) out['transport_socket'] = ts;
+  }
   return out;
 }
 
@@ -140,15 +147,19 @@ const DROPPED_LISTENER_FILTERS = new Set(['envoy.filters.listener.http_inspector
 export function decodeListener(res: Obj): DecodeResult<ListenerResource> {
   const name = nameOf(res);
   if (name === '') return { kind: 'invalid', errors: ['listener without a name'] };
-  const chains = arr(res['filter_chains']).map(chainOf).filter((c): c is Obj => c !== undefined);
-  const defaultChain = chainOf(res['default_filter_chain']);
+  const tlsErrors: string[] = [];
+  const chains = arr(res['filter_chains'])
+    .map((c) => chainOf(c, name, tlsErrors))
+    .filter((c): c is Obj => c !== undefined);
+  const defaultChain = chainOf(res['default_filter_chain'], name, tlsErrors);
   const listenerFilters = arr(res['listener_filters']).filter((f) => !(isObj(f) && DROPPED_LISTENER_FILTERS.has(String(f['name']))));
   const bindToPort = wrappedBool(res['bind_to_port']);
   const useOriginalDst = wrappedBool(res['use_original_dst']);
   const intercepting = useOriginalDst === true || bindToPort === false || listenerFilters.length > 0;
   const hasMeta = [...arr(res['filter_chains']), res['default_filter_chain']].some((c) => isObj(c) && arr(c['filters']).some(isMetaProtocolFilter));
   if (!hasMeta && !(intercepting && (chains.length > 0 || defaultChain !== undefined))) return { kind: 'ignored' };
-  const errors: string[] = [];
+  // A transport socket that cannot be honoured NACKs the listener: never plaintext instead of TLS.
+  const errors: string[] = [...tlsErrors];
   checkEnumValues('envoy.config.listener.v3.Listener', res, `listener ${name}`, errors);
   if (errors.length > 0) return { kind: 'invalid', errors };
   const address = isObj(res['address']) ? res['address'] : {};
@@ -172,6 +183,7 @@ export function decodeListener(res: Obj): DecodeResult<ListenerResource> {
     filter_chains: chains,
     ...optional,
   } as ListenerConfig;
+  if (errors.length > 0) return { kind: 'invalid', errors };
   const value = compileListenerResource(listener, errors);
   return value === undefined ? { kind: 'invalid', errors } : { kind: 'ok', value };
 }

@@ -134,6 +134,9 @@ const SIMPLE: Readonly<Record<string, Command>> = {
   DOWNSTREAM_LOCAL_ADDRESS: (ex) => dash(ex.downstreamLocalAddress),
   DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: (ex) => withoutPort(ex.downstreamLocalAddress),
   ROUTE_NAME: (ex) => dash(ex.routeName),
+  // Envoy's TLS commands: URI SANs comma-joined; '-' on plaintext or without a client certificate.
+  DOWNSTREAM_PEER_URI_SAN: (ex) => dash(ex.connection?.peer?.uriSans.join(',')),
+  REQUESTED_SERVER_NAME: (ex) => dash(ex.connection?.requestedServerName),
   PROTOCOL: (_ex, _d, ctx) => ctx.protocol,
   HOSTNAME: () => HOSTNAME,
   REQUEST_ID: (ex) => String(ex.request.requestId),

@@ -26,8 +26,20 @@ export function openLogSink(path: string): LogSink {
   dest.on('error', (err: Error) => logger.error({ path, err: err.message }, 'access log write failed'));
   const flush = (): Promise<void> =>
     new Promise((resolve) => {
+      // sonic-boom's flush() returns at once when it has no minimum length, even with a
+      // write still in flight: wait for that write's drain first (its `_writing` flag has no
+      // public getter).
       // An error here means there was nothing to write or the disk refused: nothing to wait for.
-      dest.flush(() => resolve());
+      const done = (): void => dest.flush(() => resolve());
+      if ((dest as unknown as { _writing?: boolean })._writing !== true) return done();
+      // A failed write emits error, not drain: either one ends the wait.
+      const settle = (): void => {
+        dest.off('drain', settle);
+        dest.off('error', settle);
+        done();
+      };
+      dest.once('drain', settle);
+      dest.once('error', settle);
     });
   return {
     write(line) {
