@@ -1,9 +1,9 @@
 // The rate-limit service for the global-ratelimit bench scenario: a redis-server and the
-// test RLS v3 service of the main package (test/peers/ratelimit, build the root first with
+// test RLS v3 service of the main package (tools/testing/ratelimit, build the root first with
 // `npx tsc -p tsconfig.json`), with a limit no bench reaches. Usage: node rls-bench-service.mjs <port>
 // On SIGINT/SIGTERM it prints how many calls and hits it answered, then stops.
-import { startRedisServer } from '../dist/test/peers/ratelimit/redis-server.js';
-import { startRlsService } from '../dist/test/peers/ratelimit/rls-service.js';
+import { startRedisServer } from '../dist/tools/testing/ratelimit/redis-server.js';
+import { startRlsService } from '../dist/tools/testing/ratelimit/rls-service.js';
 
 const port = Number(process.argv[2] ?? 18089);
 const redis = await startRedisServer();

@@ -62,7 +62,7 @@ describe('bench options', () => {
 
   it('read every committed scenario', async () => {
     const { readdirSync } = await import('node:fs');
-    const dir = new URL('../scenarios/', import.meta.url);
+    const dir = new URL('../scenarios', import.meta.url);
     const names = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
     assert.ok(names.length >= 14);
     for (const f of names) assert.equal(load(f.replace(/\.yaml$/, '')).name, f.replace(/\.yaml$/, ''), f);

@@ -9,11 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import type { DiscoveryRequest } from '../../xds-client/messages.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
 import { fetchStrict } from '../helpers/envoy-admin-json.js';
-import { TestControlPlane } from '../xds/control-plane.js';
-import type { Resource } from '../xds/control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
+import type { Resource } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from '../xds/harness.js';
 import type { XdsMeltemi } from '../xds/harness.js';
-import { cla, edsCluster, metaRds, mppListener, xdsBootstrap } from '../xds/resources.js';
+import { cla, edsCluster, metaRds, mppListener, xdsBootstrap } from '../../tools/testing/xds-resources.js';
 
 const T = 'type.googleapis.com/';
 const DUMP = 'envoy.admin.v3.ConfigDump';

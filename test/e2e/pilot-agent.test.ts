@@ -21,8 +21,8 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../xds-client/typ
 import { freePort } from '../helpers/free-port.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
-import { TestControlPlane } from '../xds/control-plane.js';
-import { cla, edsCluster, mppListener } from '../xds/resources.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
+import { cla, edsCluster, mppListener } from '../../tools/testing/xds-resources.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/istio/envoy-rev.json', import.meta.url));
 const CLI = fileURLToPath(new URL('../../proxy/cli.js', import.meta.url));

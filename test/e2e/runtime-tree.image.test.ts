@@ -18,7 +18,7 @@ import { collect, loggedAdminUrl } from '../helpers/cli-process.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const dockerfile = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
 
 /** The flags of the Dockerfile's `npm install --omit=dev ... /tmp/meltemi.tgz`. */

@@ -16,9 +16,9 @@ import { RawDubboClient } from '../helpers/raw-client.js';
 import { startMeltemi } from '../helpers/meltemi.js';
 import { startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
-import { TestControlPlane } from '../xds/control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from '../xds/harness.js';
-import { cla, edsCluster, mppListener, xdsBootstrap } from '../xds/resources.js';
+import { cla, edsCluster, mppListener, xdsBootstrap } from '../../tools/testing/xds-resources.js';
 
 const require = createRequire(import.meta.url);
 /** dubbo-remoting's stream decoder: what sofa-rpc-node's Dubbo consumer reads frames with. */

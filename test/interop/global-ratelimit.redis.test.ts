@@ -1,6 +1,6 @@
 /**
  * The global rate-limit filter against a real redis-server and the test rate-limit service
- * (test/peers/ratelimit/rls-service.ts: RLS v3 on grpc-js, envoyproxy/ratelimit's
+ * (tools/testing/ratelimit/rls-service.ts: RLS v3 on grpc-js, envoyproxy/ratelimit's
  * fixed-window counting in Redis, documented there). Upstream: a sofa-rpc-node provider.
  * In the `redis` suite: it needs the Debian package redis-server.
  */
@@ -16,10 +16,10 @@ import type { RunningMeltemi } from '../helpers/meltemi.js';
 import { RawDubboClient } from '../helpers/raw-client.js';
 import { startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
-import { startRedisServer } from '../peers/ratelimit/redis-server.js';
-import type { RedisServer } from '../peers/ratelimit/redis-server.js';
-import { startRlsService } from '../peers/ratelimit/rls-service.js';
-import type { LimitRule, RlsService } from '../peers/ratelimit/rls-service.js';
+import { startRedisServer } from '../../tools/testing/ratelimit/redis-server.js';
+import type { RedisServer } from '../../tools/testing/ratelimit/redis-server.js';
+import { startRlsService } from '../../tools/testing/ratelimit/rls-service.js';
+import type { LimitRule, RlsService } from '../../tools/testing/ratelimit/rls-service.js';
 import { countingForwarder, drive, rateLimitBootstrap, startChildMeltemi } from '../peers/ratelimit/setup.js';
 import type { CallResult, ChildMeltemi } from '../peers/ratelimit/setup.js';
 

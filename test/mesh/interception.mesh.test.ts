@@ -25,9 +25,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
-import { TestControlPlane } from '../xds/control-plane.js';
-import type { Resource } from '../xds/control-plane.js';
-import { metaRds } from '../xds/resources.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
+import type { Resource } from '../../tools/testing/xds-control-plane.js';
+import { metaRds } from '../../tools/testing/xds-resources.js';
 import { APP_UID, createPods, meshUnavailable, PROXY_UID } from './pods.js';
 import type { Pod, PodProcess } from './pods.js';
 

@@ -19,7 +19,7 @@ import { decodeResponse, encodeDomain, encodeRequest } from '../../filters/ratel
 import { ListenerFilterContext } from '../../proxy/observability/filter-context.js';
 import { StatsRegistry } from '../../proxy/observability/stats-registry.js';
 import { emptySnapshot } from '../../proxy/observability/stats-snapshot.js';
-import { rlsServiceDefinition, rlsTypes } from '../peers/ratelimit/rls-service.js';
+import { rlsServiceDefinition, rlsTypes } from '../../tools/testing/ratelimit/rls-service.js';
 
 const types = rlsTypes();
 

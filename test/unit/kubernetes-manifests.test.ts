@@ -15,7 +15,7 @@ import { ConfigMap, Pod } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
 import { compileBootstrap } from '../../proxy/config/compile.js';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const K8S = path.join(REPO, 'examples', 'kubernetes');
 
 interface Manifest {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const script = path.join(repo, 'scripts', 'build-if-stale.mjs');
 
 function check(root: string): { status: number | null; out: string } {

@@ -14,8 +14,8 @@ import { discoveryResponse } from '../../xds-client/messages.js';
 import { decodeListener } from '../xds/decoders.js';
 import { sameContent } from '../../xds-client/resource-equality.js';
 import { listenerContent } from '../../proxy/dynamic/listener-content.js';
-import type { Resource } from '../xds/control-plane.js';
-import { mppListener } from '../xds/resources.js';
+import type { Resource } from '../../tools/testing/xds-control-plane.js';
+import { mppListener } from '../../tools/testing/xds-resources.js';
 import { bootstrapOf, metaProtocolListener, staticCluster } from '../helpers/bootstrap.js';
 import { compileRbac, conn, freshPrefix, onePolicy, peer } from '../helpers/rbac.js';
 

@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import type protobuf from 'protobufjs';
 import { TO_OBJECT, loadXdsProtos } from '../../xds-client/proto-root.js';
 import { XDS_SCHEMA_FILE, readXdsSchema, writeXdsSchema } from '../../xds-client/schema-file.js';
-import { cla, metaRds, mppListener, staticXdsCluster } from '../xds/resources.js';
+import { cla, metaRds, mppListener, staticXdsCluster } from '../../tools/testing/xds-resources.js';
 
 const fromProtos = loadXdsProtos();
 const dir = mkdtempSync(path.join(tmpdir(), 'meltemi-xds-schema-'));

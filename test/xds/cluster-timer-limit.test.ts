@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeCluster } from './decoders.js';
-import { edsCluster } from './resources.js';
+import { edsCluster } from '../../tools/testing/xds-resources.js';
 
 test('connect_timeout above 2^31-1 ms is an error naming the cluster; a normal one is fine', () => {
   const errors: string[] = [];

@@ -11,9 +11,9 @@ import type { DynamicSnapshot } from '../../proxy/dynamic/dynamic-snapshot.js';
 import type { DiscoveryRequest } from '../../xds-client/messages.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
 import type { RouteTable } from '../../proxy/route/route-table.js';
-import { TestControlPlane } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
-import { metaRds, mppListener, staticXdsCluster, xdsBootstrap } from './resources.js';
+import { metaRds, mppListener, staticXdsCluster, xdsBootstrap } from '../../tools/testing/xds-resources.js';
 
 test('resource status (version_info, last_updated, error_state) and initialized() per type', async () => {
   const cp = new TestControlPlane('istiod');

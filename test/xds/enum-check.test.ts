@@ -8,9 +8,9 @@ import { checkEnumValues } from '../../xds-client/enum-check.js';
 import type { DiscoveryRequest } from '../../xds-client/messages.js';
 import { decodeCluster } from './decoders.js';
 import { CLUSTER_TYPE } from '../../xds-client/type-urls.js';
-import { TestControlPlane } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
-import { staticXdsCluster, xdsBootstrap } from './resources.js';
+import { staticXdsCluster, xdsBootstrap } from '../../tools/testing/xds-resources.js';
 
 const CLUSTER = 'envoy.config.cluster.v3.Cluster';
 

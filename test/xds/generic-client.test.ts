@@ -12,10 +12,10 @@ import type { DiscoveryRequest } from '../../xds-client/messages.js';
 import type { XdsResourceType } from '../../xds-client/resource-type.js';
 import { CLUSTER_TYPE, SECRET_TYPE } from '../../xds-client/type-urls.js';
 import { XdsClient } from '../../xds-client/xds-client.js';
-import { TestControlPlane } from './control-plane.js';
-import type { Resource } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
+import type { Resource } from '../../tools/testing/xds-control-plane.js';
 import { waitFor } from './harness.js';
-import { staticXdsCluster } from './resources.js';
+import { staticXdsCluster } from '../../tools/testing/xds-resources.js';
 
 /** A resource type the client cannot know: the name and port count of a Cluster, 'bad-*' refused. */
 interface Tiny {

@@ -11,11 +11,11 @@ import type { DiscoveryRequest } from '../../xds-client/messages.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Consumer, Provider } from '../peers/dubbo/sofa.js';
-import { TestControlPlane } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
 import type { XdsMeltemi } from './harness.js';
-import { cla, edsCluster, metaRds, mppListener, xdsBootstrap } from './resources.js';
-import type { MetaRouteSpec } from './resources.js';
+import { cla, edsCluster, metaRds, mppListener, xdsBootstrap } from '../../tools/testing/xds-resources.js';
+import type { MetaRouteSpec } from '../../tools/testing/xds-resources.js';
 
 const CLIENTS = 6;
 const PHASE_MS = 250;

@@ -12,11 +12,11 @@ import type { DeltaDiscoveryRequest, DiscoveryRequest } from '../../xds-client/m
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
-import { TestControlPlane } from './control-plane.js';
-import type { ControlPlaneOptions, RecordedRequest, Resource } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
+import type { ControlPlaneOptions, RecordedRequest, Resource } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
 import type { XdsMeltemi } from './harness.js';
-import { cla, edsCluster, metaRds, mppListener, xdsBootstrap } from './resources.js';
+import { cla, edsCluster, metaRds, mppListener, xdsBootstrap } from '../../tools/testing/xds-resources.js';
 
 async function call(m: XdsMeltemi, listener: string): Promise<string> {
   const c = await createSofaConsumer(`127.0.0.1:${m.server.listenerPort(listener)}`);

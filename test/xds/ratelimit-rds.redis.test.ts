@@ -2,7 +2,7 @@
  * Issue 19's route test through a real MetaRDS push: a static listener with the global
  * rate-limit filter takes its routes from the test control plane (go-control-plane mode);
  * a pushed route table that sets a metadata key changes the descriptors the filter sends
- * to the rate-limit service (test/peers/ratelimit/rls-service.ts, counting in a real
+ * to the rate-limit service (tools/testing/ratelimit/rls-service.ts, counting in a real
  * redis-server), with no reconnect of the client, no listener restart and one connection
  * to the service throughout. In the `redis` suite: it needs the Debian package redis-server.
  */
@@ -16,15 +16,15 @@ import { dubboRequest } from '../helpers/dubbo-frames.js';
 import { RawDubboClient } from '../helpers/raw-client.js';
 import { startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
-import { startRedisServer } from '../peers/ratelimit/redis-server.js';
-import type { RedisServer } from '../peers/ratelimit/redis-server.js';
-import { startRlsService } from '../peers/ratelimit/rls-service.js';
-import type { RlsService } from '../peers/ratelimit/rls-service.js';
+import { startRedisServer } from '../../tools/testing/ratelimit/redis-server.js';
+import type { RedisServer } from '../../tools/testing/ratelimit/redis-server.js';
+import { startRlsService } from '../../tools/testing/ratelimit/rls-service.js';
+import type { RlsService } from '../../tools/testing/ratelimit/rls-service.js';
 import { countingForwarder, rateLimitBootstrap } from '../peers/ratelimit/setup.js';
-import { TestControlPlane } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
 import type { XdsMeltemi } from './harness.js';
-import { metaRds } from './resources.js';
+import { metaRds } from '../../tools/testing/xds-resources.js';
 
 const OK = 20;
 const OVER_LIMIT = 100;

@@ -11,8 +11,8 @@ import { discoveryResponse } from '../../xds-client/messages.js';
 import { ResourceCache } from '../../xds-client/resource-cache.js';
 import type { DecodeResult, XdsResourceType } from '../../xds-client/resource-type.js';
 import { clusterType, endpointType, listenerType, routeType } from '../../proxy/dynamic/resource-types/index.js';
-import type { Resource } from './control-plane.js';
-import { cla, edsCluster, httpListener, metaRds, mppListener, staticXdsCluster } from './resources.js';
+import type { Resource } from '../../tools/testing/xds-control-plane.js';
+import { cla, edsCluster, httpListener, metaRds, mppListener, staticXdsCluster } from '../../tools/testing/xds-resources.js';
 
 /** Through protobuf, as a control plane sends it (Structs and maps keep the order they were written in). */
 function wire(res: Resource): Record<string, unknown> {

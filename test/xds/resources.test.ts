@@ -5,8 +5,8 @@ import { discoveryResponse } from '../../xds-client/messages.js';
 import { hostsOf } from '../../proxy/dynamic/resource-types/endpoint-type.js';
 import { decodeCluster, decodeListener } from './decoders.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../xds-client/type-urls.js';
-import type { Resource } from './control-plane.js';
-import { cla, edsCluster, httpListener, mppListener } from './resources.js';
+import type { Resource } from '../../tools/testing/xds-control-plane.js';
+import { cla, edsCluster, httpListener, mppListener } from '../../tools/testing/xds-resources.js';
 
 function wire(res: Resource): Record<string, unknown> {
   const codec = discoveryResponse();

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { discoveryResponse } from '../../xds-client/messages.js';
 import { metaRouteConfigFromRds } from './decoders.js';
 import { ROUTE_TYPE } from '../../xds-client/type-urls.js';
-import type { Resource } from './control-plane.js';
+import type { Resource } from '../../tools/testing/xds-control-plane.js';
 
 /** Through the wire, as the client sees it. */
 function overTheWire(res: Resource): Record<string, unknown> {

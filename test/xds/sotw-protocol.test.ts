@@ -8,11 +8,11 @@ import type { DiscoveryRequest } from '../../xds-client/messages.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
-import { TestControlPlane } from './control-plane.js';
-import type { Flavour } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
+import type { Flavour } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
 import type { XdsMeltemi } from './harness.js';
-import { cla, edsCluster, httpListener, metaRds, mppListener, xdsBootstrap } from './resources.js';
+import { cla, edsCluster, httpListener, metaRds, mppListener, xdsBootstrap } from '../../tools/testing/xds-resources.js';
 
 const sotw = (cp: TestControlPlane, type: string): DiscoveryRequest[] => cp.requestsOf(type).map((r) => r.request as DiscoveryRequest);
 

@@ -12,9 +12,9 @@ import { SILENT_LOGGER } from '../../xds-client/logger.js';
 import { SotwStream } from '../../xds-client/sotw-stream.js';
 import { ADS_SOTW_METHOD, CLUSTER_TYPE } from '../../xds-client/type-urls.js';
 import type { ResourceUpdate } from '../../xds-client/type-watcher.js';
-import { TestControlPlane } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
 import { waitFor } from './harness.js';
-import { staticXdsCluster } from './resources.js';
+import { staticXdsCluster } from '../../tools/testing/xds-resources.js';
 
 test('an exception from a watcher becomes a NACK; the next update is accepted', async () => {
   const cp = new TestControlPlane('go-control-plane');

@@ -12,10 +12,10 @@ import { staticCluster } from '../helpers/bootstrap.js';
 import { ensurePeersBuilt, runPyClients, startServer } from '../interop/peers/thrift/peers.js';
 import type { CallResult, RunningPeer } from '../interop/peers/thrift/peers.js';
 import { thriftListener } from '../interop/thrift-peers-setup.js';
-import { TestControlPlane } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
 import type { XdsMeltemi } from './harness.js';
-import { metaRds } from './resources.js';
+import { metaRds } from '../../tools/testing/xds-resources.js';
 
 /** The thrift listener of the interop tests, with `rds` to the aeraki-xds cluster instead of inline routes. */
 function rdsThriftListener(name: string, routeConfigName: string): object {

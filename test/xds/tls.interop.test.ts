@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLUSTER_TYPE, LISTENER_TYPE } from '../../xds-client/type-urls.js';
-import { TestControlPlane } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
-import { mppListener, staticXdsCluster, xdsBootstrap } from './resources.js';
+import { mppListener, staticXdsCluster, xdsBootstrap } from '../../tools/testing/xds-resources.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'meltemi-tls-'));
 const f = (name: string): string => join(dir, name);

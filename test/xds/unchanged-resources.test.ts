@@ -12,11 +12,11 @@ import type { DiscoveryRequest } from '../../xds-client/messages.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../xds-client/type-urls.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
-import { TestControlPlane } from './control-plane.js';
-import type { Resource } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
+import type { Resource } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
 import type { XdsMeltemi } from './harness.js';
-import { edsCluster, mppListener, xdsBootstrap } from './resources.js';
+import { edsCluster, mppListener, xdsBootstrap } from '../../tools/testing/xds-resources.js';
 
 async function freePort(): Promise<number> {
   const s = net.createServer();

@@ -8,10 +8,10 @@ import type { DiscoveryRequest } from '../../xds-client/messages.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE } from '../../xds-client/type-urls.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Provider } from '../peers/dubbo/sofa.js';
-import { TestControlPlane } from './control-plane.js';
-import type { Resource } from './control-plane.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
+import type { Resource } from '../../tools/testing/xds-control-plane.js';
 import { startXdsMeltemi, waitFor } from './harness.js';
-import { cla, edsCluster, mppListener, xdsBootstrap } from './resources.js';
+import { cla, edsCluster, mppListener, xdsBootstrap } from '../../tools/testing/xds-resources.js';
 
 const MPP = 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
 

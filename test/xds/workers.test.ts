@@ -14,8 +14,8 @@ import { collect, spawnCli } from '../helpers/cli-process.js';
 import { strictDecode } from '../helpers/envoy-admin-json.js';
 import { createSofaConsumer, java, startSofaProvider } from '../peers/dubbo/sofa.js';
 import type { Consumer, Provider } from '../peers/dubbo/sofa.js';
-import { TestControlPlane } from './control-plane.js';
-import { cla, edsCluster, metaRds, mppListener, xdsBootstrap } from './resources.js';
+import { TestControlPlane } from '../../tools/testing/xds-control-plane.js';
+import { cla, edsCluster, metaRds, mppListener, xdsBootstrap } from '../../tools/testing/xds-resources.js';
 
 async function freePort(): Promise<number> {
   const s = net.createServer();

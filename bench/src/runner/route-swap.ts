@@ -34,10 +34,10 @@ export interface RouteSwapper {
 export async function startRouteSwapper(cli: string, protocol: BenchProtocol, everyS: number): Promise<RouteSwapper> {
   const dist = join(dirname(cli), '..');
   const load = async (rel: string): Promise<Record<string, unknown>> => (await import(pathToFileURL(join(dist, rel)).href)) as Record<string, unknown>;
-  const cpMod = await load('test/xds/control-plane.js').catch((err: unknown) => {
-    throw new Error(`route swaps need the proxy's test control plane (${join(dist, 'test/xds/control-plane.js')}); build the proxy with its tests (npm run build): ${String(err)}`);
+  const cpMod = await load('tools/testing/xds-control-plane.js').catch((err: unknown) => {
+    throw new Error(`route swaps need the proxy's test control plane (a development tool, not shipped) (${join(dist, 'tools/testing/xds-control-plane.js')}); build the proxy (npm run build): ${String(err)}`);
   });
-  const resources = await load('test/xds/resources.js');
+  const resources = await load('tools/testing/xds-resources.js');
   const typeUrls = await load('xds-client/type-urls.js');
   const ROUTE_TYPE = typeUrls['ROUTE_TYPE'] as string;
   const metaRds = resources['metaRds'] as (name: string, routes: RouteSpec[]) => object;

@@ -1,6 +1,6 @@
 /** Builders of xDS resources as the test control plane serves them (Envoy and Aeraki shapes). */
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds-client/type-urls.js';
-import type { Resource } from './control-plane.js';
+import type { Resource } from './xds-control-plane.js';
 
 const MPP = 'type.googleapis.com/aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
 
