@@ -73,7 +73,7 @@ export interface CompiledListener {
  */
 export type CompiledChain =
   | { readonly name: string; readonly index: number; readonly transport: TransportSpec; readonly kind: 'meta'; readonly meta: CompiledMetaChain }
-  | { readonly name: string; readonly index: number; readonly transport: TransportSpec; readonly kind: 'tcp'; readonly tcp: CompiledTcpProxy; readonly tcpConfig: TcpProxyConfig };
+  | { readonly name: string; readonly index: number; readonly transport: TransportSpec; readonly kind: 'tcp'; readonly tcp: CompiledTcpProxy; readonly tcpConfig: TcpProxyConfig; readonly networkRbac: readonly RbacAuthorizer[] };
 
 /** A MetaProtocol filter chain, compiled: what a downstream connection on it needs. */
 export interface CompiledMetaChain {
@@ -219,18 +219,15 @@ function compileChain(l: ListenerConfig, fc: FilterChainConfig, index: number, p
   const fpath = `${path}.filters[${last}].typed_config`;
   const type = typedConfigType(f.typed_config);
   if (TCP_PROXY_NAMES.has(f.name) || type === TCP_PROXY_TYPE) {
-    if (filters.length !== 1) {
-      const names = filters.map((x) => x.name).join(', ');
-      errors.push(`${path}.filters: a tcp_proxy chain has exactly one network filter, got ${filters.length} (${names})`);
-      return undefined;
-    }
+    // Network RBAC may stand in front of tcp_proxy too (istiod's policies on pass-through chains).
+    const networkRbac = compileNetworkRbac(filters.slice(0, last), `${path}.filters`, errors);
     const raw = unwrapTypedConfig(f.typed_config, TCP_PROXY_TYPE, fpath, errors);
-    if (raw === undefined) return undefined;
+    if (raw === undefined || networkRbac === undefined) return undefined;
     const startErrors = errors.length;
     const cfg = tcpProxy.parse(raw, fpath, errors);
     if (cfg === undefined || errors.length > startErrors) return undefined;
     const tcp = compileTcpProxy(cfg, fpath, errors);
-    return tcp === undefined || transport === undefined ? undefined : { name, index, transport, kind: 'tcp', tcp, tcpConfig: cfg };
+    return tcp === undefined || transport === undefined ? undefined : { name, index, transport, kind: 'tcp', tcp, tcpConfig: cfg, networkRbac };
   }
   if (!META_PROTOCOL_NAMES.has(f.name) && type !== META_PROTOCOL_PROXY_TYPE) {
     errors.push(`${path}.filters[${last}]: unknown network filter '${f.name}' (Meltemi runs envoy.filters.network.meta_protocol_proxy and envoy.filters.network.tcp_proxy)`);

@@ -43,7 +43,7 @@ export function compileNetworkRbac(filters: readonly { name: string; typed_confi
     const raw = rbacPayload(f.typed_config);
     if (raw === undefined) {
       const type = isObj(f.typed_config) ? JSON.stringify(f.typed_config['@type']) : 'none';
-      errors.push(`${fp}: network filter ${f.name} (typed_config ${type}) is not supported before the MetaProtocol proxy; only ${NETWORK_RBAC} (${RBAC_TYPE}) is`);
+      errors.push(`${fp}: network filter ${f.name} (typed_config ${type}) is not supported before the MetaProtocol proxy or tcp_proxy; only ${NETWORK_RBAC} (${RBAC_TYPE}) is`);
       return;
     }
     const cfg = networkRbacConfig.parse(raw, `${fp}.typed_config`, errors);

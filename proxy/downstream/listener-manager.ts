@@ -80,7 +80,8 @@ export class ListenerManager {
       const prefix = `tcp.${c.tcp.statPrefix}.`;
       const stats = oldTcp.find((r) => r.stats.prefix === prefix)?.stats ?? new TcpProxyStats(c.tcp.statPrefix);
       const accessLogs = c.tcp.accessLogs.map((a) => ({ sink: obs.logSink(a.path), format: a.format }));
-      out.set(c, { kind: 'tcp', runtime: { config: c.tcp, stats, clusters: this.#deps.clusters, accessLogs, highWatermark: this.#deps.config.settings.highWatermark }, tls });
+      const networkRbac = c.networkRbac.length > 0 ? c.networkRbac : undefined;
+      out.set(c, { kind: 'tcp', runtime: { config: c.tcp, stats, clusters: this.#deps.clusters, accessLogs, highWatermark: this.#deps.config.settings.highWatermark }, tls, networkRbac });
     }
     return out;
   }

@@ -8,6 +8,8 @@ import type { OriginalDestination } from '../net/original-dst.js';
 import type { OverloadManager, Refusal } from '../overload/overload-manager.js';
 import { TcpProxySession } from '../tcp-proxy/tcp-proxy-session.js';
 import type { TcpProxyRuntime } from '../tcp-proxy/tcp-proxy-session.js';
+import type { RbacAuthorizer } from '../../filters/rbac/index.js';
+import { connectionInfoOf } from './connection-info.js';
 import { ConnectionSweeper, sweepIntervalMs } from './connection-sweeper.js';
 import { DownstreamConnection } from './downstream-connection.js';
 import { connectionFacts } from './listener-hand-off.js';
@@ -25,7 +27,7 @@ import type { TlsContext } from '../tls/tls-runtime.js';
  */
 export type ChainRuntime =
   | { readonly kind: 'meta'; readonly runtime: ListenerRuntime; readonly tls?: TlsContext | undefined }
-  | { readonly kind: 'tcp'; readonly runtime: TcpProxyRuntime; readonly tls?: TlsContext | undefined };
+  | { readonly kind: 'tcp'; readonly runtime: TcpProxyRuntime; readonly tls?: TlsContext | undefined; readonly networkRbac?: readonly RbacAuthorizer[] | undefined };
 
 /** What a listener needs beyond its own config. */
 export interface ListenerContext {
@@ -170,6 +172,13 @@ export class Listener {
   #start(socket: net.Socket, rt: ChainRuntime, dest: OriginalDestination | undefined, peer: DownstreamPeer): void {
     this.#ctx.overload.activeConnections++;
     if (rt.kind === 'tcp') {
+      if (rt.networkRbac !== undefined && !tcpAuthorized(socket, rt.networkRbac, peer, dest)) {
+        // Denied before any byte goes upstream: closed at once, as Envoy's network RBAC does.
+        this.#ctx.overload.activeConnections--;
+        logger.debug({ listener: this.compiled.name, client: `${socket.remoteAddress}:${socket.remotePort}` }, 'closing tcp_proxy connection: denied by network RBAC');
+        socket.destroy();
+        return;
+      }
       this.tcpSessions.add(new TcpProxySession(socket, rt.runtime, dest, this.#forgetTcp));
       return;
     }
@@ -309,4 +318,15 @@ function ignore(): void {}
 /** Resolves once the certificates of every TLS chain of `chains` are here (at once for plaintext). */
 export async function whenChainsReady(chains: Iterable<ChainRuntime>): Promise<void> {
   await Promise.all([...chains].map((c) => c.tls?.whenReady()));
+}
+
+/**
+ * Runs a pass-through chain's network RBAC filters on the connection's facts (addresses, the
+ * original destination, the verified TLS peer): tcp_proxy has no first request to wait for,
+ * so they decide before the upstream connection is made.
+ */
+function tcpAuthorized(socket: net.Socket, rbac: readonly RbacAuthorizer[], peer: DownstreamPeer, dest: OriginalDestination | undefined): boolean {
+  const request = { connection: connectionInfoOf(socket, peer, dest), metadata: undefined };
+  for (const r of rbac) if (!r.check(request)) return false;
+  return true;
 }

@@ -7,6 +7,7 @@
  * filters in front of the proxy are compared parsed too: a changed AuthorizationPolicy is a
  * changed listener.
  */
+import type { RbacAuthorizer } from '../../filters/rbac/index.js';
 import type { CompiledChain, CompiledListener } from '../config/compile-listener.js';
 import { parseConfigSource } from './resource-types/config-source.js';
 
@@ -14,12 +15,12 @@ function chainContent(c: CompiledChain | undefined): unknown {
   if (c === undefined) return undefined;
   // A TLS change (another certificate file, SAN list, ALPN) is a change of the listener.
   const tls = c.transport.kind === 'tls' ? c.transport.tls.key : 'raw';
-  if (c.kind === 'tcp') return { name: c.name, tls, tcp: c.tcpConfig };
+  // '@type' is there for a direct Any and not for a TypedStruct's value: not content.
+  const rbacContent = (rs: readonly RbacAuthorizer[]): unknown[] => rs.map((r) => Object.fromEntries(Object.entries(r.config).filter(([k]) => k !== '@type')));
+  if (c.kind === 'tcp') return { name: c.name, tls, tcp: c.tcpConfig, networkRbac: rbacContent(c.networkRbac) };
   const proxy = c.meta.proxyConfig;
   const rds = proxy.rds === undefined ? undefined : { ...proxy.rds, config_source: parseConfigSource(proxy.rds.config_source, 'rds.config_source', []) };
-  // '@type' is there for a direct Any and not for a TypedStruct's value: not content.
-  const networkRbac = c.meta.networkRbac.map((r) => Object.fromEntries(Object.entries(r.config).filter(([k]) => k !== '@type')));
-  return { name: c.name, tls, proxy: { ...proxy, rds }, networkRbac };
+  return { name: c.name, tls, proxy: { ...proxy, rds }, networkRbac: rbacContent(c.meta.networkRbac) };
 }
 
 /** A plain value to compare with `sameContent` (xds-client/resource-equality.ts). */

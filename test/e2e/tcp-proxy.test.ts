@@ -30,6 +30,20 @@ function tcpChain(name: string, proxy: Record<string, unknown>, match?: object):
 
 const from = (ip: string): object => ({ source_prefix_ranges: [{ address_prefix: ip, prefix_len: 32 }] });
 
+/** A tcp_proxy chain to cluster `a` behind a network RBAC that allows only 127.0.0.10. */
+function guardedChain(name: string, match: object): object {
+  const rbac = {
+    name: 'envoy.filters.network.rbac',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC',
+      stat_prefix: 'tcp.guard.',
+      rules: { action: 'ALLOW', policies: { 'only-10': { permissions: [{ any: true }], principals: [{ direct_remote_ip: { address_prefix: '127.0.0.10', prefix_len: 32 } }] } } },
+    },
+  };
+  const chain = tcpChain(name, { stat_prefix: name, cluster: 'a' }, match) as { filters: object[] };
+  return { ...chain, filters: [rbac, ...chain.filters] };
+}
+
 /** An upstream that answers with its name, then echoes until the client's FIN, then ends. */
 async function echoServer(name: string, seen: string[]): Promise<net.Server> {
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
@@ -105,6 +119,9 @@ describe('tcp_proxy', () => {
         tcpChain('bound', { stat_prefix: 'bound', cluster: 'a_from_127_0_0_6' }, from('127.0.0.5')),
         tcpChain('slow', { stat_prefix: 'slow', cluster: 'slow' }, from('127.0.0.7')),
         tcpChain('missing', { stat_prefix: 'missing', cluster: 'nowhere' }, from('127.0.0.8')),
+        // istiod's shape for an AuthorizationPolicy on a pass-through chain: network RBAC, then tcp_proxy.
+        guardedChain('guard-9', from('127.0.0.9')),
+        guardedChain('guard-10', from('127.0.0.10')),
       ],
       default_filter_chain: tcpChain('default', {
         stat_prefix: 'echo_a',
@@ -197,6 +214,19 @@ describe('tcp_proxy', () => {
     const snap = m.server.statsSnapshot();
     assert.ok((snap.counters['tcp.slow.downstream_flow_control_paused_reading_total'] ?? 0) > 0, 'reading was paused');
     assert.equal(snap.counters['tcp.slow.downstream_flow_control_resumed_reading_total'], snap.counters['tcp.slow.downstream_flow_control_paused_reading_total']);
+  });
+
+  test('network RBAC in front of tcp_proxy: an allowed client is passed through, a denied one closed before any byte goes upstream', async () => {
+    const before = seenA.length;
+    const allowed = await exchange(m.listenerPort('tcp'), '127.0.0.10', 'hi');
+    assert.equal(allowed.text, 'A:hi');
+    const denied = await exchange(m.listenerPort('tcp'), '127.0.0.9', 'hi');
+    assert.equal(denied.text, '', 'a denied connection gets nothing back');
+    assert.equal(seenA.length, before + 1, 'only the allowed connection reached the upstream');
+    const snap = m.server.statsSnapshot();
+    assert.equal(snap.counters['tcp.guard.rbac.allowed'], 1);
+    assert.equal(snap.counters['tcp.guard.rbac.denied'], 1);
+    assert.equal(snap.counters['tcp.guard-9.downstream_cx_total'] ?? 0, 0, 'no tcp_proxy session for the denied client');
   });
 
   test("Envoy's stat names and the access log line", async () => {

@@ -90,7 +90,7 @@ describe('RBAC fields Meltemi cannot honour are refused by path', () => {
 
   test('a network filter other than RBAC in front of the proxy is refused by name', () => {
     const found = problems(withNetworkFilters([{ name: 'envoy.filters.network.echo', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.network.echo.v3.Echo' } }]));
-    assert.ok(found.some((p) => /filters\[0\]: network filter envoy\.filters\.network\.echo .* is not supported before the MetaProtocol proxy; only envoy\.filters\.network\.rbac/.test(p)), found.join('\n'));
+    assert.ok(found.some((p) => /filters\[0\]: network filter envoy\.filters\.network\.echo .* is not supported before the MetaProtocol proxy or tcp_proxy; only envoy\.filters\.network\.rbac/.test(p)), found.join('\n'));
   });
 
   test('meltemi.filters.rbac with a refused field refuses the listener, naming the filter', () => {

@@ -95,10 +95,12 @@ function chainOf(c: unknown, listener: string, errors: string[]): Obj | undefine
   if (!isObj(c)) return undefined;
   const filters = arr(c['filters']);
   const mppAt = filters.findIndex(isMetaProtocolFilter);
-  const filter = (filters[mppAt] ?? filters.find(isTcpProxyFilter)) as Obj | undefined;
+  const terminalAt = mppAt >= 0 ? mppAt : filters.findIndex(isTcpProxyFilter);
+  const filter = filters[terminalAt] as Obj | undefined;
   if (filter === undefined) return undefined;
-  // Network RBAC filters in front of the MetaProtocol proxy are kept (istiod's AuthorizationPolicies).
-  const rbac = mppAt < 0 ? [] : (filters.slice(0, mppAt).filter(isNetworkRbacFilter) as Obj[]);
+  // Network RBAC filters in front of the MetaProtocol proxy or tcp_proxy are kept: they are
+  // istiod's AuthorizationPolicies, on virtualInbound's pass-through chains too.
+  const rbac = filters.slice(0, terminalAt).filter(isNetworkRbacFilter) as Obj[];
   const out: Obj = {
     filters: [
       ...rbac.map((f) => ({ name: String(f['name'] ?? ''), typed_config: f['typed_config'] })),
