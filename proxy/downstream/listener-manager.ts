@@ -191,11 +191,22 @@ export class ListenerManager {
     logger.info({ listener: name }, 'listener removed');
   }
 
-  /** Swaps the route table of a listener's MetaRDS chains; applies from the next request on every connection. */
+  /**
+   * Swaps the route table of a listener's MetaRDS chains; applies from the next request on
+   * every connection. A listener without MetaRDS chains (inline routes, swapped through the
+   * library's MeltemiServer.setListenerRoutes) gets it on every MetaProtocol chain.
+   */
   setRoutes(name: string, routes: RouteTable): void {
     const l = this.#listeners.get(name);
     if (l === undefined) return;
-    for (const [chain, rt] of l.chains) if (chain.kind === 'meta' && chain.meta.rds !== undefined && rt.kind === 'meta') rt.runtime.routes.current = routes;
+    const meta: { routes: { current: RouteTable } }[] = [];
+    const rds: { routes: { current: RouteTable } }[] = [];
+    for (const [chain, rt] of l.chains) {
+      if (chain.kind !== 'meta' || rt.kind !== 'meta') continue;
+      meta.push(rt.runtime);
+      if (chain.meta.rds !== undefined) rds.push(rt.runtime);
+    }
+    for (const r of rds.length > 0 ? rds : meta) r.routes.current = routes;
   }
 
   #retire(l: Listener): void {
