@@ -98,7 +98,9 @@ export async function runPrimary(config: CompiledConfig, n: number): Promise<num
   const init = xds === undefined ? undefined : new InitManager(config.bootstrap, () => xds.typeTotals());
   let quit = (): void => undefined;
   const send = (w: Worker, msg: ToWorker): void => {
-    if (w.isConnected()) w.send(msg);
+    // A worker that is exiting can close its channel between the check and the write: the
+    // callback takes that EPIPE, which would otherwise be an 'error' event that ends the primary.
+    if (w.isConnected()) w.send(msg, undefined, {}, (err) => err && logger.debug({ worker: w.id, err: err.message, type: msg.type }, 'message to an exiting worker dropped'));
   };
   // Sidecar-wide policy state: the workers lease from it (docs/workers.md).
   const buckets = new PrimaryBuckets(() => workers.size);
@@ -258,7 +260,8 @@ export function joinSharedPolicy(): void {
   // (process.send's false only means "queued behind others": the message still goes.)
   const toPrimary = (msg: ToPrimary): boolean => {
     if (!process.connected || process.send === undefined) return false;
-    process.send(msg);
+    // The channel can still close between the check and the write: the callback takes the EPIPE.
+    process.send(msg, undefined, {}, (err) => err && logger.debug({ err: err.message, type: msg.type }, 'message to the primary dropped'));
     return true;
   };
   const channel = new WorkerChannel(toPrimary);
