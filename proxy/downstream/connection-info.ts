@@ -3,6 +3,7 @@
  * TLS socket the identity in the peer's certificate. Built once per connection, when a
  * filter or the network RBAC first asks for it.
  */
+import type { DownstreamPeer } from '../tls/downstream-peer.js';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { ConnectionInfo, PeerIdentity } from '../../filters/api/index.js';
@@ -61,17 +62,8 @@ export function peerIdentityOfTls(socket: TLSSocket): PeerIdentity {
   return { principal: uriSans[0], uriSans, dnsSans, subject };
 }
 
-/**
- * What a TLS accept path learned in the handshake (proxy/tls/downstream-peer.ts DownstreamPeer has this
- * shape): used instead of reading the socket when given.
- */
-export interface HandshakeFacts {
-  readonly tls: boolean;
-  readonly peerPrincipal: string | undefined;
-  readonly peerUriSans: readonly string[];
-  readonly peerDnsSans: readonly string[];
-  readonly sni: string | undefined;
-}
+/** What a TLS accept path learned in the handshake: used instead of reading the socket when given. */
+export type HandshakeFacts = Pick<DownstreamPeer, 'tls' | 'peerPrincipal' | 'peerUriSans' | 'peerDnsSans' | 'sni'>;
 
 function peerOf(socket: Socket, handshake: HandshakeFacts | undefined): PeerIdentity | undefined {
   const given = (socket as Socket & { [PEER_IDENTITY]?: PeerIdentity })[PEER_IDENTITY];
